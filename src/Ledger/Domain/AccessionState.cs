@@ -1,0 +1,226 @@
+using System.Collections.Immutable;
+
+namespace Ledger.Domain;
+
+/// <summary>Where a process stands in its lifecycle, as the write side sees it.</summary>
+public enum ProcessPhase
+{
+    /// <summary>Nothing recorded yet.</summary>
+    NotOpened,
+
+    /// <summary>Applied, not yet invited.</summary>
+    Applied,
+
+    /// <summary>Invited: required ratifiers fixed; protocol signature and ratification follow.</summary>
+    Invited,
+
+    /// <summary>Closed: the candidate became a member.</summary>
+    Acceded,
+
+    /// <summary>Closed: the candidate withdrew.</summary>
+    Withdrawn,
+}
+
+/// <summary>Every national step of one state in one process.</summary>
+public sealed record MemberSteps(string Member)
+{
+    /// <summary>Chamber votes, in recorded order.</summary>
+    public ImmutableList<ParliamentVoted> Votes { get; init; } = [];
+
+    /// <summary>The completed national approval, or null.</summary>
+    public RatificationApproved? Approval { get; init; }
+
+    /// <summary>The deposit with the depositary, or null.</summary>
+    public InstrumentDeposited? Deposit { get; init; }
+
+    /// <summary>The date from which this state's ratification counts under <paramref name="rule"/>, or null.</summary>
+    public DateOnly? CountsFrom(RatificationCounts rule) =>
+        rule == RatificationCounts.AtApproval ? Approval?.On : Deposit?.On;
+}
+
+/// <summary>A veto or hold by <see cref="Member"/> from <see cref="Since"/>; <see cref="EndedOn"/> is null while active.</summary>
+public sealed record Veto(string Member, DateOnly Since, string Reason, bool Formal)
+{
+    /// <summary>When it ended, or null while active.</summary>
+    public DateOnly? EndedOn { get; init; }
+
+    /// <summary>How it ended: the lifting reason, or the member's ratification.</summary>
+    public string? EndedBy { get; init; }
+}
+
+/// <summary>One recorded entry of the process stream: its number (stream version) and its event.</summary>
+public sealed record Entry(long Number, object Event);
+
+/// <summary>
+/// The state of one accession process: a pure fold of its events. The write side decides on it; the
+/// read side derives status from it, so the two cannot disagree.
+/// </summary>
+public sealed record AccessionState
+{
+    /// <summary>The state before any event.</summary>
+    public static AccessionState Initial { get; } = new();
+
+    /// <summary>Organization code (upper case), once opened.</summary>
+    public string? Organization { get; init; }
+
+    /// <summary>Candidate (ISO alpha-3), once opened.</summary>
+    public string? Candidate { get; init; }
+
+    /// <summary>The counting rule the process opened under.</summary>
+    public RatificationCounts CountsAt { get; init; }
+
+    /// <summary>Lifecycle phase.</summary>
+    public ProcessPhase Phase { get; init; }
+
+    /// <summary>When the first (opening) entry is dated.</summary>
+    public DateOnly? OpenedOn { get; init; }
+
+    /// <summary>The application, or null when the process opened with an invitation.</summary>
+    public ApplicationSubmitted? Application { get; init; }
+
+    /// <summary>The invitation, or null.</summary>
+    public InvitationExtended? Invitation { get; init; }
+
+    /// <summary>Date of the protocol signature, or null.</summary>
+    public DateOnly? ProtocolSignedOn { get; init; }
+
+    /// <summary>The accession, or null.</summary>
+    public AccessionCompleted? Accession { get; init; }
+
+    /// <summary>The withdrawal, or null.</summary>
+    public ApplicationWithdrawn? Withdrawal { get; init; }
+
+    /// <summary>The states whose ratification the protocol needs, with the date each became one.</summary>
+    public ImmutableSortedDictionary<string, DateOnly> RequiredRatifiers { get; init; } =
+        ImmutableSortedDictionary<string, DateOnly>.Empty.WithComparers(StringComparer.Ordinal);
+
+    /// <summary>National steps of every state that took one, required or not yet required (early approvals).</summary>
+    public ImmutableSortedDictionary<string, MemberSteps> Steps { get; init; } =
+        ImmutableSortedDictionary<string, MemberSteps>.Empty.WithComparers(StringComparer.Ordinal);
+
+    /// <summary>Every veto and hold, active and ended, in recorded order.</summary>
+    public ImmutableList<Veto> Vetoes { get; init; } = [];
+
+    /// <summary>Memoranda, in recorded order.</summary>
+    public ImmutableList<MemorandumSigned> Memoranda { get; init; } = [];
+
+    /// <summary>Every entry in recorded order, retracted ones included.</summary>
+    public ImmutableList<Entry> Entries { get; init; } = [];
+
+    /// <summary>Numbers of the retracted entries.</summary>
+    public ImmutableSortedSet<long> Retracted { get; init; } = [];
+
+    /// <summary>The number of the last entry folded (the stream version).</summary>
+    public long Version { get; init; }
+
+    /// <summary>True once opened and before accession or withdrawal.</summary>
+    public bool IsOpen => Phase is ProcessPhase.Applied or ProcessPhase.Invited;
+
+    /// <summary>True after accession or withdrawal.</summary>
+    public bool IsClosed => Phase is ProcessPhase.Acceded or ProcessPhase.Withdrawn;
+
+    /// <summary>Vetoes and holds in force.</summary>
+    public IEnumerable<Veto> ActiveVetoes => Vetoes.Where(v => v.EndedOn is null);
+
+    /// <summary>The active veto of <paramref name="member"/>, or null.</summary>
+    public Veto? ActiveVetoOf(string member) => Vetoes.LastOrDefault(v => v.Member == member && v.EndedOn is null);
+
+    /// <summary>The steps of <paramref name="member"/> (empty when none).</summary>
+    public MemberSteps StepsOf(string member) => Steps.TryGetValue(member, out var s) ? s : new MemberSteps(member);
+
+    /// <summary>Required ratifiers whose ratification counts, with the date it counts from.</summary>
+    /// <remarks>
+    /// A state that approved before it became a required ratifier (Finland approving Sweden's protocol while
+    /// itself a candidate) counts from the later of the two dates.
+    /// </remarks>
+    public IEnumerable<(string Member, DateOnly On)> Counted() =>
+        from r in RequiredRatifiers
+        let since = StepsOf(r.Key).CountsFrom(CountsAt)
+        where since is not null
+        select (r.Key, since.Value > r.Value ? since.Value : r.Value);
+
+    /// <summary>Required ratifiers whose ratification does not count yet.</summary>
+    public IEnumerable<string> Pending() =>
+        RequiredRatifiers.Keys.Where(m => StepsOf(m).CountsFrom(CountsAt) is null);
+
+    /// <summary>Folds one event recorded as the next entry.</summary>
+    public static AccessionState Evolve(AccessionState state, object @event) => Evolve(state, state.Version + 1, @event);
+
+    /// <summary>
+    /// Folds the event recorded as entry <paramref name="number"/>. An <see cref="EntryRetracted"/> removes its
+    /// target's effect by refolding the entries without it; an entry already known to be retracted has no effect.
+    /// </summary>
+    public static AccessionState Evolve(AccessionState state, long number, object @event)
+    {
+        var next = state with
+        {
+            Entries = state.Entries.Add(new Entry(number, @event)),
+            Version = Math.Max(state.Version, number),
+        };
+        return @event switch
+        {
+            EntryRetracted r => Refold(next, next.Retracted.Add(r.Entry)),
+            _ when next.Retracted.Contains(number) => next,
+            _ => Apply(next, @event),
+        };
+    }
+
+    /// <summary>Folds <paramref name="events"/> from <see cref="Initial"/>, numbering them 1, 2, 3...</summary>
+    public static AccessionState Fold(IEnumerable<object> events) => events.Aggregate(Initial, Evolve);
+
+    private static AccessionState Refold(AccessionState state, ImmutableSortedSet<long> retracted)
+    {
+        var fresh = Initial with { Entries = state.Entries, Retracted = retracted, Version = state.Version };
+        return state.Entries
+            .Where(e => e.Event is not EntryRetracted && !retracted.Contains(e.Number))
+            .Aggregate(fresh, (s, e) => Apply(s, e.Event));
+    }
+
+    // The effect of one fact on the state; entries, numbering and retraction are handled by Evolve.
+    private static AccessionState Apply(AccessionState s, object @event) => @event switch
+    {
+        ApplicationSubmitted e => s with
+        {
+            Organization = e.Organization,
+            Candidate = e.Candidate,
+            CountsAt = e.CountsAt,
+            Phase = ProcessPhase.Applied,
+            OpenedOn = e.On,
+            Application = e,
+        },
+        InvitationExtended e => s with
+        {
+            Organization = s.Organization ?? e.Organization,
+            Candidate = s.Candidate ?? e.Candidate,
+            CountsAt = s.Phase == ProcessPhase.NotOpened ? e.CountsAt ?? RatificationCounts.AtApproval : s.CountsAt,
+            Phase = ProcessPhase.Invited,
+            OpenedOn = s.OpenedOn ?? e.On,
+            Invitation = e,
+            RequiredRatifiers = s.RequiredRatifiers.SetItems(e.RequiredRatifiers.Select(m => KeyValuePair.Create(m, e.On))),
+        },
+        AccessionProtocolSigned e => s with { ProtocolSignedOn = e.On },
+        MemorandumSigned e => s with { Memoranda = s.Memoranda.Add(e) },
+        ParliamentVoted e => WithSteps(s, e.Member, m => m with { Votes = m.Votes.Add(e) }),
+        RatificationApproved e => EndVeto(WithSteps(s, e.Member, m => m with { Approval = e }), e.Member, e.On, $"ratification approved ({e.Authority})"),
+        InstrumentDeposited e => WithSteps(s, e.Member, m => m with { Deposit = e }),
+        VetoDeclared e => s with { Vetoes = s.Vetoes.Add(new Veto(e.Member, e.On, e.Reason, e.Formal)) },
+        VetoLifted e => EndVeto(s, e.Member, e.On, e.Reason),
+        RatifierAdded e => s.RequiredRatifiers.ContainsKey(e.Member)
+            ? s
+            : s with { RequiredRatifiers = s.RequiredRatifiers.Add(e.Member, e.On) },
+        AccessionCompleted e => s with { Phase = ProcessPhase.Acceded, Accession = e },
+        ApplicationWithdrawn e => s with { Phase = ProcessPhase.Withdrawn, Withdrawal = e },
+        _ => s,
+    };
+
+    private static AccessionState WithSteps(AccessionState s, string member, Func<MemberSteps, MemberSteps> change) =>
+        s with { Steps = s.Steps.SetItem(member, change(s.StepsOf(member))) };
+
+    private static AccessionState EndVeto(AccessionState s, string member, DateOnly on, string reason)
+    {
+        var active = s.ActiveVetoOf(member);
+        return active is null
+            ? s
+            : s with { Vetoes = s.Vetoes.Replace(active, active with { EndedOn = on, EndedBy = reason }) };
+    }
+}

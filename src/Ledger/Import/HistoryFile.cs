@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Text.Json;
+using Ledger.Domain;
+using Ledger.Recording;
+
+namespace Ledger.Import;
+
+/// <summary>One entry of a history file: where it stands in the file, the command it asks for, and its provenance.</summary>
+/// <param name="Process">The process id.</param>
+/// <param name="Index">The entry's index in the process's <c>events</c> array (0-based, as in <c>events[3]</c>).</param>
+/// <param name="Type">The entry's <c>type</c> as written in the file.</param>
+public sealed record HistoryEntry(string Process, int Index, string Type, AccessionCommand Command, Provenance Provenance)
+{
+    /// <summary>Where the entry is: e.g. <c>nato/fin events[7] (ratification, 2022-07-20)</c>.</summary>
+    public string Location => $"{Process} events[{Index}] ({Type}, {Command.On.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)})";
+}
+
+/// <summary>A ledger history file (see docs/import-format.md): an organization and its processes' dated entries.</summary>
+public sealed record HistoryFile(Organization Organization, IReadOnlyList<HistoryEntry> Entries)
+{
+    /// <summary>The entries in the order the import applies them: by date across processes, stable.</summary>
+    public IReadOnlyList<HistoryEntry> InImportOrder() => Entries.OrderBy(e => e.Command.On).ToArray();
+
+    /// <summary>Reads and validates a history file. Throws <see cref="HistoryFileException"/> naming what is wrong and where.</summary>
+    public static HistoryFile Load(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new HistoryFileException($"History file '{path}' does not exist.");
+        }
+        using var stream = File.OpenRead(path);
+        return Parse(stream, path);
+    }
+
+    /// <summary>Parses a history file from JSON.</summary>
+    public static HistoryFile Parse(Stream json, string name = "history file")
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new HistoryFileException($"{name} is not valid JSON: {e.Message}");
+        }
+        using (document)
+        {
+            var root = new Node(document.RootElement, "$");
+            root.Only("organization", "processes");
+            var organization = ReadOrganization(root.Object("organization"));
+            var entries = new List<HistoryEntry>();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var process in root.Array("processes"))
+            {
+                process.Only("id", "candidate", "events");
+                var id = process.String("id");
+                if (!ProcessId.TryParse(id, out var org, out var candidate))
+                {
+                    throw process.Error("id", $"'{id}' is not a process id: expected '{{organization}}/{{candidate}}' in lower case, e.g. 'nato/swe'.");
+                }
+                if (org != organization.Code)
+                {
+                    throw process.Error("id", $"process '{id}' belongs to organization {org}, but the file's organization is {organization.Code}.");
+                }
+                if (process.String("candidate") != candidate)
+                {
+                    throw process.Error("candidate", $"'{process.String("candidate")}' does not match the process id '{id}' (candidate {candidate}).");
+                }
+                if (!seen.Add(id))
+                {
+                    throw process.Error("id", $"process '{id}' appears twice in the file.");
+                }
+                var index = 0;
+                foreach (var entry in process.Array("events"))
+                {
+                    // Name the entry by process id and index: "nato/fin events[7].member: ...".
+                    entries.Add(ReadEntry(entry with { Path = $"{id} events[{index}]" }, id, index++, organization));
+                }
+            }
+            return new HistoryFile(organization, entries);
+        }
+    }
+
+    private static Organization ReadOrganization(Node o)
+    {
+        o.Only("code", "name", "depositary", "ratificationCounts", "newMembersRatifyOpenProcesses", "usesAccessionProtocol", "members");
+        var counts = o.String("ratificationCounts") switch
+        {
+            "approval" => RatificationCounts.AtApproval,
+            "deposit" => RatificationCounts.AtDeposit,
+            var other => throw o.Error("ratificationCounts", $"'{other}' is not a counting rule: use \"approval\" or \"deposit\"."),
+        };
+        var members = o.Array("members").Select(m =>
+        {
+            m.Only("state", "since");
+            return new Membership(m.String("state"), m.Date("since"));
+        }).ToArray();
+        return new Organization(o.String("code"), o.String("name"), o.String("depositary"), counts,
+            o.Bool("newMembersRatifyOpenProcesses"), members, o.OptionalBool("usesAccessionProtocol") ?? true);
+    }
+
+    private static readonly string[] s_common = ["type", "on", "source", "note", "unconfirmed"];
+
+    private static HistoryEntry ReadEntry(Node e, string process, int index, Organization organization)
+    {
+        var type = e.String("type");
+        var on = e.Date("on");
+        string[] Fields(params string[] specific) => [.. s_common, .. specific];
+        AccessionCommand command;
+        switch (type)
+        {
+            case "application":
+                e.Only(Fields());
+                ProcessId.TryParse(process, out var org, out var candidate);
+                command = new SubmitApplication(process, org, candidate, on);
+                break;
+            case "invitation":
+                e.Only(Fields("venue", "ratifiers"));
+                command = new ExtendInvitation(process, on, e.OptionalString("venue") ?? "", e.OptionalStrings("ratifiers"));
+                break;
+            case "protocol-signed":
+                e.Only(Fields());
+                command = new SignAccessionProtocol(process, on);
+                break;
+            case "memorandum":
+                e.Only(Fields("title", "parties", "summary"));
+                command = new SignMemorandum(process, on, e.String("title"), e.OptionalStrings("parties") ?? throw e.Error("parties", "is required."), e.OptionalString("summary"));
+                break;
+            case "vote":
+                e.Only(Fields("member", "chamber", "for", "against", "abstained", "passed"));
+                command = new RecordParliamentVote(process, e.String("member"), on, e.String("chamber"),
+                    e.OptionalInt("for"), e.OptionalInt("against"), e.OptionalInt("abstained"), e.Bool("passed"));
+                break;
+            case "ratification":
+                e.Only(Fields("member", "authority"));
+                command = new ApproveRatification(process, e.String("member"), on, e.String("authority"));
+                break;
+            case "deposit":
+                e.Only(Fields("member", "depositary"));
+                command = new DepositInstrument(process, e.String("member"), on, e.OptionalString("depositary") ?? organization.Depositary);
+                break;
+            case "veto":
+                e.Only(Fields("member", "reason", "formal"));
+                command = new DeclareVeto(process, e.String("member"), on, e.OptionalString("reason") ?? "", e.Bool("formal"));
+                break;
+            case "veto-lifted":
+                e.Only(Fields("member", "reason"));
+                command = new LiftVeto(process, e.String("member"), on, e.OptionalString("reason") ?? "");
+                break;
+            case "ratifier-added":
+                e.Only(Fields("member", "reason"));
+                command = new AddRatifier(process, e.String("member"), on, e.OptionalString("reason") ?? "");
+                break;
+            case "accession":
+                e.Only(Fields("memberCount"));
+                command = new CompleteAccession(process, on, e.OptionalInt("memberCount"));
+                break;
+            case "withdrawal":
+                e.Only(Fields("reason"));
+                command = new WithdrawApplication(process, on, e.OptionalString("reason") ?? "");
+                break;
+            default:
+                throw e.Error("type", $"'{type}' is not an entry type; expected one of: application, invitation, protocol-signed, memorandum, vote, ratification, deposit, veto, veto-lifted, ratifier-added, accession, withdrawal.");
+        }
+        var provenance = new Provenance(e.OptionalString("source"), e.OptionalString("note"), e.OptionalBool("unconfirmed") ?? false);
+        foreach (var (field, text) in new[] { ("source", provenance.Source), ("note", provenance.Note) })
+        {
+            if (AccessionDecider.Text(text, field, Provenance.TextLimit) is { } bad)
+            {
+                throw e.Error(field, bad.Message);
+            }
+        }
+        return new HistoryEntry(process, index, type, command, provenance);
+    }
+
+    // A JSON element with its path, for messages like "$.processes[1].events[7].member: ...".
+    private readonly record struct Node(JsonElement Element, string Path)
+    {
+        public HistoryFileException Error(string field, string message) => new($"{Path}.{field}: {message}");
+
+        private JsonElement Required(string field, JsonValueKind kind)
+        {
+            if (Element.ValueKind != JsonValueKind.Object)
+            {
+                throw new HistoryFileException($"{Path}: expected an object, found {Kind(Element.ValueKind)}.");
+            }
+            if (!Element.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null)
+            {
+                throw Error(field, "is required.");
+            }
+            return value.ValueKind == kind || (kind == JsonValueKind.True && value.ValueKind == JsonValueKind.False)
+                ? value
+                : throw Error(field, $"expected {Kind(kind)}, found {Kind(value.ValueKind)}.");
+        }
+
+        private JsonElement? Optional(string field, JsonValueKind kind) =>
+            Element.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null ? Required(field, kind) : null;
+
+        public void Only(params string[] allowed)
+        {
+            if (Element.ValueKind != JsonValueKind.Object)
+            {
+                throw new HistoryFileException($"{Path}: expected an object, found {Kind(Element.ValueKind)}.");
+            }
+            foreach (var property in Element.EnumerateObject())
+            {
+                if (!allowed.Contains(property.Name, StringComparer.Ordinal))
+                {
+                    throw Error(property.Name, $"is not a known field here; known fields: {string.Join(", ", allowed)}.");
+                }
+            }
+        }
+
+        public Node Object(string field) => new(Required(field, JsonValueKind.Object), $"{Path}.{field}");
+
+        public IEnumerable<Node> Array(string field)
+        {
+            var array = Required(field, JsonValueKind.Array);
+            var path = $"{Path}.{field}";
+            return array.EnumerateArray().Select((item, i) => new Node(item, $"{path}[{i}]")).ToArray();
+        }
+
+        public string String(string field) => Required(field, JsonValueKind.String).GetString()!;
+
+        public string? OptionalString(string field) => Optional(field, JsonValueKind.String)?.GetString();
+
+        public IReadOnlyList<string>? OptionalStrings(string field)
+        {
+            if (Optional(field, JsonValueKind.Array) is not { } array)
+            {
+                return null;
+            }
+            var path = Path;
+            return array.EnumerateArray().Select((item, i) => item.ValueKind == JsonValueKind.String
+                ? item.GetString()!
+                : throw new HistoryFileException($"{path}.{field}[{i}]: expected a string, found {Kind(item.ValueKind)}.")).ToArray();
+        }
+
+        public bool Bool(string field) => Required(field, JsonValueKind.True).GetBoolean();
+
+        public bool? OptionalBool(string field) => Optional(field, JsonValueKind.True)?.GetBoolean();
+
+        public int? OptionalInt(string field) =>
+            Optional(field, JsonValueKind.Number) is { } n
+                ? n.TryGetInt32(out var i) ? i : throw Error(field, $"{n.GetRawText()} is not a whole number in range.")
+                : null;
+
+        public DateOnly Date(string field)
+        {
+            var text = String(field);
+            return DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+                ? date
+                : throw Error(field, $"'{text}' is not a date; expected YYYY-MM-DD (e.g. 2022-07-05).");
+        }
+
+        private static string Kind(JsonValueKind kind) => kind switch
+        {
+            JsonValueKind.Object => "an object",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.String => "a string",
+            JsonValueKind.Number => "a number",
+            JsonValueKind.True or JsonValueKind.False => "true or false",
+            _ => "null",
+        };
+    }
+}
+
+/// <summary>A history file is missing, malformed, or breaks the format; the message names the place and the problem.</summary>
+public sealed class HistoryFileException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public HistoryFileException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public HistoryFileException() { }
+
+    /// <summary>Creates the exception.</summary>
+    public HistoryFileException(string message, Exception inner) : base(message, inner) { }
+}
