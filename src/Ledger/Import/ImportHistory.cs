@@ -1,0 +1,76 @@
+using Ledger.Domain;
+using Ledger.Recording;
+using Mediator;
+
+namespace Ledger.Import;
+
+/// <summary>
+/// Imports a history file through the normal command path: registers the organization, then sends every entry in
+/// import order (by date across processes, stable) as its command. Idempotent: a second import records nothing new.
+/// Stops at the first entry that is refused; what came before it stays recorded and a re-run continues from there.
+/// </summary>
+/// <param name="File">The parsed file.</param>
+/// <param name="RecordedBy">Who records the entries (default: the ledger's default user).</param>
+/// <param name="CorrelationId">Correlation id stamped on every entry of this run (default: a new one per run).</param>
+public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy = null, string? CorrelationId = null) : IRequest<ImportResult>;
+
+/// <summary>The entry an import stopped at and the rule it broke.</summary>
+public sealed record ImportFailure(HistoryEntry Entry, Rejection Rejection)
+{
+    /// <summary>One line naming the process, the entry's index, its type and date, and the rule.</summary>
+    public string Message => $"{Entry.Location}: {Rejection.Code}: {Rejection.Message}";
+}
+
+/// <summary>What an import did.</summary>
+/// <param name="Recorded">Entries recorded by this run.</param>
+/// <param name="AlreadyThere">Entries the ledger already held.</param>
+/// <param name="Total">Entries in the file.</param>
+/// <param name="Failure">The entry the import stopped at, or null when every entry is in the ledger.</param>
+public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, ImportFailure? Failure)
+{
+    /// <summary>True when every entry of the file is in the ledger.</summary>
+    public bool Succeeded => Failure is null;
+}
+
+/// <summary>Handles <see cref="ImportHistoryRequest"/>.</summary>
+public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<ImportHistoryRequest, ImportResult>
+{
+    /// <inheritdoc />
+    public async ValueTask<ImportResult> Handle(ImportHistoryRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var file = request.File;
+        var correlation = request.CorrelationId ?? $"import:{Guid.NewGuid():N}";
+        var registered = await sender.Send(new RegisterOrganizationRequest(file.Organization,
+            new Provenance(RecordedBy: request.RecordedBy, CorrelationId: correlation)), cancellationToken).ConfigureAwait(false);
+        var entries = file.InImportOrder();
+        if (registered.Rejection is { } refused)
+        {
+            var first = entries.Count > 0 ? entries[0] : null;
+            throw new HistoryFileException($"organization {file.Organization.Code}: {refused.Code}: {refused.Message}" + (first is null ? "" : " No entry was imported."));
+        }
+
+        int recorded = 0, already = 0;
+        foreach (var entry in entries)
+        {
+            var provenance = entry.Provenance with
+            {
+                RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
+                CorrelationId = entry.Provenance.CorrelationId ?? correlation,
+            };
+            var result = await sender.Send(AccessionRequest.For(entry.Command, provenance), cancellationToken).ConfigureAwait(false);
+            switch (result.Outcome)
+            {
+                case RecordOutcome.Recorded when !result.IsResend:
+                    recorded++;
+                    break;
+                case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
+                    already++;
+                    break;
+                default:
+                    return new ImportResult(recorded, already, entries.Count, new ImportFailure(entry, result.Rejection!));
+            }
+        }
+        return new ImportResult(recorded, already, entries.Count, null);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.Json;
+using JasperFx.Events;
+using Ledger.Domain;
+
+namespace Ledger.Recording;
+
+/// <summary>One stored entry of a process with everything the ledger knows about its recording.</summary>
+/// <param name="Process">The process stream key.</param>
+/// <param name="Number">The entry's number in the process (stream version).</param>
+/// <param name="Sequence">The global sequence number in the event store (recorded order).</param>
+/// <param name="Type">The stored event name, e.g. <c>ratification_approved</c>.</param>
+/// <param name="Event">The event.</param>
+/// <param name="RecordedAt">When the ledger recorded it.</param>
+/// <param name="RecordedBy">Who recorded it.</param>
+/// <param name="Source">Its source citation.</param>
+/// <param name="Note">Its note.</param>
+/// <param name="Unconfirmed">True when no source states its exact date.</param>
+/// <param name="CommandId">The command that recorded it.</param>
+/// <param name="CorrelationId">The correlation id of the recording.</param>
+/// <param name="CausationId">The causation id of the recording.</param>
+public sealed record RecordedEntry(
+    string Process,
+    long Number,
+    long Sequence,
+    string Type,
+    object Event,
+    DateTimeOffset RecordedAt,
+    string? RecordedBy,
+    string? Source,
+    string? Note,
+    bool Unconfirmed,
+    string? CommandId,
+    string? CorrelationId,
+    string? CausationId)
+{
+    /// <summary>The event's effective date (when it happened in the world).</summary>
+    public DateOnly On => Event switch
+    {
+        ApplicationSubmitted e => e.On,
+        InvitationExtended e => e.On,
+        AccessionProtocolSigned e => e.On,
+        MemorandumSigned e => e.On,
+        ParliamentVoted e => e.On,
+        RatificationApproved e => e.On,
+        InstrumentDeposited e => e.On,
+        VetoDeclared e => e.On,
+        VetoLifted e => e.On,
+        RatifierAdded e => e.On,
+        AccessionCompleted e => e.On,
+        ApplicationWithdrawn e => e.On,
+        EntryRetracted e => e.On,
+        MemberAdmitted e => e.On,
+        _ => DateOnly.MinValue,
+    };
+
+    /// <summary>The member the entry is about, or null (application, invitation, protocol, accession...).</summary>
+    public string? Member => Event switch
+    {
+        ParliamentVoted e => e.Member,
+        RatificationApproved e => e.Member,
+        InstrumentDeposited e => e.Member,
+        VetoDeclared e => e.Member,
+        VetoLifted e => e.Member,
+        RatifierAdded e => e.Member,
+        MemberAdmitted e => e.State,
+        _ => null,
+    };
+
+    /// <summary>Reads a stored Marten event with its metadata columns and ledger headers.</summary>
+    public static RecordedEntry From(IEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        return new RecordedEntry(
+            e.StreamKey ?? e.StreamId.ToString(),
+            e.Version,
+            e.Sequence,
+            e.EventTypeName,
+            e.Data,
+            e.Timestamp,
+            e.UserName,
+            Text(e, LedgerRecorder.Headers.Source),
+            Text(e, LedgerRecorder.Headers.Note),
+            Flag(e, LedgerRecorder.Headers.Unconfirmed),
+            Text(e, LedgerRecorder.Headers.CommandId),
+            e.CorrelationId,
+            e.CausationId);
+    }
+
+    private static string? Text(IEvent e, string key) => e.GetHeader(key) switch
+    {
+        null => null,
+        string s => s,
+        JsonElement { ValueKind: JsonValueKind.String } j => j.GetString(),
+        JsonElement { ValueKind: JsonValueKind.Null } => null,
+        var other => other.ToString(),
+    };
+
+    private static bool Flag(IEvent e, string key) => e.GetHeader(key) switch
+    {
+        bool b => b,
+        JsonElement { ValueKind: JsonValueKind.True } => true,
+        string s => bool.TryParse(s, out var b) && b,
+        _ => false,
+    };
+}

@@ -1,0 +1,43 @@
+using Marten;
+
+namespace Ledger.Storage;
+
+/// <summary>Settings of the ledger inside a Marten store.</summary>
+public sealed class LedgerOptions
+{
+    private readonly List<Action<StoreOptions>> _extensions = [];
+
+    /// <summary>The clock the decider is given ("nothing dated after today"). Tests and replays inject their own.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// How many times a command sent without an expected version is decided again on fresh state after a concurrency
+    /// conflict before the conflict is returned. Default 8.
+    /// </summary>
+    public int ConcurrencyRetries { get; set; } = 8;
+
+    /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
+    public string DefaultRecordedBy { get; set; } = Environment.UserName;
+
+    /// <summary>True when a registered read model needs the async daemon (set by read-model packages).</summary>
+    public bool NeedsAsyncDaemon { get; private set; }
+
+    /// <summary>Adds store configuration that comes with the ledger (read-model packages use this).</summary>
+    /// <param name="extension">Applied to the store options after the ledger's own settings.</param>
+    /// <param name="needsAsyncDaemon">Whether the extension registers asynchronous projections.</param>
+    public LedgerOptions Extend(Action<StoreOptions> extension, bool needsAsyncDaemon = false)
+    {
+        ArgumentNullException.ThrowIfNull(extension);
+        _extensions.Add(extension);
+        NeedsAsyncDaemon |= needsAsyncDaemon;
+        return this;
+    }
+
+    internal void ApplyExtensions(StoreOptions store)
+    {
+        foreach (var extension in _extensions)
+        {
+            extension(store);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Ledger.Domain;
+using Ledger.Recording;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Weasel.Core;
+
+namespace Ledger.Storage;
+
+/// <summary>Registers Ratification Ledger in a Marten store.</summary>
+public static class LedgerStoreExtensions
+{
+    /// <summary>
+    /// Adds the ledger to the store that <c>services.AddMarten(...)</c> configures: event types under their stored names,
+    /// string stream keys, audit metadata columns, the write-side projections, the <see cref="LedgerRecorder"/>, and the
+    /// async daemon in Solo mode when a read model needs it. Mediator handlers are picked up by the host's
+    /// <c>services.AddMediator(o =&gt; o.Assemblies = [typeof(LedgerRecorder).Assembly, ...])</c>.
+    /// </summary>
+    /// <example><code>
+    /// services.AddMarten(connectionString).AddRatificationLedger(ledger => ledger.AddReadModels());
+    /// </code></example>
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddRatificationLedger(
+        this MartenServiceCollectionExtensions.MartenConfigurationExpression marten,
+        Action<LedgerOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(marten);
+        var options = new LedgerOptions();
+        configure?.Invoke(options);
+        marten.Services.TryAddSingleton(options);
+        marten.Services.TryAddSingleton(sp => new LedgerRecorder(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<LedgerOptions>()));
+        marten.Services.ConfigureMarten(store => store.AddRatificationLedger(options));
+        if (options.NeedsAsyncDaemon)
+        {
+            // Solo, not HotCold: the redirected DistributedLock.Postgres package cannot take HotCold's leader lock (see README).
+            marten.AddAsyncDaemon(DaemonMode.Solo);
+        }
+        return marten;
+    }
+
+    /// <summary>The same registration for apps that build their <see cref="StoreOptions"/> themselves.</summary>
+    public static StoreOptions AddRatificationLedger(this StoreOptions store, LedgerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        options ??= new LedgerOptions();
+
+        store.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, ConfigureJson);
+        store.Events.StreamIdentity = StreamIdentity.AsString;
+        foreach (var (type, name) in StoredEventNames.All)
+        {
+            store.Events.MapEventType(type, name);
+        }
+        store.Events.MetadataConfig.HeadersEnabled = true;
+        store.Events.MetadataConfig.UserNameEnabled = true;
+        store.Events.MetadataConfig.CorrelationIdEnabled = true;
+        store.Events.MetadataConfig.CausationIdEnabled = true;
+
+        store.Projections.Add(new AccessionStreamProjection(), ProjectionLifecycle.Live);
+        store.Projections.Add(new OrganizationProjection(), ProjectionLifecycle.Inline);
+        store.Schema.For<ProcessEntry>().Index(p => p.Organization);
+        store.Schema.For<CommandReceipt>();
+
+        options.ApplyExtensions(store);
+        return store;
+    }
+
+    /// <summary>The JSON settings of stored events and documents (pinned by the golden-file tests).</summary>
+    public static void ConfigureJson(JsonSerializerOptions json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.Converters.Insert(0, new JsonStringEnumConverter());
+    }
+}

@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using JasperFx;
+using Ledger.Domain;
+using Ledger.Recording;
+using Ledger.Storage;
+using Marten;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Ledger.IntegrationTests.Support;
+
+/// <summary>A ledger as an app wires it: Marten + AddRatificationLedger + Mediator, on one schema of the test server.</summary>
+public sealed class LedgerHost : IAsyncDisposable
+{
+    private readonly ServiceProvider _services;
+
+    private LedgerHost(ServiceProvider services, string schema, FixedClock clock)
+    {
+        _services = services;
+        Schema = schema;
+        Clock = clock;
+    }
+
+    public string Schema { get; }
+
+    public FixedClock Clock { get; }
+
+    public IDocumentStore Store => _services.GetRequiredService<IDocumentStore>();
+
+    public ISender Sender => _services.GetRequiredService<ISender>();
+
+    public IPublisher Publisher => _services.GetRequiredService<IPublisher>();
+
+    public LedgerRecorder Recorder => _services.GetRequiredService<LedgerRecorder>();
+
+    public IServiceProvider Services => _services;
+
+    /// <summary>Notifications published in this host, in order.</summary>
+    public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
+
+    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null)
+    {
+        var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
+        var services = new ServiceCollection();
+        services.AddSingleton(new HostSchema(schema));
+        services.AddMarten(o =>
+            {
+                o.Connection(connectionString);
+                o.DatabaseSchemaName = schema;
+                o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            })
+            .UseLightweightSessions()
+            .AddRatificationLedger(ledger =>
+            {
+                ledger.Clock = clock;
+                ledger.DefaultRecordedBy = "integration-tests";
+                configure?.Invoke(ledger);
+            });
+        services.AddMediator(o =>
+        {
+            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerHost)];
+            o.ServiceLifetime = ServiceLifetime.Singleton;
+        });
+        return new LedgerHost(services.BuildServiceProvider(), schema, clock);
+    }
+
+    public async Task<RecordResult> SendAsync(AccessionCommand command, Provenance? provenance = null, long? expectedVersion = null) =>
+        await Sender.Send(AccessionRequest.For(command, provenance, expectedVersion));
+
+    public async Task<RecordResult> RegisterAsync(Organization organization) =>
+        await Sender.Send(new RegisterOrganizationRequest(organization));
+
+    /// <summary>Sends and asserts the command recorded something new.</summary>
+    public async Task<RecordResult> RecordAsync(AccessionCommand command, Provenance? provenance = null)
+    {
+        var result = await SendAsync(command, provenance);
+        result.Outcome.Should().Be(RecordOutcome.Recorded, result.ToString());
+        return result;
+    }
+
+    public async Task<long> EventCountAsync()
+    {
+        await using var session = Store.QuerySession();
+        return await session.Events.QueryAllRawEvents().CountAsync();
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+}
+
+public sealed record HostSchema(string Name);
+
+public sealed class FixedClock(DateTimeOffset now) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = now;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Collects every ledger notification, per host schema, so tests can assert what was published.</summary>
+public sealed class NotificationLog(HostSchema schema) :
+    INotificationHandler<ProcessOpenedNotification>,
+    INotificationHandler<RatificationCountedNotification>,
+    INotificationHandler<VetoDeclaredNotification>,
+    INotificationHandler<VetoLiftedNotification>,
+    INotificationHandler<AccessionCompletedNotification>
+{
+    private static readonly ConcurrentDictionary<string, ConcurrentQueue<LedgerNotification>> Logs = new();
+
+    public static IReadOnlyList<LedgerNotification> For(string schema) => Logs.TryGetValue(schema, out var q) ? [.. q] : [];
+
+    private ValueTask Add(LedgerNotification n)
+    {
+        Logs.GetOrAdd(schema.Name, _ => new()).Enqueue(n);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask Handle(ProcessOpenedNotification notification, CancellationToken cancellationToken) => Add(notification);
+
+    public ValueTask Handle(RatificationCountedNotification notification, CancellationToken cancellationToken) => Add(notification);
+
+    public ValueTask Handle(VetoDeclaredNotification notification, CancellationToken cancellationToken) => Add(notification);
+
+    public ValueTask Handle(VetoLiftedNotification notification, CancellationToken cancellationToken) => Add(notification);
+
+    public ValueTask Handle(AccessionCompletedNotification notification, CancellationToken cancellationToken) => Add(notification);
+}
+
+/// <summary>NATO as the ledger records it: policy and the roster before 2022 (from the shared reference facts).</summary>
+public static class TestOrganizations
+{
+    public static readonly string[] Founders = ["BEL", "CAN", "DNK", "FRA", "ISL", "ITA", "LUX", "NLD", "NOR", "PRT", "GBR", "USA"];
+
+    public static Organization Nato(RatificationCounts countsAt = RatificationCounts.AtApproval)
+    {
+        var members = new List<Membership>();
+        void Add(string since, params string[] states) => members.AddRange(states.Select(s => new Membership(s, DateOnly.Parse(since, System.Globalization.CultureInfo.InvariantCulture))));
+        Add("1949-08-24", Founders);
+        Add("1952-02-18", "GRC", "TUR");
+        Add("1955-05-06", "DEU");
+        Add("1982-05-30", "ESP");
+        Add("1999-03-12", "CZE", "HUN", "POL");
+        Add("2004-03-29", "BGR", "EST", "LVA", "LTU", "ROU", "SVK", "SVN");
+        Add("2009-04-01", "ALB", "HRV");
+        Add("2017-06-05", "MNE");
+        Add("2020-03-27", "MKD");
+        return new Organization("NATO", "North Atlantic Treaty Organization", "USA", countsAt, true, members);
+    }
+
+    public static DateOnly D(string iso) => DateOnly.Parse(iso, System.Globalization.CultureInfo.InvariantCulture);
+}
