@@ -36,6 +36,10 @@ public sealed class LedgerRecorder
     private readonly IDocumentStore _store;
     private readonly LedgerOptions _options;
 
+    // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
+    // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
     public LedgerRecorder(IDocumentStore store, LedgerOptions options)
     {
@@ -54,6 +58,20 @@ public sealed class LedgerRecorder
     public async Task<RecordResult> RecordAsync(AccessionCommand command, Provenance? provenance = null, long? expectedVersion = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var stripe = _stripes[(StringComparer.Ordinal.GetHashCode(command.Process) & int.MaxValue) % _stripes.Length];
+        await stripe.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            return await RecordOnceAsync(command, provenance, expectedVersion, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private async Task<RecordResult> RecordOnceAsync(AccessionCommand command, Provenance? provenance, long? expectedVersion, CancellationToken ct)
+    {
         provenance ??= Provenance.None;
         var commandName = CommandName(command);
         var contentHash = ContentHash(commandName, command);
@@ -158,7 +176,7 @@ public sealed class LedgerRecorder
                     return new RecordResult(RecordOutcome.Conflict, command.Process, commandId, [],
                         new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), state.Version);
                 }
-                await Task.Delay(Random.Shared.Next(1, 5 * attempt), ct).ConfigureAwait(false);
+                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
                 continue;
             }
             catch (Exception e) when (e is DocumentAlreadyExistsException)

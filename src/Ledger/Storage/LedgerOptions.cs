@@ -1,4 +1,5 @@
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ledger.Storage;
 
@@ -6,15 +7,16 @@ namespace Ledger.Storage;
 public sealed class LedgerOptions
 {
     private readonly List<Action<StoreOptions>> _extensions = [];
+    private readonly List<Action<IServiceCollection>> _services = [];
 
     /// <summary>The clock the decider is given ("nothing dated after today"). Tests and replays inject their own.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 
     /// <summary>
     /// How many times a command sent without an expected version is decided again on fresh state after a concurrency
-    /// conflict before the conflict is returned. Default 8.
+    /// conflict before the conflict is returned. Default 20.
     /// </summary>
-    public int ConcurrencyRetries { get; set; } = 8;
+    public int ConcurrencyRetries { get; set; } = 20;
 
     /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
     public string DefaultRecordedBy { get; set; } = Environment.UserName;
@@ -25,12 +27,25 @@ public sealed class LedgerOptions
     /// <summary>Adds store configuration that comes with the ledger (read-model packages use this).</summary>
     /// <param name="extension">Applied to the store options after the ledger's own settings.</param>
     /// <param name="needsAsyncDaemon">Whether the extension registers asynchronous projections.</param>
-    public LedgerOptions Extend(Action<StoreOptions> extension, bool needsAsyncDaemon = false)
+    /// <param name="services">Services the extension adds to the container (with <c>AddMarten(...).AddRatificationLedger</c>).</param>
+    public LedgerOptions Extend(Action<StoreOptions> extension, bool needsAsyncDaemon = false, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(extension);
         _extensions.Add(extension);
+        if (services is not null)
+        {
+            _services.Add(services);
+        }
         NeedsAsyncDaemon |= needsAsyncDaemon;
         return this;
+    }
+
+    internal void ApplyServices(IServiceCollection services)
+    {
+        foreach (var add in _services)
+        {
+            add(services);
+        }
     }
 
     internal void ApplyExtensions(StoreOptions store)

@@ -33,6 +33,7 @@ public static class LedgerStoreExtensions
         configure?.Invoke(options);
         marten.Services.TryAddSingleton(options);
         marten.Services.TryAddSingleton(sp => new LedgerRecorder(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<LedgerOptions>()));
+        options.ApplyServices(marten.Services);
         marten.Services.ConfigureMarten(store => store.AddRatificationLedger(options));
         if (options.NeedsAsyncDaemon)
         {

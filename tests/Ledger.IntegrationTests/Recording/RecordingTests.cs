@@ -36,8 +36,10 @@ public sealed class RecordingTests : IAsyncLifetime
         var members = (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.ToArray();
         members.Should().HaveCount(31);
 
-        var results = await Task.WhenAll(members.Select(m => Task.Run(() =>
-            _host.SendAsync(new ApproveRatification("nato/swe", m, D("2023-07-01"), "Parliament")))));
+        // Two app instances over the same database, so senders race across processes, not only within one.
+        await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        var results = await Task.WhenAll(members.Select((m, i) => Task.Run(() =>
+            (i % 2 == 0 ? _host : other).SendAsync(new ApproveRatification("nato/swe", m, D("2023-07-01"), "Parliament")))));
 
         results.Should().OnlyContain(r => r.Outcome == RecordOutcome.Recorded && !r.IsResend);
         var entries = await _host.Recorder.ReadEntriesAsync("nato/swe");

@@ -5,18 +5,22 @@ using Ledger.Recording;
 using Ledger.Storage;
 using Marten;
 using Mediator;
+using Ledger.Projections;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Ledger.IntegrationTests.Support;
 
 /// <summary>A ledger as an app wires it: Marten + AddRatificationLedger + Mediator, on one schema of the test server.</summary>
 public sealed class LedgerHost : IAsyncDisposable
 {
-    private readonly ServiceProvider _services;
+    private readonly IHost _host;
+    private readonly IServiceProvider _services;
 
-    private LedgerHost(ServiceProvider services, string schema, FixedClock clock)
+    private LedgerHost(IHost host, string schema, FixedClock clock)
     {
-        _services = services;
+        _host = host;
+        _services = host.Services;
         Schema = schema;
         Clock = clock;
     }
@@ -35,13 +39,16 @@ public sealed class LedgerHost : IAsyncDisposable
 
     public IServiceProvider Services => _services;
 
+    public LedgerQueries Queries => _services.GetRequiredService<LedgerQueries>();
+
     /// <summary>Notifications published in this host, in order.</summary>
     public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
 
     public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null)
     {
         var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
-        var services = new ServiceCollection();
+        var builder = Host.CreateApplicationBuilder();
+        var services = builder.Services;
         services.AddSingleton(new HostSchema(schema));
         services.AddMarten(o =>
             {
@@ -54,6 +61,7 @@ public sealed class LedgerHost : IAsyncDisposable
             {
                 ledger.Clock = clock;
                 ledger.DefaultRecordedBy = "integration-tests";
+                ledger.AddReadModels();
                 configure?.Invoke(ledger);
             });
         services.AddMediator(o =>
@@ -61,7 +69,9 @@ public sealed class LedgerHost : IAsyncDisposable
             o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerHost)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
-        return new LedgerHost(services.BuildServiceProvider(), schema, clock);
+        var host = builder.Build();
+        host.Start();
+        return new LedgerHost(host, schema, clock);
     }
 
     public async Task<RecordResult> SendAsync(AccessionCommand command, Provenance? provenance = null, long? expectedVersion = null) =>
@@ -84,7 +94,11 @@ public sealed class LedgerHost : IAsyncDisposable
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 
-    public async ValueTask DisposeAsync() => await _services.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync();
+        _host.Dispose();
+    }
 }
 
 public sealed record HostSchema(string Name);

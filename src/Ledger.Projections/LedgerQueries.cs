@@ -1,0 +1,147 @@
+using JasperFx.Events.Daemon;
+using JasperFx.Events.Projections;
+using Ledger.Domain;
+using Ledger.Recording;
+using Ledger.Storage;
+using Marten;
+using Marten.Events;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Ledger.Projections;
+
+/// <summary>Registers the read models.</summary>
+public static class ReadModelRegistration
+{
+    /// <summary>
+    /// Adds the read models: AccessionStatus, RatificationRegister and AuditTrail inline; MemberRecord async (the
+    /// async daemon runs in Solo mode); and <see cref="LedgerQueries"/> in the container.
+    /// </summary>
+    public static LedgerOptions AddReadModels(this LedgerOptions ledger)
+    {
+        ArgumentNullException.ThrowIfNull(ledger);
+        return ledger.Extend(store =>
+            {
+                store.Projections.Add(new ProcessViewsProjection(), ProjectionLifecycle.Inline, ProcessViewsProjection.Name, o =>
+                {
+                    o.DeleteViewTypeOnTeardown<AccessionStatus>();
+                    o.DeleteViewTypeOnTeardown<RatificationRegister>();
+                    o.DeleteViewTypeOnTeardown<AuditTrail>();
+                });
+                store.Projections.Add(new MemberRecordProjection(), ProjectionLifecycle.Async, MemberRecordProjection.Name,
+                    o => o.DeleteViewTypeOnTeardown<MemberRecord>());
+                store.Schema.For<AccessionStatus>().Index(s => s.Organization);
+                store.Schema.For<RatificationRegister>();
+                store.Schema.For<AuditTrail>();
+                store.Schema.For<MemberRecord>();
+            },
+            needsAsyncDaemon: true,
+            services => services.TryAddSingleton(sp => new LedgerQueries(sp.GetRequiredService<IDocumentStore>())));
+    }
+}
+
+/// <summary>The questions users ask: status (as of a date, as known at an instant), who ratified when, the audit trail, member records, rosters.</summary>
+public sealed class LedgerQueries
+{
+    private readonly IDocumentStore _store;
+
+    /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
+    public LedgerQueries(IDocumentStore store) => _store = store ?? throw new ArgumentNullException(nameof(store));
+
+    /// <summary>
+    /// The status of a process: now (from the inline document), or as of a date in the world (<paramref name="asOf"/>),
+    /// as the ledger knew it at an instant (<paramref name="knownAt"/>), or both. Null when the process has no entries
+    /// (known at that instant).
+    /// </summary>
+    public async Task<AccessionStatus?> StatusAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
+    {
+        if (asOf is null && knownAt is null)
+        {
+            await using var session = _store.QuerySession();
+            return await session.LoadAsync<AccessionStatus>(process, ct).ConfigureAwait(false);
+        }
+        return (await BuildAsync(process, asOf, knownAt, ct).ConfigureAwait(false))?.Status;
+    }
+
+    /// <summary>Who ratified when, now or on either time axis. Null when the process has no entries.</summary>
+    public async Task<RatificationRegister?> RegisterAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
+    {
+        if (asOf is null && knownAt is null)
+        {
+            await using var session = _store.QuerySession();
+            return await session.LoadAsync<RatificationRegister>(process, ct).ConfigureAwait(false);
+        }
+        return (await BuildAsync(process, asOf, knownAt, ct).ConfigureAwait(false))?.Register;
+    }
+
+    /// <summary>Every entry of a process as recorded, retracted ones marked. Null when the process has no entries.</summary>
+    public async Task<AuditTrail?> AuditAsync(string process, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        return await session.LoadAsync<AuditTrail>(process, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>One member's ratifications and vetoes across processes (async projection: may trail the latest writes briefly).</summary>
+    public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        return await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The members of an organization on a date, with their join dates; null when the organization is unknown.</summary>
+    public async Task<IReadOnlyList<Membership>?> RosterAsync(string organization, DateOnly on, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false);
+        return view is null ? null : [.. view.Organization.Members.Where(m => m.Since <= on).OrderBy(m => m.State, StringComparer.Ordinal)];
+    }
+
+    /// <summary>The organization as recorded (policy and roster), or null.</summary>
+    public async Task<Organization?> OrganizationAsync(string organization, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        return (await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false))?.Organization;
+    }
+
+    /// <summary>The present status of every process (of one organization), by process id.</summary>
+    public async Task<IReadOnlyList<AccessionStatus>> ListAsync(string? organization = null, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        var query = organization is null
+            ? session.Query<AccessionStatus>()
+            : session.Query<AccessionStatus>().Where(s => s.Organization == organization.ToUpperInvariant());
+        var list = await query.ToListAsync(ct).ConfigureAwait(false);
+        return [.. list.OrderBy(s => s.Id, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Every entry of a process with its recording metadata, in recorded order.</summary>
+    public async Task<IReadOnlyList<RecordedEntry>> EntriesAsync(string process, CancellationToken ct = default)
+    {
+        await using var session = _store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(process, token: ct).ConfigureAwait(false);
+        return [.. events.Select(RecordedEntry.From)];
+    }
+
+    /// <summary>
+    /// Rebuilds a projection (<see cref="ProcessViewsProjection.Name"/> or <see cref="MemberRecordProjection.Name"/>)
+    /// from the event log. Writers are not blocked: inline documents keep being written while it runs.
+    /// </summary>
+    public async Task RebuildAsync(string projection, TimeSpan? timeout = null, CancellationToken ct = default)
+    {
+        using var daemon = await _store.BuildProjectionDaemonAsync().ConfigureAwait(false);
+        await daemon.RebuildProjectionAsync(projection, timeout ?? TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>
+    public Task WaitForAsyncProjectionsAsync(TimeSpan timeout) => _store.WaitForNonStaleProjectionDataAsync(timeout);
+
+    private async Task<(AccessionStatus Status, RatificationRegister Register, AuditTrail Audit)?> BuildAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
+    {
+        var entries = await EntriesAsync(process, ct).ConfigureAwait(false);
+        if (!entries.Any(e => knownAt is null || e.RecordedAt <= knownAt))
+        {
+            return null;
+        }
+        return ProcessViews.Build(process, entries, asOf, knownAt);
+    }
+}

@@ -1,0 +1,172 @@
+using System.Globalization;
+using Ledger.Domain;
+using Ledger.Recording;
+
+namespace Ledger.Projections;
+
+/// <summary>
+/// Builds a process's read models from its recorded entries with the write side's <see cref="AccessionState.Evolve(AccessionState, long, object)"/>,
+/// on both time axes: <c>asOf</c> keeps entries dated up to that day in the world, <c>knownAt</c> keeps entries
+/// recorded up to that instant. Entries fold by effective date, then recorded order; a retraction applies when it is
+/// known at <c>knownAt</c>, whatever the as-of date (it corrects the record, not the world).
+/// </summary>
+public static class ProcessViews
+{
+    /// <summary>The status, register and audit trail of <paramref name="process"/>.</summary>
+    public static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit) Build(
+        string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var known = entries.Where(e => knownAt is null || e.RecordedAt <= knownAt).ToList();
+        var folded = known
+            .Where(e => asOf is null || e.On <= asOf || e.Event is EntryRetracted)
+            .OrderBy(e => e.Event is EntryRetracted ? DateOnly.MaxValue : e.On)
+            .ThenBy(e => e.Sequence)
+            .ToList();
+        var state = AccessionState.Initial;
+        foreach (var entry in folded)
+        {
+            state = AccessionState.Evolve(state, entry.Number, entry.Event);
+        }
+        var byEvent = folded.ToDictionary(e => e.Event, ReferenceEqualityComparer.Instance);
+        RecordedEntry? Of(object? e) => e is not null && byEvent.TryGetValue(e, out var r) ? r : null;
+        bool Unconfirmed(object? e) => Of(e)?.Unconfirmed ?? false;
+
+        var status = Status(process, state, asOf, knownAt, Unconfirmed, folded);
+        var register = Register(process, state, Of);
+        var audit = Audit(process, known, state);
+        return (status, register, audit);
+    }
+
+    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, List<RecordedEntry> folded)
+    {
+        ProcessId.TryParse(process, out var org, out var candidate);
+        var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
+        var vetoes = s.Vetoes.Select(v => View(v, s, unconfirmed)).ToList();
+        return new AccessionStatus
+        {
+            Id = process,
+            Organization = s.Organization ?? org,
+            Candidate = s.Candidate ?? candidate,
+            Stage = StageOf(s),
+            AsOf = asOf,
+            KnownAt = knownAt,
+            AppliedOn = s.Application?.On,
+            InvitedOn = s.Invitation?.On,
+            InvitationVenue = s.Invitation?.Venue,
+            ProtocolSignedOn = s.ProtocolSignedOn,
+            AccededOn = s.Accession?.On,
+            WithdrawnOn = s.Withdrawal?.On,
+            RequiredRatifiers = [.. s.RequiredRatifiers.Select(r => new MemberDate(r.Key, r.Value))],
+            Ratified = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.Approval is not null)
+                .Select(m => new MemberDate(m.Member, m.Approval!.On, unconfirmed(m.Approval))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            Deposited = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.Deposit is not null)
+                .Select(m => new MemberDate(m.Member, m.Deposit!.On, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            Counted = [.. counted.Select(c => new MemberDate(c.Key, c.Value)).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            Pending = [.. s.Pending()],
+            ActiveVetoes = [.. vetoes.Where(v => v.EndedOn is null)],
+            Vetoes = vetoes,
+            Memoranda = [.. s.Memoranda.Select(m => new MemorandumView(m.On, m.Title, m.Parties, m.Summary, unconfirmed(m)))],
+            Entries = folded.Count,
+            Version = s.Version,
+        };
+    }
+
+    private static VetoView View(Veto v, AccessionState s, Func<object?, bool> unconfirmed)
+    {
+        var declared = s.Entries.Select(e => e.Event).OfType<VetoDeclared>().LastOrDefault(d => d.Member == v.Member && d.On == v.Since);
+        return new VetoView(v.Member, v.Since, v.Reason, v.Formal, unconfirmed(declared), v.EndedOn, v.EndedBy);
+    }
+
+    /// <summary>The stage of a state.</summary>
+    public static Stage StageOf(AccessionState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return state.Phase switch
+        {
+            ProcessPhase.NotOpened => Stage.NotOpened,
+            ProcessPhase.Acceded => Stage.Member,
+            ProcessPhase.Withdrawn => Stage.Withdrawn,
+            _ when state.ActiveVetoes.Any() => Stage.Blocked,
+            ProcessPhase.Applied => Stage.Applied,
+            _ when state.ProtocolSignedOn is null && state.Steps.IsEmpty => Stage.Invited,
+            _ when !state.Pending().Any() => Stage.ReadyToAccede,
+            _ => Stage.Ratifying,
+        };
+    }
+
+    private static RatificationRegister Register(string process, AccessionState s, Func<object?, RecordedEntry?> of)
+    {
+        var rows = new List<RegisterRow>();
+        var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
+        foreach (var (member, since) in s.RequiredRatifiers)
+        {
+            var steps = s.StepsOf(member);
+            var events = s.Entries.Where(e => !s.Retracted.Contains(e.Number)).Select(e => e.Event).Where(e => MemberOf(e) == member).ToList();
+            var principal = of(steps.Approval) ?? (events.Count > 0 ? of(events[^1]) : null);
+            rows.Add(new RegisterRow
+            {
+                Member = member,
+                RatifiedOn = steps.Approval?.On,
+                DepositedOn = steps.Deposit?.On,
+                CountsFrom = counted.TryGetValue(member, out var from) ? from : null,
+                RequiredSince = since,
+                Unconfirmed = (of(steps.Approval)?.Unconfirmed ?? false) || (of(steps.Deposit)?.Unconfirmed ?? false),
+                DaysFromSignature = steps.Approval is { } a && s.ProtocolSignedOn is { } signed ? a.On.DayNumber - signed.DayNumber : null,
+                Steps = [.. events.Select(e => Step(e, of(e))).OfType<RegisterStep>().OrderBy(x => x.On)],
+                RecordedAt = principal?.RecordedAt,
+                RecordedBy = principal?.RecordedBy,
+                Source = principal?.Source,
+            });
+        }
+        return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
+    }
+
+    private static string? MemberOf(object e) => e switch
+    {
+        ParliamentVoted v => v.Member,
+        RatificationApproved r => r.Member,
+        InstrumentDeposited d => d.Member,
+        VetoDeclared v => v.Member,
+        VetoLifted v => v.Member,
+        RatifierAdded r => r.Member,
+        _ => null,
+    };
+
+    private static RegisterStep? Step(object e, RecordedEntry? entry)
+    {
+        var unconfirmed = entry?.Unconfirmed ?? false;
+        var source = entry?.Source;
+        return e switch
+        {
+            ParliamentVoted v => new RegisterStep("vote", v.On, Votes(v), unconfirmed, source),
+            RatificationApproved r => new RegisterStep("ratification", r.On, r.Authority, unconfirmed, source),
+            InstrumentDeposited d => new RegisterStep("deposit", d.On, $"deposited with {d.Depositary}", unconfirmed, source),
+            VetoDeclared v => new RegisterStep(v.Formal ? "veto" : "hold", v.On, v.Reason, unconfirmed, source),
+            VetoLifted v => new RegisterStep("veto-lifted", v.On, v.Reason, unconfirmed, source),
+            RatifierAdded r => new RegisterStep("ratifier-added", r.On, r.Reason, unconfirmed, source),
+            _ => null,
+        };
+    }
+
+    private static string Votes(ParliamentVoted v)
+    {
+        var counts = v.For is null && v.Against is null && v.Abstained is null
+            ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
+        return $"{v.Chamber}{counts}, {(v.Passed ? "passed" : "rejected")}";
+    }
+
+    private static AuditTrail Audit(string process, List<RecordedEntry> known, AccessionState s)
+    {
+        var retractedBy = known.Where(e => e.Event is EntryRetracted).ToDictionary(e => ((EntryRetracted)e.Event).Entry, e => e.Number);
+        return new AuditTrail
+        {
+            Id = process,
+            Entries = [.. known.OrderBy(e => e.Sequence).Select(e => new AuditEntry(
+                e.Sequence, e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
+                e.CommandId, e.CorrelationId, e.CausationId, s.Retracted.Contains(e.Number) || retractedBy.ContainsKey(e.Number),
+                retractedBy.TryGetValue(e.Number, out var by) ? by : null))],
+        };
+    }
+}

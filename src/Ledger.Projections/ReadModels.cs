@@ -1,0 +1,219 @@
+namespace Ledger.Projections;
+
+/// <summary>Where a process stands.</summary>
+public enum Stage
+{
+    /// <summary>Nothing recorded yet (an as-of date before the process opened).</summary>
+    NotOpened,
+
+    /// <summary>Applied; not yet invited.</summary>
+    Applied,
+
+    /// <summary>Invited; the accession protocol not yet signed.</summary>
+    Invited,
+
+    /// <summary>Required ratifiers are ratifying.</summary>
+    Ratifying,
+
+    /// <summary>A veto or de facto hold is active.</summary>
+    Blocked,
+
+    /// <summary>Every required ratifier counts and no veto is active; the accession can complete.</summary>
+    ReadyToAccede,
+
+    /// <summary>The candidate acceded and is a member.</summary>
+    Member,
+
+    /// <summary>The application was withdrawn.</summary>
+    Withdrawn,
+}
+
+/// <summary>A member and a date, with the unconfirmed flag of that date.</summary>
+public sealed record MemberDate(string Member, DateOnly On, bool Unconfirmed = false);
+
+/// <summary>A veto or de facto hold.</summary>
+public sealed record VetoView(string Member, DateOnly Since, string Reason, bool Formal, bool Unconfirmed, DateOnly? EndedOn, string? EndedBy);
+
+/// <summary>A memorandum signed during the process.</summary>
+public sealed record MemorandumView(DateOnly On, string Title, IReadOnlyList<string> Parties, string? Summary, bool Unconfirmed);
+
+/// <summary>
+/// The status of one process (document id = stream key). Kept inline for the present; the same shape answers
+/// as-of and known-at questions (<see cref="LedgerQueries.StatusAsync"/>).
+/// </summary>
+public sealed class AccessionStatus
+{
+    /// <summary>The process, e.g. <c>nato/swe</c>.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The organization's code.</summary>
+    public string Organization { get; set; } = "";
+
+    /// <summary>The candidate's code.</summary>
+    public string Candidate { get; set; } = "";
+
+    /// <summary>Where the process stands.</summary>
+    public Stage Stage { get; set; }
+
+    /// <summary>The world date this status is for (null: as of the latest entry).</summary>
+    public DateOnly? AsOf { get; set; }
+
+    /// <summary>The recording instant this status is for (null: everything recorded so far).</summary>
+    public DateTimeOffset? KnownAt { get; set; }
+
+    /// <summary>Application date.</summary>
+    public DateOnly? AppliedOn { get; set; }
+
+    /// <summary>Invitation date.</summary>
+    public DateOnly? InvitedOn { get; set; }
+
+    /// <summary>Where the invitation was extended.</summary>
+    public string? InvitationVenue { get; set; }
+
+    /// <summary>Accession protocol signature date.</summary>
+    public DateOnly? ProtocolSignedOn { get; set; }
+
+    /// <summary>Accession date.</summary>
+    public DateOnly? AccededOn { get; set; }
+
+    /// <summary>Withdrawal date.</summary>
+    public DateOnly? WithdrawnOn { get; set; }
+
+    /// <summary>Required ratifiers and the date each became one.</summary>
+    public List<MemberDate> RequiredRatifiers { get; set; } = [];
+
+    /// <summary>National approvals of required ratifiers (approval date).</summary>
+    public List<MemberDate> Ratified { get; set; } = [];
+
+    /// <summary>Instruments deposited by required ratifiers.</summary>
+    public List<MemberDate> Deposited { get; set; } = [];
+
+    /// <summary>Required ratifiers whose ratification counts under the policy, with the date it counts from.</summary>
+    public List<MemberDate> Counted { get; set; } = [];
+
+    /// <summary>Required ratifiers whose ratification does not count yet.</summary>
+    public List<string> Pending { get; set; } = [];
+
+    /// <summary>Vetoes and holds active at the as-of date.</summary>
+    public List<VetoView> ActiveVetoes { get; set; } = [];
+
+    /// <summary>Every veto and hold, ended or not.</summary>
+    public List<VetoView> Vetoes { get; set; } = [];
+
+    /// <summary>Memoranda signed.</summary>
+    public List<MemorandumView> Memoranda { get; set; } = [];
+
+    /// <summary>Entries folded (retracted ones included).</summary>
+    public int Entries { get; set; }
+
+    /// <summary>The latest stream version folded.</summary>
+    public long Version { get; set; }
+}
+
+/// <summary>One national step of a member.</summary>
+/// <param name="Type">vote, ratification, deposit, veto, hold, veto-lifted, ratifier-added.</param>
+/// <param name="On">Its date.</param>
+/// <param name="Detail">Chamber and votes, authority, depositary, or reason.</param>
+/// <param name="Unconfirmed">True when no source states the exact date.</param>
+/// <param name="Source">Its source citation.</param>
+public sealed record RegisterStep(string Type, DateOnly On, string Detail, bool Unconfirmed, string? Source);
+
+/// <summary>Who ratified when: one required ratifier of one process.</summary>
+public sealed class RegisterRow
+{
+    /// <summary>The member.</summary>
+    public string Member { get; set; } = "";
+
+    /// <summary>National approval date, or null.</summary>
+    public DateOnly? RatifiedOn { get; set; }
+
+    /// <summary>Deposit date, or null.</summary>
+    public DateOnly? DepositedOn { get; set; }
+
+    /// <summary>When the ratification counts from under the policy (later than the approval for a member that approved before it became a required ratifier).</summary>
+    public DateOnly? CountsFrom { get; set; }
+
+    /// <summary>When the member became a required ratifier.</summary>
+    public DateOnly RequiredSince { get; set; }
+
+    /// <summary>True when the approval or deposit date is unconfirmed.</summary>
+    public bool Unconfirmed { get; set; }
+
+    /// <summary>Days from the protocol signature to the approval.</summary>
+    public int? DaysFromSignature { get; set; }
+
+    /// <summary>Every national step, by date.</summary>
+    public List<RegisterStep> Steps { get; set; } = [];
+
+    /// <summary>When the approval (or, lacking one, the latest step) was recorded.</summary>
+    public DateTimeOffset? RecordedAt { get; set; }
+
+    /// <summary>Who recorded it.</summary>
+    public string? RecordedBy { get; set; }
+
+    /// <summary>Its source.</summary>
+    public string? Source { get; set; }
+}
+
+/// <summary>The ratification register of one process (document id = stream key).</summary>
+public sealed class RatificationRegister
+{
+    /// <summary>The process.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Protocol signature date, from which days are counted.</summary>
+    public DateOnly? ProtocolSignedOn { get; set; }
+
+    /// <summary>One row per required ratifier, by member code.</summary>
+    public List<RegisterRow> Rows { get; set; } = [];
+}
+
+/// <summary>One entry as recorded.</summary>
+public sealed record AuditEntry(
+    long Sequence,
+    long Number,
+    string Type,
+    DateOnly On,
+    string? Member,
+    DateTimeOffset RecordedAt,
+    string? RecordedBy,
+    string? Source,
+    string? Note,
+    bool Unconfirmed,
+    string? CommandId,
+    string? CorrelationId,
+    string? CausationId,
+    bool Retracted,
+    long? RetractedBy);
+
+/// <summary>Every entry of a process as recorded, in recorded order, retracted ones marked (document id = stream key).</summary>
+public sealed class AuditTrail
+{
+    /// <summary>The process.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The entries.</summary>
+    public List<AuditEntry> Entries { get; set; } = [];
+}
+
+/// <summary>A member's ratification of one process.</summary>
+public sealed record MemberRatification(string Process, string Candidate, DateOnly? ApprovedOn, DateOnly? DepositedOn, int? DaysFromSignature, bool Unconfirmed);
+
+/// <summary>A veto or hold a member cast in one process.</summary>
+public sealed record MemberVeto(string Process, string Candidate, DateOnly Since, DateOnly? EndedOn, bool Formal, string Reason);
+
+/// <summary>One member state across processes (document id = member code); kept by an async projection.</summary>
+public sealed class MemberRecord
+{
+    /// <summary>The member's code.</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>Its ratifications, by process.</summary>
+    public List<MemberRatification> Ratifications { get; set; } = [];
+
+    /// <summary>Its vetoes and holds.</summary>
+    public List<MemberVeto> Vetoes { get; set; } = [];
+
+    /// <summary>Mean days from protocol signature to approval over its approvals, or null.</summary>
+    public double? MeanDaysFromSignature { get; set; }
+}
