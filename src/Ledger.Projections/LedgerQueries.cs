@@ -123,13 +123,60 @@ public sealed class LedgerQueries
     }
 
     /// <summary>
-    /// Rebuilds a projection (<see cref="ProcessViewsProjection.Name"/> or <see cref="MemberRecordProjection.Name"/>)
-    /// from the event log. Writers are not blocked: inline documents keep being written while it runs.
+    /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status, register, audit) or
+    /// <see cref="MemberRecordProjection.Name"/>. Writers are not blocked. The process views are recomputed stream by
+    /// stream in batches, without tearing the documents down first, then every stream whose document trails its
+    /// stream (a write landed during the rebuild) is recomputed again; member records are replayed by the daemon.
     /// </summary>
     public async Task RebuildAsync(string projection, TimeSpan? timeout = null, CancellationToken ct = default)
     {
-        using var daemon = await _store.BuildProjectionDaemonAsync().ConfigureAwait(false);
-        await daemon.RebuildProjectionAsync(projection, timeout ?? TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+        if (projection != ProcessViewsProjection.Name)
+        {
+            using var daemon = await _store.BuildProjectionDaemonAsync().ConfigureAwait(false);
+            await daemon.RebuildProjectionAsync(projection, timeout ?? TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+            return;
+        }
+        IReadOnlyList<string> streams = await ProcessStreamIdsAsync(ct).ConfigureAwait(false);
+        for (var pass = 0; pass < 5 && streams.Count > 0; pass++)
+        {
+            foreach (var batch in streams.Chunk(200))
+            {
+                await using var session = _store.LightweightSession();
+                var events = await session.Events.QueryAllRawEvents()
+                    .Where(e => batch.Contains(e.StreamKey!))
+                    .ToListAsync(ct).ConfigureAwait(false);
+                foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+                {
+                    var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                    session.Store(status);
+                    session.Store(register);
+                    session.Store(audit);
+                }
+                await session.SaveChangesAsync(ct).ConfigureAwait(false);
+            }
+            streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ProcessStreamIdsAsync(CancellationToken ct) =>
+        [.. (await StreamVersionsAsync(ct).ConfigureAwait(false)).Keys];
+
+    private async Task<Dictionary<string, long>> StreamVersionsAsync(CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        var rows = await session.AdvancedSql.QueryAsync<string>(
+            $"select id || ' ' || version::text from {_store.Options.Events.DatabaseSchemaName}.mt_streams", ct).ConfigureAwait(false);
+        return rows.Select(r => r.Split(' ')).Where(r => ProcessId.TryParse(r[0], out _, out _))
+            .ToDictionary(r => r[0], r => long.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
+    }
+
+    private async Task<IReadOnlyList<string>> TrailingStreamsAsync(CancellationToken ct)
+    {
+        var streams = await StreamVersionsAsync(ct).ConfigureAwait(false);
+        await using var session = _store.QuerySession();
+        var documents = (await session.Query<AccessionStatus>().Select(s => new { s.Id, s.Version }).ToListAsync(ct).ConfigureAwait(false))
+            .ToDictionary(d => d.Id, d => d.Version, StringComparer.Ordinal);
+        return [.. streams.Where(s => !documents.TryGetValue(s.Key, out var v) || v != s.Value).Select(s => s.Key)];
     }
 
     /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>

@@ -8,7 +8,8 @@ namespace Ledger.Projections;
 /// Builds a process's read models from its recorded entries with the write side's <see cref="AccessionState.Evolve(AccessionState, long, object)"/>,
 /// on both time axes: <c>asOf</c> keeps entries dated up to that day in the world, <c>knownAt</c> keeps entries
 /// recorded up to that instant. Entries fold by effective date, then recorded order; a retraction applies when it is
-/// known at <c>knownAt</c>, whatever the as-of date (it corrects the record, not the world).
+/// known at <c>knownAt</c>, whatever the as-of date (it corrects the record, not the world). Within a process the entry
+/// number (stream version) is the recorded order.
 /// </summary>
 public static class ProcessViews
 {
@@ -21,7 +22,7 @@ public static class ProcessViews
         var folded = known
             .Where(e => asOf is null || e.On <= asOf || e.Event is EntryRetracted)
             .OrderBy(e => e.Event is EntryRetracted ? DateOnly.MaxValue : e.On)
-            .ThenBy(e => e.Sequence)
+            .ThenBy(e => e.Number)
             .ToList();
         var state = AccessionState.Initial;
         foreach (var entry in folded)
@@ -163,8 +164,8 @@ public static class ProcessViews
         return new AuditTrail
         {
             Id = process,
-            Entries = [.. known.OrderBy(e => e.Sequence).Select(e => new AuditEntry(
-                e.Sequence, e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
+            Entries = [.. known.OrderBy(e => e.Number).Select(e => new AuditEntry(
+                e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
                 e.CommandId, e.CorrelationId, e.CausationId, s.Retracted.Contains(e.Number) || retractedBy.ContainsKey(e.Number),
                 retractedBy.TryGetValue(e.Number, out var by) ? by : null))],
         };

@@ -169,9 +169,9 @@ public sealed class RatificationRegister
 }
 
 /// <summary>One entry as recorded.</summary>
+/// <param name="Sequence">The entry's number in its process: 1, 2, 3... in recorded order (the stream version; what a retraction names).</param>
 public sealed record AuditEntry(
     long Sequence,
-    long Number,
     string Type,
     DateOnly On,
     string? Member,

@@ -76,7 +76,8 @@ public sealed record RecordedEntry(
             e.Sequence,
             e.EventTypeName,
             e.Data,
-            e.Timestamp,
+            // PostgreSQL keeps microseconds; an event still being appended carries the clock's 100 ns ticks.
+            e.Timestamp.AddTicks(-(e.Timestamp.Ticks % 10)),
             e.UserName,
             Text(e, LedgerRecorder.Headers.Source),
             Text(e, LedgerRecorder.Headers.Note),
