@@ -1,0 +1,144 @@
+// The NATO enlargement of 2022-2024 in Ratification Ledger: records the real Finland and Sweden histories from
+// nato-2022-2024.json through the normal command path, then asks the questions a reader has.
+// Run: dotnet run --project samples/NatoAccession   (LEDGER_CONNECTION to use your own PostgreSQL)
+
+using System.Diagnostics;
+using System.Globalization;
+using Ledger.Import;
+using Ledger.Projections;
+using Ledger.Recording;
+using Ledger.Storage;
+using Ledger.Testing;
+using Marten;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+var clock = Stopwatch.StartNew();
+var (connectionString, server) = await LocalPostgres.FromEnvironmentOrStartAsync();
+await using var _ = server;
+Console.WriteLine(server is null
+    ? "Using the PostgreSQL in LEDGER_CONNECTION."
+    : $"Started a throwaway PostgreSQL on 127.0.0.1:{server.Port} (removed when the sample ends).");
+
+// 1. Register the ledger as an app would: Marten + the ledger + its read models + Mediator.
+var services = new ServiceCollection();
+services.AddMarten(o =>
+    {
+        o.Connection(connectionString);
+        o.DatabaseSchemaName = "nato_sample";
+        o.DisableNpgsqlLogging = true;
+    })
+    .UseLightweightSessions()
+    .AddRatificationLedger(ledger => ledger.AddReadModels());
+services.AddMediator(o =>
+{
+    o.Assemblies = [typeof(LedgerRecorder)];
+    o.ServiceLifetime = ServiceLifetime.Singleton;
+});
+await using var provider = services.BuildServiceProvider();
+var sender = provider.GetRequiredService<ISender>();
+var queries = provider.GetRequiredService<LedgerQueries>();
+
+// 2. Record the real histories. Every entry goes through the decider; a second run records nothing new.
+var file = HistoryFile.Load(Path.Combine(AppContext.BaseDirectory, "nato-2022-2024.json"));
+var import = await sender.Send(new ImportHistoryRequest(file, RecordedBy: "nato-sample"));
+if (import.Failure is { } failure)
+{
+    Console.Error.WriteLine($"Import stopped at {failure.Message}");
+    return 1;
+}
+Console.WriteLine($"Recorded {import.Recorded} entries ({import.AlreadyThere} already there) for {string.Join(" and ", file.Entries.Select(e => e.Process).Distinct())}.");
+
+var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+string D(DateOnly? d) => d is { } v ? v.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "—";
+Text T(string s) => new(s);
+
+// 3. Status at the dates that mattered, replayed from the same events (as of a date in the world).
+var moments = new (string Label, DateOnly On)[]
+{
+    ("Applications handed in", new(2022, 5, 18)),
+    ("Madrid summit invitation", new(2022, 6, 29)),
+    ("September 2022 holdouts", new(2022, 9, 30)),
+    ("Finland joins", new(2023, 4, 4)),
+    ("Sweden joins", new(2024, 3, 7)),
+};
+var processes = new[] { "nato/fin", "nato/swe" };
+var statusTable = new Table().Title("Status as of key dates").AddColumn("Date").AddColumn("Moment");
+foreach (var p in processes)
+{
+    statusTable.AddColumn(p);
+}
+foreach (var (label, on) in moments)
+{
+    var cells = new List<IRenderable> { T(D(on)), T(label) };
+    foreach (var p in processes)
+    {
+        var s = await queries.StatusAsync(p, asOf: on);
+        cells.Add(T(s is null ? "—" : Describe(s)));
+    }
+    statusTable.AddRow(cells);
+}
+console.Write(statusTable);
+
+static string Describe(AccessionStatus s)
+{
+    var text = $"{s.Stage}: {s.Counted.Count}/{s.RequiredRatifiers.Count} counted";
+    if (s.Pending.Count is > 0 and <= 4)
+    {
+        text += $"\npending {string.Join(", ", s.Pending)}";
+    }
+    if (s.ActiveVetoes.Count > 0)
+    {
+        text += "\n" + string.Join("; ", s.ActiveVetoes.Select(v => $"{(v.Formal ? "veto" : "hold")}: {v.Member}"));
+    }
+    return text;
+}
+
+// 4. Who ratified when.
+foreach (var p in processes)
+{
+    var register = (await queries.RegisterAsync(p))!;
+    var table = new Table()
+        .Title($"Who ratified when: {p} (protocol signed {D(register.ProtocolSignedOn)}; ? = no source states the exact date)")
+        .AddColumns("Member", "Approved", "Deposited", "Counts from", "Days since signature");
+    foreach (var row in register.Rows.OrderBy(r => r.RatifiedOn ?? DateOnly.MaxValue).ThenBy(r => r.Member, StringComparer.Ordinal))
+    {
+        table.AddRow(
+            T(row.Member),
+            T(D(row.RatifiedOn) + (row.Unconfirmed ? " ?" : "")),
+            T(D(row.DepositedOn)),
+            T(row.CountsFrom != row.RatifiedOn ? D(row.CountsFrom) : ""),
+            T(row.DaysFromSignature?.ToString(CultureInfo.InvariantCulture) ?? "—"));
+    }
+    console.Write(table);
+}
+
+// 5. The longest holds and vetoes.
+var holds = new List<(string Process, VetoView Veto, int Days)>();
+foreach (var p in processes)
+{
+    var status = (await queries.StatusAsync(p))!;
+    var end = status.AccededOn ?? DateOnly.FromDateTime(DateTime.UtcNow);
+    holds.AddRange(status.Vetoes.Select(v => (p, v, (v.EndedOn ?? end).DayNumber - v.Since.DayNumber)));
+}
+var holdTable = new Table().Title("Longest holds and vetoes").AddColumns("Process", "Member", "Kind", "From", "To", "Days", "Ended by");
+foreach (var (p, v, days) in holds.OrderByDescending(h => h.Days).Take(6))
+{
+    holdTable.AddRow(T(p), T(v.Member), T(v.Formal ? "veto" : "hold"), T(D(v.Since) + (v.Unconfirmed ? " ?" : "")), T(D(v.EndedOn)),
+        T(days.ToString(CultureInfo.InvariantCulture)), T(v.EndedBy ?? "—"));
+}
+console.Write(holdTable);
+
+// 6. The timeline pictures.
+foreach (var p in processes)
+{
+    var (status, register, audit) = ProcessViews.Build(p, await queries.EntriesAsync(p));
+    var path = Path.GetFullPath($"{p.Replace('/', '-')}-timeline.svg");
+    await File.WriteAllTextAsync(path, TimelineSvg.Render(status, register, audit.Entries));
+    Console.WriteLine($"Timeline of {p}: {path}");
+}
+
+Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s.");
+return 0;

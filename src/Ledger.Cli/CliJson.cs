@@ -1,0 +1,105 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Ledger.Projections;
+
+namespace Ledger.Cli;
+
+// The --json shapes of the CLI contract (docs/cli.md). Other programs read them: names, types and null-ness are fixed.
+
+internal sealed record JsonMemberOn(string Member, string On);
+
+internal sealed record JsonVeto(string Member, string Since, string Reason);
+
+internal sealed record JsonStatus(
+    string Process,
+    string Organization,
+    string Candidate,
+    string Stage,
+    string? AsOf,
+    string? KnownAt,
+    IReadOnlyList<string> RequiredRatifiers,
+    IReadOnlyList<JsonMemberOn> Ratified,
+    IReadOnlyList<JsonMemberOn> Deposited,
+    IReadOnlyList<string> Pending,
+    IReadOnlyList<JsonVeto> ActiveVetoes,
+    string? AccededOn);
+
+internal sealed record JsonStep(string Type, string On, string Detail);
+
+internal sealed record JsonRegisterRow(
+    string Member,
+    string? RatifiedOn,
+    string? DepositedOn,
+    bool Unconfirmed,
+    IReadOnlyList<JsonStep> Steps,
+    string? RecordedAt,
+    string? RecordedBy,
+    string? Source);
+
+internal sealed record JsonAuditEntry(
+    long Sequence,
+    string Type,
+    string On,
+    string? Member,
+    string RecordedAt,
+    string? RecordedBy,
+    string? Source,
+    string? CommandId,
+    bool Retracted);
+
+internal sealed record JsonProcess(string Process, string Organization, string Candidate, string Stage, string? AppliedOn, string? AccededOn, int RequiredRatifiers, int Counted);
+
+internal static class CliJson
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        // Hostile text stays readable and verbatim; the output is not embedded in HTML.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public static string Write<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    public static string Date(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    public static string? Date(DateOnly? d) => d is { } v ? Date(v) : null;
+
+    public static string Instant(DateTimeOffset t) => t.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    public static string? Instant(DateTimeOffset? t) => t is { } v ? Instant(v) : null;
+
+    public static JsonStatus Status(AccessionStatus s) => new(
+        s.Id,
+        s.Organization,
+        s.Candidate,
+        s.Stage.ToString(),
+        Date(s.AsOf),
+        Instant(s.KnownAt),
+        [.. s.RequiredRatifiers.Select(r => r.Member)],
+        [.. s.Ratified.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
+        [.. s.Deposited.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
+        [.. s.Pending],
+        [.. s.ActiveVetoes.Select(v => new JsonVeto(v.Member, Date(v.Since), v.Reason))],
+        Date(s.AccededOn));
+
+    public static IReadOnlyList<JsonRegisterRow> Register(RatificationRegister r) =>
+        [.. r.Rows.Select(row => new JsonRegisterRow(
+            row.Member,
+            Date(row.RatifiedOn),
+            Date(row.DepositedOn),
+            row.Unconfirmed,
+            [.. row.Steps.Select(step => new JsonStep(step.Type, Date(step.On), step.Detail))],
+            Instant(row.RecordedAt),
+            row.RecordedBy,
+            row.Source))];
+
+    public static IReadOnlyList<JsonAuditEntry> Audit(AuditTrail a) =>
+        [.. a.Entries.Select(e => new JsonAuditEntry(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Source, e.CommandId, e.Retracted))];
+
+    public static JsonProcess Process(AccessionStatus s) =>
+        new(s.Id, s.Organization, s.Candidate, s.Stage.ToString(), Date(s.AppliedOn ?? s.InvitedOn), Date(s.AccededOn), s.RequiredRatifiers.Count, s.Counted.Count);
+}

@@ -1,0 +1,96 @@
+using Ledger.Projections;
+using Ledger.Recording;
+using Ledger.Storage;
+using Ledger.Testing;
+using Marten;
+using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Ledger.Cli;
+
+/// <summary>
+/// Where the tool keeps its ledger: <c>--connection</c>, else <c>LEDGER_CONNECTION</c>, else a local PostgreSQL data
+/// directory it creates on first use and starts on demand (<c>LEDGER_DATA_DIR</c>, default under the user's data
+/// folder; <c>/var/lib/ratification-ledger</c> for root, whose home the <c>postgres</c> user cannot enter).
+/// </summary>
+internal sealed class LedgerConnection : IAsyncDisposable
+{
+    public const string LocalDatabase = "ledger";
+
+    private readonly ServiceProvider _services;
+
+    private LedgerConnection(ServiceProvider services, string description)
+    {
+        _services = services;
+        Description = description;
+    }
+
+    public string Description { get; }
+
+    public ISender Sender => _services.GetRequiredService<ISender>();
+
+    public LedgerQueries Queries => _services.GetRequiredService<LedgerQueries>();
+
+    public LedgerRecorder Recorder => _services.GetRequiredService<LedgerRecorder>();
+
+    public static string DataDirectory =>
+        Environment.GetEnvironmentVariable("LEDGER_DATA_DIR") is { Length: > 0 } dir
+            ? dir
+            : Environment.IsPrivilegedProcess
+                ? "/var/lib/ratification-ledger"
+                : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "ratification-ledger");
+
+    public static async Task<LedgerConnection> OpenAsync(string? connection, CancellationToken ct)
+    {
+        string connectionString;
+        string description;
+        if ((connection ?? Environment.GetEnvironmentVariable(LocalPostgres.ConnectionVariable)) is { Length: > 0 } given)
+        {
+            connectionString = given;
+            description = "the given connection";
+        }
+        else
+        {
+            var server = await LocalPostgres.OpenPersistentAsync(DataDirectory, ct: ct).ConfigureAwait(false);
+            connectionString = await EnsureDatabaseAsync(server, ct).ConfigureAwait(false);
+            description = $"the local PostgreSQL in {DataDirectory} (port {server.Port}; `ledger db stop` stops it)";
+        }
+
+        var services = new ServiceCollection();
+        services.AddMarten(o =>
+            {
+                o.Connection(connectionString);
+                o.DisableNpgsqlLogging = true;
+            })
+            .UseLightweightSessions()
+            .AddRatificationLedger(ledger =>
+            {
+                ledger.DefaultRecordedBy = Environment.UserName;
+                ledger.AddReadModels();
+            });
+        services.AddMediator(o =>
+        {
+            o.Namespace = "Ledger.Cli.Mediation";
+            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerConnection)];
+            o.ServiceLifetime = ServiceLifetime.Singleton;
+        });
+        return new LedgerConnection(services.BuildServiceProvider(), description);
+    }
+
+    private static async Task<string> EnsureDatabaseAsync(LocalPostgres server, CancellationToken ct)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using var exists = new NpgsqlCommand("select 1 from pg_database where datname = @name", connection);
+        exists.Parameters.AddWithValue("name", LocalDatabase);
+        if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
+        {
+            await using var create = new NpgsqlCommand($"create database {LocalDatabase}", connection);
+            await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        return server.ConnectionStringFor(LocalDatabase);
+    }
+
+    public async ValueTask DisposeAsync() => await _services.DisposeAsync().ConfigureAwait(false);
+}
