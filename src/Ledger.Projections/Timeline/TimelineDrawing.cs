@@ -398,30 +398,41 @@ internal sealed class TimelineDrawing
     }
 
     private static string LabelText(Milestone m) =>
-        $"{Iso(m.On)} {m.Name}{(m.Name is not null && m.Detail is not null ? " \u00b7 " : "")}{(m.Detail is null ? "" : Clip(m.Detail, 48))}{(m.Unconfirmed ? " ?" : "")}";
+        $"{Iso(m.On)} {m.Name}{(m.Name is not null && m.Detail is not null ? " \u00b7 " : "")}{(m.Detail is null ? "" : Clip(m.Detail, 40))}{(m.Unconfirmed ? " ?" : "")}";
 
-    // Lane 0 is nearest the axis. Later milestones are placed first, so an earlier label sits in a higher lane and its
-    // line never crosses a later label; a label is never crossed by another milestone's line.
+    // Lane 0 is nearest the axis. A milestone's line runs down from its label through the lanes below, so a label that
+    // would cover another milestone's line goes in a higher lane than that milestone's label. Labels that cover no other
+    // line are placed first (latest first), each in the lowest lane that keeps it clear of the others.
     private List<Placed> PlaceLabels(List<Milestone> milestones)
     {
+        var remaining = milestones
+            .Select((m, i) => (m, i))
+            .OrderByDescending(p => p.m.On).ThenByDescending(p => p.i)
+            .Select(p =>
+            {
+                var x = X(p.m.On);
+                var w = Width(LabelText(p.m), 10.5);
+                var anchorEnd = x + 3 + w > _width - Margin;
+                var (left, right) = anchorEnd ? (x - 3 - w, x - 3) : (x + 3, x + 3 + w);
+                return new Placed(p.m, x, left, right, anchorEnd, 0);
+            })
+            .ToList();
+        static bool Covers(Placed label, double x) => x >= label.Left - 1 && x <= label.Right + 1;
         var placed = new List<Placed>();
-        foreach (var m in milestones.Select((m, i) => (m, i)).OrderByDescending(p => p.m.On).ThenByDescending(p => p.i).Select(p => p.m))
+        while (remaining.Count > 0)
         {
-            var x = X(m.On);
-            var w = Width(LabelText(m), 10.5);
-            var anchorEnd = x + 3 + w > _width - Margin;
-            var (left, right) = anchorEnd ? (x - 3 - w, x - 3) : (x + 3, x + 3 + w);
-            bool Fits(int lane, bool strict) => placed.All(p =>
-                (p.Lane != lane || right + 8 <= p.Left || left >= p.Right + 8)
-                && (!strict || p.Lane >= lane || x < p.Left - 3 || x > p.Right + 3)
-                && (!strict || p.Lane <= lane || p.LineX < left - 3 || p.LineX > right + 3));
-            var chosen = Enumerable.Range(0, MaxLanes).Where(l => Fits(l, strict: true)).Cast<int?>().FirstOrDefault()
-                ?? Enumerable.Range(0, MaxLanes).Where(l => Fits(l, strict: false)).Cast<int?>().FirstOrDefault()
-                ?? MaxLanes - 1;
-            placed.Add(new Placed(m, x, left, right, anchorEnd, chosen));
+            var next = remaining.FirstOrDefault(a => !remaining.Any(b => !ReferenceEquals(a, b) && Covers(a, b.LineX))) ?? remaining[0];
+            remaining.Remove(next);
+            var lowest = placed.Where(p => Covers(next, p.LineX)).Select(p => p.Lane + 1).DefaultIfEmpty(0).Max();
+            bool Free(int lane) => placed.All(p => p.Lane != lane || next.Right + 8 <= p.Left || next.Left >= p.Right + 8);
+            bool Uncrossed(int lane) => placed.All(p => p.Lane >= lane || !Covers(p, next.LineX));
+            var lanes = Enumerable.Range(lowest, Math.Max(MaxLanes - lowest, 1)).ToList();
+            var lane = lanes.Where(l => Free(l) && Uncrossed(l)).Cast<int?>().FirstOrDefault()
+                ?? lanes.Where(Free).Cast<int?>().FirstOrDefault()
+                ?? lanes[^1];
+            placed.Add(next with { Lane = lane });
         }
-        placed.Reverse();
-        return placed;
+        return [.. placed.OrderBy(p => p.Milestone.On).ThenBy(p => p.Lane)];
     }
 
     private XElement MilestoneLayer(List<Placed> labels, double axisTop, double rowsBottom)
@@ -436,7 +447,7 @@ internal sealed class TimelineDrawing
                 Iso(m.On) + " ",
                 m.Name is null ? null : El("tspan", Class("ms-name"), m.Name),
                 m.Name is not null && m.Detail is not null ? " \u00b7 " : null,
-                m.Detail is null ? null : El("tspan", Class("user"), Clean(Clip(m.Detail, 48))),
+                m.Detail is null ? null : El("tspan", Class("user"), Clean(Clip(m.Detail, 40))),
                 m.Unconfirmed ? El("tspan", Class("q"), " ?") : null);
             g.Add(El("g", Class($"milestone {m.Kind}{(m.Unconfirmed ? " unconfirmed" : "")}"), A("data-date", Iso(m.On)),
                 Title(m.Tooltip),
