@@ -41,8 +41,9 @@ internal sealed class TimelineDrawing
         ".q { font-size: 10px; font-weight: bold; fill: #b5006b; }",
         ".early { stroke: #0072b2; stroke-width: 1.6; stroke-dasharray: 1 2.5; }",
         ".added { stroke: #7b3294; stroke-width: 2.5; }",
-        ".hold { fill: #e69f00; fill-opacity: 0.5; }",
-        ".veto { fill: #d55e00; fill-opacity: 0.55; }",
+        ".added-label { font-size: 10px; fill: #7b3294; }",
+        "rect.hold { fill: #e69f00; fill-opacity: 0.5; }",
+        "rect.veto { fill: #d55e00; fill-opacity: 0.55; }",
         ".hatch { fill: url(#ledger-timeline-hatch); }",
         ".span-edge { stroke: #7c2d12; stroke-width: 1.2; stroke-dasharray: 2 2; }",
         ".span-label { font-size: 10px; fill: #3b1d00; }",
@@ -60,7 +61,7 @@ internal sealed class TimelineDrawing
         ".count-area { fill: #0072b2; fill-opacity: 0.14; }",
         ".count-line { fill: none; stroke: #0072b2; stroke-width: 1.5; }",
         ".required-line { fill: none; stroke: #6b7280; stroke-width: 1; stroke-dasharray: 3 2; }",
-        ".pending { fill: #b45309; font-style: italic; }",
+        "text.pending { fill: #b45309; font-style: italic; }",
         ".legend-text { font-size: 10.5px; fill: #374151; }");
 
     private readonly AccessionStatus _status;
@@ -249,6 +250,31 @@ internal sealed class TimelineDrawing
         _ => stage.ToString(),
     };
 
+    // Joins parts with the separator into lines no wider than max (a part wider than max gets a line of its own).
+    private static List<string> Wrap(IEnumerable<string> parts, string separator, double size, double max)
+    {
+        var lines = new List<string>();
+        var line = "";
+        foreach (var part in parts.Where(p => p.Length > 0))
+        {
+            var joined = line.Length == 0 ? part : line + separator + part;
+            if (line.Length > 0 && Width(joined, size) * 0.92 > max)
+            {
+                lines.Add(line);
+                line = part;
+            }
+            else
+            {
+                line = joined;
+            }
+        }
+        if (line.Length > 0)
+        {
+            lines.Add(line);
+        }
+        return lines;
+    }
+
     private IEnumerable<XElement> Header(ref double y)
     {
         y += 26;
@@ -261,9 +287,15 @@ internal sealed class TimelineDrawing
         var counts = _status.RequiredRatifiers.Count == 0
             ? "required ratifiers not yet fixed"
             : $"{Count(_status.RequiredRatifiers.Count)} required ratifiers: {Count(_status.Ratified.Count)} approved, {Count(_status.Deposited.Count)} deposited, {Count(_status.Pending.Count)} pending";
-        var subtitle = El("text", Class("subtitle"), A("x", Margin), A("y", y),
-            Clean($"{_status.Organization} \u00b7 candidate {_status.Candidate} \u00b7 stage: {StageText(_status.Stage)} \u00b7 {counts} \u00b7 {asOf}{knownAt}"));
-        return [title, subtitle];
+        string[] parts = [_status.Organization, $"candidate {_status.Candidate}", $"stage: {StageText(_status.Stage)}", counts, asOf + knownAt];
+        var lines = Wrap(parts, " \u00b7 ", 12, _width - 2 * Margin);
+        var subtitle = new List<XElement> { title };
+        for (var i = 0; i < lines.Count; i++)
+        {
+            subtitle.Add(El("text", Class("subtitle"), A("x", Margin), A("y", y), Clean(lines[i])));
+            y += i < lines.Count - 1 ? 16 : 0;
+        }
+        return subtitle;
     }
 
     // The running count of ratifications that count under the policy, against the number of required ratifiers.
@@ -295,7 +327,7 @@ internal sealed class TimelineDrawing
             El("path", Class("count-line"), A("d", Steps(counted, close: false))),
             El("text", Class("muted small"), A("x", _left - 8), A("y", bottom - 8), A("text-anchor", "end"), "counted"),
             El("text", Class("small"), A("x", _right + 10), A("y", bottom - 8),
-                Clean($"{Count(counted.Count)} of {Count(required)} count")));
+                Clean($"{Count(counted.Count)} of {Count(required)} counted")));
     }
 
     private XElement Stripes(double rowsTop, int rowCount)
@@ -314,7 +346,7 @@ internal sealed class TimelineDrawing
         var months = (_axisEnd.Year - _axisStart.Year) * 12 + _axisEnd.Month - _axisStart.Month;
         var perMonth = (_right - _left) / months;
         var labelEvery = perMonth >= 24 ? 1 : perMonth >= 9 ? 3 : perMonth >= 4.5 ? 6 : 0;
-        var gridEvery = perMonth >= 4 ? 1 : 12;
+        var gridEvery = labelEvery == 0 ? 12 : perMonth >= 12 ? 1 : labelEvery;
         var yearY = axisTop + 11;
         var monthY = axisTop + 24;
 
@@ -358,7 +390,7 @@ internal sealed class TimelineDrawing
 
     private sealed record Milestone(DateOnly On, string Kind, string? Name, string? Detail, bool Unconfirmed, string Tooltip);
 
-    private sealed record Placed(Milestone Milestone, double LineX, double Left, double Right, bool AnchorEnd, int Lane);
+    private sealed record Placed(Milestone Milestone, string? Detail, double LineX, double Left, double Right, bool AnchorEnd, int Lane);
 
     private List<Milestone> Milestones()
     {
@@ -392,47 +424,78 @@ internal sealed class TimelineDrawing
         Add<ApplicationWithdrawn>(_status.WithdrawnOn, "withdrawal", "Withdrawn", null, "Application withdrawn");
         if (_status.AsOf is { } asOf && asOf != _status.AccededOn && asOf != _status.WithdrawnOn)
         {
-            list.Add(new Milestone(asOf, "asof", "as of", null, false, $"Status as of {Iso(asOf)}: later entries are not drawn"));
+            list.Add(new Milestone(asOf, "asof", "as-of date", null, false, $"Status as of {Iso(asOf)}: later entries are not drawn"));
         }
         return [.. list.Where(m => m.On >= _axisStart && m.On <= _axisEnd)];
     }
 
-    private static string LabelText(Milestone m) =>
-        $"{Iso(m.On)} {m.Name}{(m.Name is not null && m.Detail is not null ? " \u00b7 " : "")}{(m.Detail is null ? "" : Clip(m.Detail, 40))}{(m.Unconfirmed ? " ?" : "")}";
+    private static string LabelText(Milestone m, string? detail) =>
+        $"{Iso(m.On)} {m.Name}{(m.Name is not null && detail is not null ? " \u00b7 " : "")}{detail}{(m.Unconfirmed ? " ?" : "")}";
 
-    // Lane 0 is nearest the axis. A milestone's line runs down from its label through the lanes below, so a label that
-    // would cover another milestone's line goes in a higher lane than that milestone's label. Labels that cover no other
-    // line are placed first (latest first), each in the lowest lane that keeps it clear of the others.
+    // Lane 0 is nearest the axis; a milestone's line runs down from its label through the lanes below. A placement is
+    // clean when labels in a lane keep apart and no line runs through another label. Each label takes the first clean
+    // spot: not over a line still to be placed, full text before shortened text, right of its line before left of it,
+    // lower lanes first. Two orders are tried (latest first, earliest first); the one with fewer unclean labels, then
+    // fewer lanes, is kept.
     private List<Placed> PlaceLabels(List<Milestone> milestones)
     {
-        var remaining = milestones
-            .Select((m, i) => (m, i))
-            .OrderByDescending(p => p.m.On).ThenByDescending(p => p.i)
-            .Select(p =>
-            {
-                var x = X(p.m.On);
-                var w = Width(LabelText(p.m), 10.5);
-                var anchorEnd = x + 3 + w > _width - Margin;
-                var (left, right) = anchorEnd ? (x - 3 - w, x - 3) : (x + 3, x + 3 + w);
-                return new Placed(p.m, x, left, right, anchorEnd, 0);
-            })
-            .ToList();
-        static bool Covers(Placed label, double x) => x >= label.Left - 1 && x <= label.Right + 1;
+        var indexed = milestones.Select((m, i) => (m, i)).ToList();
+        var latestFirst = indexed.OrderByDescending(p => p.m.On).ThenByDescending(p => p.i).Select(p => p.m).ToList();
+        var earliestFirst = indexed.OrderBy(p => p.m.On).ThenBy(p => p.i).Select(p => p.m).ToList();
+        return new[] { latestFirst, earliestFirst }
+            .Select(order => PlaceLabels(order, out var unclean) is var placed ? (placed, unclean) : default)
+            .OrderBy(r => r.unclean)
+            .ThenBy(r => r.placed.Select(p => p.Lane).DefaultIfEmpty(-1).Max())
+            .First().placed;
+    }
+
+    private List<Placed> PlaceLabels(List<Milestone> order, out int unclean)
+    {
+        unclean = 0;
         var placed = new List<Placed>();
-        while (remaining.Count > 0)
+        static bool Covers(Placed label, double x) => x >= label.Left - 1 && x <= label.Right + 1;
+        bool Free(Placed n) => placed.All(p => p.Lane != n.Lane || n.Right + 8 <= p.Left || n.Left >= p.Right + 8);
+        bool IsClean(Placed n) => Free(n) && placed.All(p =>
+            (p.Lane >= n.Lane || !Covers(p, n.LineX)) && (p.Lane <= n.Lane || !Covers(n, p.LineX)));
+        var unplaced = order.Select(m => X(m.On)).ToList();
+        foreach (var m in order)
         {
-            var next = remaining.FirstOrDefault(a => !remaining.Any(b => !ReferenceEquals(a, b) && Covers(a, b.LineX))) ?? remaining[0];
-            remaining.Remove(next);
-            var lowest = placed.Where(p => Covers(next, p.LineX)).Select(p => p.Lane + 1).DefaultIfEmpty(0).Max();
-            bool Free(int lane) => placed.All(p => p.Lane != lane || next.Right + 8 <= p.Left || next.Left >= p.Right + 8);
-            bool Uncrossed(int lane) => placed.All(p => p.Lane >= lane || !Covers(p, next.LineX));
-            var lanes = Enumerable.Range(lowest, Math.Max(MaxLanes - lowest, 1)).ToList();
-            var lane = lanes.Where(l => Free(l) && Uncrossed(l)).Cast<int?>().FirstOrDefault()
-                ?? lanes.Where(Free).Cast<int?>().FirstOrDefault()
-                ?? lanes[^1];
-            placed.Add(next with { Lane = lane });
+            unplaced.RemoveAt(0);
+            // A label over the line of a milestone still to come would force that label below it; avoid it if possible.
+            var variants = Variants(m).OrderBy(v => unplaced.Any(x => Covers(v, x))).ToList();
+            var lanes = Enumerable.Range(0, MaxLanes).ToList();
+            var spot = variants.SelectMany(v => lanes.Select(l => v with { Lane = l })).FirstOrDefault(IsClean);
+            if (spot is null)
+            {
+                unclean++;
+                spot = lanes.Select(l => variants[0] with { Lane = l }).FirstOrDefault(Free) ?? variants[0] with { Lane = MaxLanes - 1 };
+            }
+            placed.Add(spot);
         }
         return [.. placed.OrderBy(p => p.Milestone.On).ThenBy(p => p.Lane)];
+    }
+
+    // Where a milestone's label can go: full text, then shorter, each right of the line if it fits, else left of it.
+    private IEnumerable<Placed> Variants(Milestone m)
+    {
+        var x = X(m.On);
+        int?[] lengths = m.Detail is null ? [null] : [40, 28, 18, 10];
+        foreach (var length in lengths.Distinct())
+        {
+            var detail = m.Detail is null || length is null ? m.Detail : Clip(m.Detail, length.Value);
+            var w = Width(LabelText(m, detail), 10.5);
+            if (x + 3 + w <= _width - Margin)
+            {
+                yield return new Placed(m, detail, x, x + 3, x + 3 + w, false, 0);
+            }
+            if (x - 3 - w >= Margin)
+            {
+                yield return new Placed(m, detail, x, x - 3 - w, x - 3, true, 0);
+            }
+        }
+        // Nothing fits either side: the shortest text right of the line, even if it runs off the edge.
+        var shortest = m.Detail is null ? null : Clip(m.Detail, 10);
+        yield return new Placed(m, shortest, x, x + 3, x + 3 + Width(LabelText(m, shortest), 10.5), false, 0);
     }
 
     private XElement MilestoneLayer(List<Placed> labels, double axisTop, double rowsBottom)
@@ -446,8 +509,8 @@ internal sealed class TimelineDrawing
                 p.AnchorEnd ? A("text-anchor", "end") : null,
                 Iso(m.On) + " ",
                 m.Name is null ? null : El("tspan", Class("ms-name"), m.Name),
-                m.Name is not null && m.Detail is not null ? " \u00b7 " : null,
-                m.Detail is null ? null : El("tspan", Class("user"), Clean(Clip(m.Detail, 40))),
+                m.Name is not null && p.Detail is not null ? " \u00b7 " : null,
+                p.Detail is null ? null : El("tspan", Class("user"), Clean(p.Detail)),
                 m.Unconfirmed ? El("tspan", Class("q"), " ?") : null);
             g.Add(El("g", Class($"milestone {m.Kind}{(m.Unconfirmed ? " unconfirmed" : "")}"), A("data-date", Iso(m.On)),
                 Title(m.Tooltip),
@@ -506,6 +569,11 @@ internal sealed class TimelineDrawing
             var x = X(row.RequiredSince);
             g.Add(El("line", Class("added"), A("x1", x), A("y1", top + 1), A("x2", x), A("y2", top + _rowHeight - 1),
                 Title($"{member} became a required ratifier {Iso(row.RequiredSince)}")));
+            var label = $"required from {Iso(row.RequiredSince)}";
+            var after = Math.Max(x, row.DepositedOn is { } dep ? X(dep) : x) + 11;
+            var fitsAfter = after + Width(label, 10) <= _right;
+            g.Add(El("text", Class("added-label"), A("x", fitsAfter ? after : X(row.RatifiedOn is { } ra && ra < row.RequiredSince ? ra : row.RequiredSince) - 9),
+                A("y", cy + 3.5), fitsAfter ? null : A("text-anchor", "end"), label));
         }
 
         // Approved before it became a required ratifier: the approval waits, dotted, until it counts.
@@ -519,7 +587,7 @@ internal sealed class TimelineDrawing
         if (row.DepositedOn is { } deposited)
         {
             var x = X(deposited);
-            g.Add(El("path", Class(depositUnconfirmed ? "deposit unconfirmed" : "deposit"), A("d", Diamond(x, cy, Math.Min(7, _rowHeight / 2 - 1))),
+            g.Add(El("path", Class(depositUnconfirmed ? "deposit unconfirmed" : "deposit"), A("d", Diamond(x, cy, Math.Min(7.5, _rowHeight / 2 - 1))),
                 Title(MarkTooltip<InstrumentDeposited>(member, deposited, "deposited", row.Steps.FirstOrDefault(s => s.Type == "deposit"), depositUnconfirmed))));
             if (depositUnconfirmed)
             {
@@ -529,7 +597,9 @@ internal sealed class TimelineDrawing
         if (row.RatifiedOn is { } approved)
         {
             var x = X(approved);
-            g.Add(El("circle", Class(approvalUnconfirmed ? "approval unconfirmed" : "approval"), A("cx", x), A("cy", cy), A("r", Math.Min(4.5, _rowHeight / 4)),
+            // Same day as the deposit: a smaller circle, so the diamond shows around it.
+            var r = row.DepositedOn == approved ? Math.Min(3.4, _rowHeight / 5) : Math.Min(4.5, _rowHeight / 4);
+            g.Add(El("circle", Class(approvalUnconfirmed ? "approval unconfirmed" : "approval"), A("cx", x), A("cy", cy), A("r", r),
                 Title(MarkTooltip<RatificationApproved>(member, approved, "approved", row.Steps.FirstOrDefault(s => s.Type == "ratification"), approvalUnconfirmed))));
             if (approvalUnconfirmed)
             {
@@ -773,11 +843,20 @@ internal sealed class TimelineDrawing
 
     private XElement Footer(ref double y)
     {
-        y += 14;
         var known = _audit.Count(e => e.On <= _last);
         var retracted = _audit.Count(e => e.Retracted && e.On <= _last);
-        var text = $"Drawn from {Count(known)} recorded entries{(retracted > 0 ? $"; {Count(retracted)} retracted entries are not drawn" : "")}. "
-            + "Right column: approval date and days from the protocol signature. Hover a mark for its source and note.";
-        return El("text", Class("muted small"), A("x", Margin), A("y", y), text);
+        string[] sentences =
+        [
+            $"Drawn from {Count(known)} recorded entries{(retracted > 0 ? $"; {Count(retracted)} retracted entries are not drawn" : "")}.",
+            "Right column: approval date and days from the protocol signature.",
+            "Hover a mark for its source and note.",
+        ];
+        var g = new XElement(TimelineSvg.Namespace + "g", Class("footer"));
+        foreach (var line in Wrap(sentences, " ", 10, _width - 2 * Margin))
+        {
+            y += 14;
+            g.Add(El("text", Class("muted small"), A("x", Margin), A("y", y), line));
+        }
+        return g;
     }
 }

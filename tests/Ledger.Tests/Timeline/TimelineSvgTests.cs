@@ -257,15 +257,19 @@ public class TimelineSvgTests
         (Num(turWaits[0], "x") + Num(turWaits[0], "width")).Should().BeApproximately(hold.From, 0.11);
     }
 
-    [Fact]
-    public void Milestones_are_labelled_lines_whose_labels_do_not_collide()
+    [Theory]
+    [InlineData(1200)]
+    [InlineData(800)]
+    [InlineData(640)]
+    public void Milestones_are_labelled_lines_whose_labels_do_not_collide(int width)
     {
-        var doc = Parse(Render(Sweden()));
+        var doc = Parse(Render(Sweden(), options: new TimelineOptions { Width = width }));
 
         var milestones = doc.Descendants(Svg + "g").Where(g => Has(g, "milestone")).ToList();
         milestones.Select(m => m.Attribute("data-date")!.Value).Should().BeEquivalentTo(
             ["2022-05-18", "2022-06-28", "2022-06-29", "2022-07-05", "2023-07-10", "2024-02-23", "2024-03-07"]);
         milestones.Select(m => m.Element(Svg + "text")!.Value).Should().Contain(["2022-06-29 Invited · Madrid Summit", "2024-03-07 Acceded", "2022-06-28 Trilateral Memorandum, Madrid"]);
+        milestones.Select(m => m.Element(Svg + "text")!).Should().OnlyContain(t => Num(t, "x") >= 0 && Num(t, "x") <= width);
 
         // Labels in the same lane (same baseline) keep apart; a milestone line never runs through another label.
         var labels = milestones.Select(m =>
