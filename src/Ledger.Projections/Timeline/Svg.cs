@@ -3,7 +3,7 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 
-namespace Ledger.Projections.Timeline;
+namespace Ledger.Projections;
 
 /// <summary>Small helpers for building SVG elements with invariant numbers and text that XML can always carry.</summary>
 internal static class Svg

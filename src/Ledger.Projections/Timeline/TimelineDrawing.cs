@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Ledger.Domain;
-using static Ledger.Projections.Timeline.Svg;
+using static Ledger.Projections.Svg;
 
-namespace Ledger.Projections.Timeline;
+namespace Ledger.Projections;
 
 /// <summary>The layout of one timeline picture; <see cref="TimelineSvg.Render"/> is its public face.</summary>
 internal sealed class TimelineDrawing

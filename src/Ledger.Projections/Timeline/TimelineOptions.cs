@@ -1,4 +1,4 @@
-namespace Ledger.Projections.Timeline;
+namespace Ledger.Projections;
 
 /// <summary>Size and time window of a timeline picture (<see cref="TimelineSvg"/>).</summary>
 public sealed record TimelineOptions

@@ -4,7 +4,7 @@ using System.Xml;
 using System.Xml.Linq;
 using Ledger.Domain;
 
-namespace Ledger.Projections.Timeline;
+namespace Ledger.Projections;
 
 /// <summary>
 /// Draws one accession process over time as a standalone SVG document: one row per required ratifier (approval,

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Xml.Linq;
 using Ledger.Domain;
 using Ledger.Projections;
-using Ledger.Projections.Timeline;
 using static Ledger.Tests.Timeline.ProcessFixture;
 
 namespace Ledger.Tests.Timeline;
