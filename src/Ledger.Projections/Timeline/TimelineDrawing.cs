@@ -145,6 +145,9 @@ internal sealed class TimelineDrawing
         return _left + (day - _axisStart.DayNumber) * (_right - _left) / (_axisEnd.DayNumber - _axisStart.DayNumber);
     }
 
+    // When the process closed (accession or withdrawal) within the picture: nothing runs on past it.
+    private DateOnly? ClosedOn => (_status.WithdrawnOn ?? _status.AccededOn) is { } c ? (c < _last ? c : _last) : null;
+
     private static string Iso(DateOnly d) => TimelineSvg.Iso(d);
 
     private static string Iso(DateOnly? d) => d is { } x ? Iso(x) : "";
@@ -529,8 +532,8 @@ internal sealed class TimelineDrawing
         var opens = _status.ProtocolSignedOn ?? _status.InvitedOn ?? row.RequiredSince;
         var start = opens > row.RequiredSince ? opens : row.RequiredSince;
         var late = _status.InvitedOn is { } invited && row.RequiredSince > invited;
-        var closedOn = _status.WithdrawnOn ?? _status.AccededOn;
-        var waitEnd = row.RatifiedOn ?? (closedOn is { } c && c < _last ? c : _last);
+        var closedOn = ClosedOn;
+        var waitEnd = row.RatifiedOn ?? closedOn ?? _last;
         var vetoes = _status.Vetoes.Where(v => v.Member == member).ToList();
 
         var g = new XElement(TimelineSvg.Namespace + "g",
@@ -547,7 +550,7 @@ internal sealed class TimelineDrawing
         // The wait from the protocol signature (or from joining the ratifiers) to approval, except where a hold or veto covers it.
         if (waitEnd > start)
         {
-            foreach (var (from, to) in Subtract(start, waitEnd, vetoes.Select(v => (v.Since, v.EndedOn ?? _last))))
+            foreach (var (from, to) in Subtract(start, waitEnd, vetoes.Select(v => (v.Since, v.EndedOn ?? closedOn ?? _last))))
             {
                 g.Add(El("rect", Class("wait"), A("x", X(from)), A("y", cy - 2), A("width", Math.Max(X(to) - X(from), 0.5)), A("height", 4), A("rx", 1)));
             }
@@ -617,7 +620,7 @@ internal sealed class TimelineDrawing
         if (row.RatifiedOn is not { } approved)
         {
             var active = vetoes.LastOrDefault(v => v.EndedOn is null);
-            var word = active is null ? "pending" : active.Formal ? "vetoing" : "holding";
+            var word = ClosedOn is not null ? "not approved" : active is null ? "pending" : active.Formal ? "vetoing" : "holding";
             return El("text", Class("pending"), A("x", _right + 10), A("y", baseline), word);
         }
         return El("g", Class("approved-on"),
@@ -642,7 +645,8 @@ internal sealed class TimelineDrawing
     private XElement Span(VetoView v, double top)
     {
         var kind = v.Formal ? "veto" : "hold";
-        var to = v.EndedOn ?? _last;
+        var closedOn = ClosedOn;
+        var to = v.EndedOn ?? closedOn ?? _last;
         var x1 = X(v.Since);
         var x2 = Math.Max(X(to), x1 + 2);
         var y = top + 2;
@@ -651,7 +655,7 @@ internal sealed class TimelineDrawing
         var tooltip = new List<string>
         {
             $"{v.Member}: {(v.Formal ? "formal veto" : "de facto hold")} from {Iso(v.Since)}{(v.Unconfirmed ? " (start date unconfirmed)" : "")} "
-                + (v.EndedOn is { } e ? $"to {Iso(e)} ({Count(days)} days)" : $"ongoing at {Iso(_last)} ({Count(days)} days so far)"),
+                + (v.EndedOn is { } e ? $"to {Iso(e)} ({Count(days)} days)" : closedOn is { } c ? $"still active when the process closed on {Iso(c)} ({Count(days)} days)" : $"ongoing at {Iso(_last)} ({Count(days)} days so far)"),
             "Reason: " + v.Reason,
         };
         if (v.EndedBy is { } endedBy)
@@ -659,7 +663,7 @@ internal sealed class TimelineDrawing
             tooltip.Add("Ended: " + endedBy);
         }
         var g = new XElement(TimelineSvg.Namespace + "g",
-            Class($"span {kind}{(v.EndedOn is null ? " ongoing" : "")}{(v.Unconfirmed ? " unconfirmed" : "")}"),
+            Class($"span {kind}{(v.EndedOn is null && closedOn is null ? " ongoing" : "")}{(v.Unconfirmed ? " unconfirmed" : "")}"),
             A("data-member", v.Member), A("data-from", Iso(v.Since)), A("data-to", Iso(to)), A("data-formal", v.Formal ? "true" : "false"),
             A("data-reason", v.Reason),
             Title(Tooltip(string.Join("\n", tooltip), Notes<VetoDeclared>(v.Member, v.Since))),
@@ -673,11 +677,11 @@ internal sealed class TimelineDrawing
             g.Add(El("line", Class("span-edge"), A("x1", x1), A("y1", y - 1), A("x2", x1), A("y2", y + h + 1)));
             g.Add(Question(x1 + 3, y + 9));
         }
-        if (v.EndedOn is null)
+        if (v.EndedOn is null && closedOn is null)
         {
             g.Add(El("path", Class($"ongoing-{kind}"), A("d", ArrowRight(x2 + 5, top + _rowHeight / 2, 4))));
         }
-        var label = $"{kind} {Iso(v.Since)} \u2192 {(v.EndedOn is { } end ? Iso(end) : "ongoing")} \u00b7 {Count(days)} days";
+        var label = $"{kind} {Iso(v.Since)} \u2192 {(v.EndedOn is { } end ? Iso(end) : closedOn is { } closed ? Iso(closed) : "ongoing")} \u00b7 {Count(days)} days";
         var room = x2 - x1 - (v.Unconfirmed ? 16 : 8);
         var text = Width(label, 10) <= room ? label : Width(kind, 10) <= room ? kind : null;
         if (text is not null)
@@ -803,7 +807,7 @@ internal sealed class TimelineDrawing
             items.Add(("formal veto", (x, c) =>
                 [El("rect", Class("veto"), A("x", x), A("y", c - 6), A("width", 20), A("height", 12)), El("rect", Class("hatch"), A("x", x), A("y", c - 6), A("width", 20), A("height", 12))]));
         }
-        if (rows.Any(r => r.RatifiedOn is null) || _status.Vetoes.Any(v => v.EndedOn is null))
+        if (ClosedOn is null && (rows.Any(r => r.RatifiedOn is null) || _status.Vetoes.Any(v => v.EndedOn is null)))
         {
             items.Add(($"still open on {Iso(_last)}", (x, c) => [El("path", Class("ongoing-wait"), A("d", ArrowRight(x + 14, c, 5)))]));
         }

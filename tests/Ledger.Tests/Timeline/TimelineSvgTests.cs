@@ -132,6 +132,30 @@ public class TimelineSvgTests
     }
 
     [Fact]
+    public void After_a_withdrawal_nothing_runs_on()
+    {
+        var fixture = new ProcessFixture("nato/mkd")
+            .Add(new ApplicationSubmitted("NATO", "MKD", D("2008-01-10"), RatificationCounts.AtApproval))
+            .Add(new InvitationExtended(D("2008-02-01"), "Brussels", ["CAN", "GRC"]))
+            .Add(new AccessionProtocolSigned(D("2008-03-01")))
+            .Add(new VetoDeclared("GRC", D("2008-04-03"), "Name dispute", Formal: true))
+            .Add(new RatificationApproved("CAN", D("2008-05-01"), "Parliament"))
+            .Add(new ApplicationWithdrawn(D("2008-09-30"), "Talks suspended"));
+
+        var doc = Parse(Render(fixture, options: new TimelineOptions { To = D("2008-12-31") }));
+
+        var withdrawal = LineX(doc, "withdrawal");
+        var veto = Spans(Row(doc, "GRC")).Single();
+        veto.Attribute("data-to")!.Value.Should().Be("2008-09-30");
+        Has(veto, "ongoing").Should().BeFalse();
+        Extent(veto).To.Should().BeApproximately(withdrawal, 0.11);
+        doc.Descendants().Where(e => Has(e, "ongoing")).Should().BeEmpty();
+        var wait = Row(doc, "GRC").Elements(Svg + "rect").Single(r => Has(r, "wait"));
+        (Num(wait, "x") + Num(wait, "width")).Should().BeApproximately(Extent(veto).From, 0.11);
+        Row(doc, "GRC").Descendants(Svg + "text").Select(t => t.Value).Should().Contain("not approved");
+    }
+
+    [Fact]
     public void Unconfirmed_dates_are_drawn_hollow_with_a_question_mark_and_explained_in_the_legend()
     {
         var doc = Parse(Render(Sweden()));
