@@ -278,11 +278,13 @@ public static class AccessionDecider
 
     private static Decision Decide(LiftVeto c, AccessionState s)
     {
-        var last = s.Vetoes.LastOrDefault(v => v.Member == c.Member);
-        if (last is { EndedOn: { } ended } && ended == c.On)
+        if (s.Vetoes.Any(v => v.Member == c.Member && v.EndedOn == c.On))
         {
-            return Decision.AlreadyRecorded; // lifted that day already, or ended by the member's ratification
+            // Lifted that day already, or ended by the member's ratification; not only the last one (a member may
+            // veto, lift, and hold again later, and re-importing the first lift must still be a no-op).
+            return Decision.AlreadyRecorded;
         }
+        var last = s.Vetoes.LastOrDefault(v => v.Member == c.Member);
         if (last is not { EndedOn: null } active)
         {
             return Decision.Reject(RuleCodes.NoActiveVeto,

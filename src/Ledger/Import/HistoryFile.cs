@@ -1,5 +1,7 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Ledger.Domain;
 using Ledger.Recording;
 
@@ -16,7 +18,7 @@ public sealed record HistoryEntry(string Process, int Index, string Type, Access
 }
 
 /// <summary>A ledger history file (see docs/import-format.md): an organization and its processes' dated entries.</summary>
-public sealed record HistoryFile(Organization Organization, IReadOnlyList<HistoryEntry> Entries)
+public sealed partial record HistoryFile(Organization Organization, IReadOnlyList<HistoryEntry> Entries)
 {
     /// <summary>The entries in the order the import applies them: by date across processes, stable.</summary>
     public IReadOnlyList<HistoryEntry> InImportOrder() => Entries.OrderBy(e => e.Command.On).ToArray();
@@ -28,21 +30,63 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
         {
             throw new HistoryFileException($"History file '{path}' does not exist.");
         }
-        using var stream = File.OpenRead(path);
-        return Parse(stream, path);
+        FileStream stream;
+        try
+        {
+            stream = File.OpenRead(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new HistoryFileException($"History file '{path}' cannot be read: {e.Message}", e);
+        }
+        using (stream)
+        {
+            return Parse(stream, path);
+        }
     }
 
-    /// <summary>Parses a history file from JSON.</summary>
+    /// <summary>Parses a history file from JSON (UTF-8, with or without a byte order mark).</summary>
     public static HistoryFile Parse(Stream json, string name = "history file")
     {
+        ArgumentNullException.ThrowIfNull(json);
+        byte[] bytes;
+        using (var buffer = new MemoryStream())
+        {
+            json.CopyTo(buffer);
+            bytes = buffer.ToArray();
+        }
+        var text = bytes.AsMemory();
+        if (text.Span.StartsWith(Utf8Bom))
+        {
+            text = text[Utf8Bom.Length..];
+        }
+        // System.Text.Json checks the structure but not the bytes inside strings; bad UTF-8 would surface later as an
+        // InvalidOperationException from the middle of an entry.
+        try
+        {
+            _ = s_strictUtf8.GetCharCount(text.Span);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new HistoryFileException($"{name} is not valid UTF-8 text (invalid byte near offset {e.Index}).", e);
+        }
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 16 });
+            // Duplicate keys are accepted here and refused by Node.Only, which can name where they are.
+            document = JsonDocument.Parse(text, new JsonDocumentOptions
+            {
+                AllowTrailingCommas = false,
+                CommentHandling = JsonCommentHandling.Disallow,
+                MaxDepth = 16,
+            });
         }
         catch (JsonException e)
         {
-            throw new HistoryFileException($"{name} is not valid JSON: {e.Message}");
+            // System.Text.Json counts lines and bytes from 0; people and editors count from 1.
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, byte {e.BytePositionInLine + 1}" : "";
+            var message = JsonPosition().Replace(e.Message, "");
+            throw new HistoryFileException($"{name} is not valid JSON{where}: {message}", e);
         }
         using (document)
         {
@@ -63,7 +107,7 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
                 {
                     throw process.Error("id", $"process '{id}' belongs to organization {org}, but the file's organization is {organization.Code}.");
                 }
-                if (process.String("candidate") != candidate)
+                if (process.Code("candidate") != candidate)
                 {
                     throw process.Error("candidate", $"'{process.String("candidate")}' does not match the process id '{id}' (candidate {candidate}).");
                 }
@@ -94,17 +138,32 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
         var members = o.Array("members").Select(m =>
         {
             m.Only("state", "since");
-            return new Membership(m.String("state"), m.Date("since"));
+            return new Membership(m.Code("state"), m.Date("since"));
         }).ToArray();
-        return new Organization(o.String("code"), o.String("name"), o.String("depositary"), counts,
+        return new Organization(o.String("code"), o.String("name"), o.Code("depositary"), counts,
             o.Bool("newMembersRatifyOpenProcesses"), members, o.OptionalBool("usesAccessionProtocol") ?? true);
     }
 
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    private static readonly UTF8Encoding s_strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    [GeneratedRegex(@"\s*LineNumber: \d+ \| BytePositionInLine: \d+\.?\s*$")]
+    private static partial Regex JsonPosition();
+
     private static readonly string[] s_common = ["type", "on", "source", "note", "unconfirmed"];
+
+    private static readonly string[] s_types =
+        ["application", "invitation", "protocol-signed", "memorandum", "vote", "ratification", "deposit", "veto", "veto-lifted", "ratifier-added", "accession", "withdrawal"];
 
     private static HistoryEntry ReadEntry(Node e, string process, int index, Organization organization)
     {
         var type = e.String("type");
+        if (!s_types.Contains(type, StringComparer.Ordinal))
+        {
+            // Checked before anything else, so that a misspelt type is reported as such and not as a missing field.
+            throw e.Error("type", $"'{type}' is not an entry type; expected one of: {string.Join(", ", s_types)}.");
+        }
         var on = e.Date("on");
         string[] Fields(params string[] specific) => [.. s_common, .. specific];
         AccessionCommand command;
@@ -117,7 +176,7 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
                 break;
             case "invitation":
                 e.Only(Fields("venue", "ratifiers"));
-                command = new ExtendInvitation(process, on, e.OptionalString("venue") ?? "", e.OptionalStrings("ratifiers"));
+                command = new ExtendInvitation(process, on, e.OptionalString("venue") ?? "", e.OptionalCodes("ratifiers"));
                 break;
             case "protocol-signed":
                 e.Only(Fields());
@@ -129,28 +188,28 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
                 break;
             case "vote":
                 e.Only(Fields("member", "chamber", "for", "against", "abstained", "passed"));
-                command = new RecordParliamentVote(process, e.String("member"), on, e.String("chamber"),
+                command = new RecordParliamentVote(process, e.Code("member"), on, e.String("chamber"),
                     e.OptionalInt("for"), e.OptionalInt("against"), e.OptionalInt("abstained"), e.Bool("passed"));
                 break;
             case "ratification":
                 e.Only(Fields("member", "authority"));
-                command = new ApproveRatification(process, e.String("member"), on, e.String("authority"));
+                command = new ApproveRatification(process, e.Code("member"), on, e.String("authority"));
                 break;
             case "deposit":
                 e.Only(Fields("member", "depositary"));
-                command = new DepositInstrument(process, e.String("member"), on, e.OptionalString("depositary") ?? organization.Depositary);
+                command = new DepositInstrument(process, e.Code("member"), on, e.OptionalCode("depositary") ?? organization.Depositary);
                 break;
             case "veto":
                 e.Only(Fields("member", "reason", "formal"));
-                command = new DeclareVeto(process, e.String("member"), on, e.OptionalString("reason") ?? "", e.Bool("formal"));
+                command = new DeclareVeto(process, e.Code("member"), on, e.OptionalString("reason") ?? "", e.Bool("formal"));
                 break;
             case "veto-lifted":
                 e.Only(Fields("member", "reason"));
-                command = new LiftVeto(process, e.String("member"), on, e.OptionalString("reason") ?? "");
+                command = new LiftVeto(process, e.Code("member"), on, e.OptionalString("reason") ?? "");
                 break;
             case "ratifier-added":
                 e.Only(Fields("member", "reason"));
-                command = new AddRatifier(process, e.String("member"), on, e.OptionalString("reason") ?? "");
+                command = new AddRatifier(process, e.Code("member"), on, e.OptionalString("reason") ?? "");
                 break;
             case "accession":
                 e.Only(Fields("memberCount"));
@@ -161,7 +220,7 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
                 command = new WithdrawApplication(process, on, e.OptionalString("reason") ?? "");
                 break;
             default:
-                throw e.Error("type", $"'{type}' is not an entry type; expected one of: application, invitation, protocol-signed, memorandum, vote, ratification, deposit, veto, veto-lifted, ratifier-added, accession, withdrawal.");
+                throw new InvalidOperationException($"Entry type '{type}' is listed as known but has no reader.");
         }
         var provenance = new Provenance(e.OptionalString("source"), e.OptionalString("note"), e.OptionalBool("unconfirmed") ?? false);
         foreach (var (field, text) in new[] { ("source", provenance.Source), ("note", provenance.Note) })
@@ -203,11 +262,17 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
             {
                 throw new HistoryFileException($"{Path}: expected an object, found {Kind(Element.ValueKind)}.");
             }
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in Element.EnumerateObject())
             {
                 if (!allowed.Contains(property.Name, StringComparer.Ordinal))
                 {
                     throw Error(property.Name, $"is not a known field here; known fields: {string.Join(", ", allowed)}.");
+                }
+                if (!seen.Add(property.Name))
+                {
+                    // Otherwise one of two values (say two "on" dates) would win silently.
+                    throw Error(property.Name, "is given twice; give each field once.");
                 }
             }
         }
@@ -236,6 +301,22 @@ public sealed record HistoryFile(Organization Organization, IReadOnlyList<Histor
                 ? item.GetString()!
                 : throw new HistoryFileException($"{path}.{field}[{i}]: expected a string, found {Kind(item.ValueKind)}.")).ToArray();
         }
+
+        public string Code(string field) => CheckedCode(field, String(field));
+
+        public string? OptionalCode(string field) => OptionalString(field) is { } code ? CheckedCode(field, code) : null;
+
+        public IReadOnlyList<string>? OptionalCodes(string field)
+        {
+            var codes = OptionalStrings(field);
+            var path = Path;
+            return codes?.Select((code, i) => CountryCode.IsValid(code)
+                ? code
+                : throw new HistoryFileException($"{path}.{field}[{i}]: '{code}' is not an ISO 3166-1 alpha-3 country code (three upper-case letters, e.g. SWE).")).ToArray();
+        }
+
+        private string CheckedCode(string field, string code) =>
+            CountryCode.IsValid(code) ? code : throw Error(field, $"'{code}' is not an ISO 3166-1 alpha-3 country code (three upper-case letters, e.g. SWE).");
 
         public bool Bool(string field) => Required(field, JsonValueKind.True).GetBoolean();
 
