@@ -57,11 +57,17 @@ public static class ScenarioArbitrary
         from noise in Gen.Choose(0, 20).SelectMany(n => Gen.ListOf(Episode(), n))
         from sorted in Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false)))
         from shuffled in Gen.Shuffle([.. backbone, .. noise.SelectMany(e => e)])
+        from corrections in Gen.Frequency((3, Gen.Constant(Array.Empty<AccessionCommand>())), (1, Corrections()))
         select new Scenario(
             new Organization("TEST", "Test Alliance", "USA", countsAt, true,
                 [.. s_founders.Select(s => new Membership(s, new DateOnly(2000, 1, 1))), new Membership("FIN", FinlandJoins)],
                 usesProtocol),
-            sorted ? [.. shuffled.OrderBy(c => c.On)] : [.. shuffled]);
+            [.. sorted ? shuffled.OrderBy(c => c.On).ToArray() : shuffled, .. corrections]);
+
+    // A late review that tries to retract entries in random order: retractions after accession, of liftings, of steps with dependents.
+    private static Gen<AccessionCommand[]> Corrections() =>
+        Gen.Shuffle(Enumerable.Range(2, 24).Select(n => (AccessionCommand)new RetractEntry(Properties.Scenario.Process, n, new DateOnly(2022, 8, 24), "review")))
+            .Select(c => c.Take(12).ToArray());
 
     // The steps of a process that can run to accession (each one kept with high probability), in dated phases.
     private static Gen<AccessionCommand[]> Backbone()
