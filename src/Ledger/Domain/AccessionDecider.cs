@@ -117,6 +117,10 @@ public static class AccessionDecider
         {
             return Before($"the invitation on {D(c.On)}", $"the application on {D(application.On)}");
         }
+        if (s.Phase == ProcessPhase.NotOpened && ctx.Organization.IsMemberOn(candidate, c.On))
+        {
+            return Decision.Reject(RuleCodes.CandidateAlreadyMember, $"{candidate} is already a member of {org} on {D(c.On)}.");
+        }
         foreach (var member in ratifiers)
         {
             if (member == candidate)
@@ -129,15 +133,9 @@ public static class AccessionDecider
                     $"required ratifier {member} is not a member of {org} on {D(c.On)}, the date of the invitation.");
             }
         }
-        if (s.Phase == ProcessPhase.NotOpened)
-        {
-            if (ctx.Organization.IsMemberOn(candidate, c.On))
-            {
-                return Decision.Reject(RuleCodes.CandidateAlreadyMember, $"{candidate} is already a member of {org} on {D(c.On)}.");
-            }
-            return Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers, org, candidate, ctx.Organization.CountsAt));
-        }
-        return Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers));
+        return s.Phase == ProcessPhase.NotOpened
+            ? Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers, org, candidate, ctx.Organization.CountsAt))
+            : Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers));
     }
 
     private static Decision Decide(SignAccessionProtocol c, AccessionState s)
@@ -266,7 +264,7 @@ public static class AccessionDecider
         else if (!s.RequiredRatifiers.ContainsKey(c.Member))
         {
             return Decision.Reject(RuleCodes.NotRequiredRatifier,
-                $"{c.Member} is not a required ratifier; after the invitation (on {D(s.Invitation.On)}) only a required ratifier may veto or hold.");
+                $"{c.Member} cannot veto or hold on {D(c.On)}: it is not a required ratifier, and after the invitation (on {D(s.Invitation.On)}) only a required ratifier may veto or hold.");
         }
         if (s.StepsOf(c.Member).Approval is { } approval)
         {
@@ -301,9 +299,12 @@ public static class AccessionDecider
 
     private static Decision Decide(AddRatifier c, AccessionState s, DecisionContext ctx)
     {
-        if (s.RequiredRatifiers.ContainsKey(c.Member))
+        if (s.RequiredRatifiers.TryGetValue(c.Member, out var requiredSince))
         {
-            return Decision.AlreadyRecorded;
+            // Named by the invitation: required from the start, so adding it later says nothing new.
+            return requiredSince == c.On || s.Invitation?.RequiredRatifiers.Contains(c.Member) == true
+                ? Decision.AlreadyRecorded
+                : Conflict($"{c.Member} is recorded as a required ratifier since {D(requiredSince)}; adding it on {D(c.On)} conflicts with it");
         }
         if ((NotOpen(s, c) ?? Closed(s, c)) is { } refused)
         {
@@ -332,7 +333,7 @@ public static class AccessionDecider
         {
             return existing.On == c.On && (c.MemberCount is null || existing.MemberCount == c.MemberCount)
                 ? Decision.AlreadyRecorded
-                : Conflict($"the accession is recorded on {D(existing.On)}; an accession on {D(c.On)} conflicts with it");
+                : Conflict($"the accession is recorded on {D(existing.On)}{Members(existing.MemberCount)}; an accession on {D(c.On)}{Members(c.MemberCount)} conflicts with it");
         }
         if ((NotOpen(s, c) ?? Closed(s, c)) is { } refused)
         {
@@ -363,6 +364,16 @@ public static class AccessionDecider
         if (lastMember is not null && c.On < lastOn)
         {
             return Before($"the accession on {D(c.On)}", $"the ratification of {lastMember}, which counts from {D(lastOn)}");
+        }
+        var opened = ctx.Organization.UsesAccessionProtocol ? s.ProtocolSignedOn!.Value : s.Invitation.On;
+        if (c.On < opened)
+        {
+            return Before($"the accession on {D(c.On)}", $"the {(ctx.Organization.UsesAccessionProtocol ? "protocol signature" : "invitation")} on {D(opened)}");
+        }
+        // A veto ended after the accession date was in force on that date.
+        if (s.Vetoes.FirstOrDefault(v => v.Since <= c.On && v.EndedOn > c.On) is { } inForce)
+        {
+            return Before($"the accession on {D(c.On)}", $"the end of {inForce.Member}'s {Kind(inForce)} on {D(inForce.EndedOn)}");
         }
         if (c.MemberCount is < 1)
         {
@@ -420,6 +431,9 @@ public static class AccessionDecider
             AccessionProtocolSigned when ctx.Organization.UsesAccessionProtocol =>
                 live.FirstOrDefault(e => e.Event is ParliamentVoted or RatificationApproved or InstrumentDeposited or AccessionCompleted),
             VetoDeclared v => live.FirstOrDefault(e => e.Number > target.Number && e.Event is VetoLifted l && l.Member == v.Member),
+            // Without the lifting the veto is in force again: not in an acceded process, nor beside the member's next veto.
+            VetoLifted l => live.FirstOrDefault(e => e.Number > target.Number
+                && (e.Event is AccessionCompleted || (e.Event is VetoDeclared n && n.Member == l.Member))),
             RatifierAdded r => live.FirstOrDefault(e => e.Event is InstrumentDeposited d && d.Member == r.Member),
             _ => null,
         };
@@ -581,6 +595,8 @@ public static class AccessionDecider
         RetractEntry r => $"the retraction of entry {r.Entry}",
         _ => c.GetType().Name,
     };
+
+    private static string Members(int? count) => count is { } n ? $" ({n.ToString(CultureInfo.InvariantCulture)} members)" : "";
 
     private static string Kind(Veto v) => v.Formal ? "veto" : "hold";
 

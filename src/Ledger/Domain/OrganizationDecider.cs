@@ -34,8 +34,8 @@ public static class OrganizationDecider
             != (state.Name, state.Depositary, state.CountsAt, state.NewMembersRatifyOpenProcesses, state.UsesAccessionProtocol))
         {
             return Decision.Reject(RuleCodes.OrganizationConflict,
-                $"organization {o.Code} is recorded as '{state.Name}' (depositary {state.Depositary}, ratification counts {Rule(state.CountsAt)}, new members ratify open processes: {Yes(state.NewMembersRatifyOpenProcesses)}); "
-                + $"the definition given ('{o.Name}', depositary {o.Depositary}, counts {Rule(o.CountsAt)}, new members ratify: {Yes(o.NewMembersRatifyOpenProcesses)}) differs. Policies are not changed by re-registration.");
+                $"organization {o.Code} is recorded as '{state.Name}' (depositary {state.Depositary}, ratification counts {Rule(state.CountsAt)}, new members ratify open processes: {Yes(state.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(state.UsesAccessionProtocol)}); "
+                + $"the definition given ('{o.Name}', depositary {o.Depositary}, counts {Rule(o.CountsAt)}, new members ratify: {Yes(o.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(o.UsesAccessionProtocol)}) differs. Policies are not changed by re-registration.");
         }
         var admitted = new List<object>();
         foreach (var m in o.Members)

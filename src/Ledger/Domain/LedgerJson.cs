@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Ledger.Domain;
+
+/// <summary>
+/// The JSON form of stored events: camelCase property names, enums as camelCase strings (<c>atApproval</c>),
+/// dates as <c>yyyy-MM-dd</c>, no indentation. The event store uses these settings and the golden-file tests
+/// pin every event's JSON with them, so a change here shows up as a failing test, not as unreadable history.
+/// </summary>
+public static class LedgerJson
+{
+    /// <summary>The settings of stored events (read-only; copy with <c>new JsonSerializerOptions(LedgerJson.Options)</c> to extend).</summary>
+    public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>
+    /// Applies the stored-event settings to <paramref name="options"/>, e.g. the options Marten serializes with.
+    /// The converters go first so that they win over any the host registered before.
+    /// </summary>
+    public static void Configure(JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.DictionaryKeyPolicy = null;
+        options.WriteIndented = false;
+        options.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.Converters.Insert(0, new IsoDateConverter());
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions();
+        Configure(options);
+        options.MakeReadOnly(populateMissingResolver: true);
+        return options;
+    }
+
+    // Explicit rather than the serializer's default, so that no host setting can change how an effective date is stored.
+    private sealed class IsoDateConverter : JsonConverter<DateOnly>
+    {
+        private const string Format = "yyyy-MM-dd";
+
+        public override DateOnly Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            var text = reader.GetString();
+            return DateOnly.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+                ? date
+                : throw new JsonException($"'{text}' is not a date in the form {Format}.");
+        }
+
+        public override void Write(Utf8JsonWriter writer, DateOnly value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToString(Format, CultureInfo.InvariantCulture));
+    }
+}
