@@ -187,7 +187,7 @@ public sealed class LedgerRecorder
 
             return new RecordResult(RecordOutcome.Recorded, command.Process, commandId, entries, null, after.Version)
             {
-                Notifications = Notify(command.Process, state, after, organization.Organization),
+                Notifications = Notify(command.Process, state, after, organization.Organization.Code),
             };
         }
     }
@@ -379,7 +379,22 @@ public sealed class LedgerRecorder
             .Where(e => e.Version >= receipt.FirstVersion && e.Version <= receipt.LastVersion)
             .Select(e => new RecordedEvent(e.Version, e.EventTypeName, e.Data))
             .ToArray();
-        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, commandId, entries, null, receipt.LastVersion, IsResend: true);
+        // The first send's notifications again: a resend usually follows a lost answer, and the first send's caller
+        // never got to publish them (the accession whose answer was lost must still add its new member to open
+        // processes). Delivery is therefore at least once; the handlers are idempotent.
+        AccessionState before = AccessionState.Initial, after = AccessionState.Initial;
+        foreach (var e in events.Where(e => e.Version <= receipt.LastVersion))
+        {
+            after = AccessionState.Evolve(after, e.Version, e.Data);
+            if (e.Version < receipt.FirstVersion)
+            {
+                before = after;
+            }
+        }
+        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, commandId, entries, null, receipt.LastVersion, IsResend: true)
+        {
+            Notifications = Notify(receipt.Stream, before, after, after.Organization ?? ""),
+        };
     }
 
     private async Task<RecordResult> ConflictAsync(string process, string commandId, long expected, CancellationToken ct)
@@ -397,7 +412,7 @@ public sealed class LedgerRecorder
     private static Organization UnknownOrganization(string code) =>
         new(code, code, "USA", RatificationCounts.AtApproval, false, []);
 
-    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, Organization organization)
+    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization)
     {
         var notes = new List<LedgerNotification>();
         if (before.Phase == ProcessPhase.NotOpened && after.OpenedOn is { } opened)
@@ -413,7 +428,7 @@ public sealed class LedgerRecorder
             .Select(v => new VetoLiftedNotification(process, v.Member, v.EndedOn!.Value, v.EndedBy ?? "")));
         if (before.Accession is null && after.Accession is { } accession)
         {
-            notes.Add(new AccessionCompletedNotification(process, organization.Code, after.Candidate!, accession.On));
+            notes.Add(new AccessionCompletedNotification(process, organization, after.Candidate!, accession.On));
         }
         return notes;
     }

@@ -39,7 +39,10 @@ public sealed class FaultTests(ITestOutputHelper output)
         var finished = await Task.WhenAny(import, Task.Delay(Faults.AnswerBound));
         finished.Should().BeSameAs(import, $"the import must fail within {Faults.AnswerBound.TotalSeconds} s of the kill, not hang");
         output.WriteLine($"import failed {clock.ElapsedMilliseconds} ms after the kill: {import.Exception?.InnerException?.GetType().Name}: {import.Exception?.InnerException?.Message}");
-        var error = import.Exception!.InnerException!;
+        var error = import.Exception!.InnerException.Should().BeOfType<ImportInterruptedException>().Subject;
+        error.Entry.Should().NotBeNull();
+        error.Message.Should().StartWith($"import interrupted at {error.Entry!.Location} after {error.Recorded} recorded")
+            .And.Contain("Import the same file again");
         AssertClear(error);
 
         await server.StartAgainAsync();

@@ -35,12 +35,19 @@ public static class LedgerSnapshot
     /// <summary>An event as canonical JSON (records holding lists compare by content this way).</summary>
     public static string Canonical(object e) => JsonSerializer.Serialize(e, e.GetType(), Json);
 
-    /// <summary>Every stream key in the store, from <c>mt_streams</c>.</summary>
+    /// <summary>
+    /// Marten's bookkeeping stream: when a unit of work fails after drawing event sequence numbers (a concurrency
+    /// conflict, a dropped connection), Marten fills the gap with tombstone events there so the async daemon does not
+    /// wait for sequence numbers that will never appear. Not a ledger stream; not a ledger entry.
+    /// </summary>
+    public const string TombstoneStream = "mt_tombstone";
+
+    /// <summary>Every ledger stream key in the store (organizations and processes), from <c>mt_streams</c>.</summary>
     public static async Task<IReadOnlyList<string>> StreamsAsync(IDocumentStore store)
     {
         await using var session = store.QuerySession();
         var ids = await session.AdvancedSql.QueryAsync<string>($"select id from {store.Options.Events.DatabaseSchemaName}.mt_streams order by id", CancellationToken.None);
-        return [.. ids];
+        return [.. ids.Where(id => id != TombstoneStream)];
     }
 
     public static async Task<IReadOnlyDictionary<string, ProcessSnapshot>> TakeAsync(IDocumentStore store, LedgerRecorder recorder)
@@ -71,10 +78,11 @@ public static class LedgerSnapshot
         [.. state.Vetoes.Select(v => $"{v.Member} {(v.Formal ? "veto" : "hold")} {D(v.Since)}-{(v.EndedOn is { } e ? D(e) : "active")}")],
         entries);
 
+    /// <summary>Ledger entries in the store (tombstones left out).</summary>
     public static async Task<long> EventCountAsync(IDocumentStore store)
     {
         await using var session = store.QuerySession();
-        return await session.Events.QueryAllRawEvents().CountAsync();
+        return await session.Events.QueryAllRawEvents().CountAsync(e => e.StreamKey != TombstoneStream);
     }
 
     private static string D(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
