@@ -134,23 +134,8 @@ public sealed class ImportInterruptedException : Exception
 
     private static string Describe(HistoryEntry? entry, int recorded, int alreadyThere, int total, Exception inner) =>
         (entry is null ? "import interrupted while registering the organization" : $"import interrupted at {entry.Location}")
-        + $" after {recorded} recorded and {alreadyThere} already there of {total} entries: {Cause(inner)}. "
-        + "Whether that entry was recorded is unknown; everything before it is recorded. "
-        + "Import the same file again when the database is back: nothing is recorded twice and the import continues from there.";
-
-    // The chain of messages, outer to inner, without repeats: Marten's wrapper repeats the Npgsql message it wraps.
-    private static string Cause(Exception e)
-    {
-        var parts = new List<string>();
-        for (var x = e; x is not null; x = x.InnerException)
-        {
-            var text = string.Join(' ', x.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-            if (text.Length > 0)
-            {
-                parts.RemoveAll(p => p.Contains(text, StringComparison.Ordinal));
-                parts.Add(text);
-            }
-        }
-        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts);
-    }
+        + $" after {recorded} recorded and {alreadyThere} already there of {total} entries: "
+        + LedgerUnavailableException.Cause(inner is LedgerUnavailableException { InnerException: { } cause } ? cause : inner) + ". "
+        + (inner is LedgerUnavailableException { MayHaveBeenRecorded: false } ? "That entry was not recorded" : "Whether that entry was recorded is unknown")
+        + "; everything before it is recorded. Import the same file again when the database is back: nothing is recorded twice and the import continues from there.";
 }

@@ -64,6 +64,12 @@ public sealed class LedgerRecorder
         {
             return await RecordOnceAsync(command, provenance, expectedVersion, ct).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // Failed before the commit (the commit's own failure is reported inside): nothing was written.
+            var name = CommandName(command);
+            throw new LedgerUnavailableException(command.Process, name, provenance?.CommandId ?? DerivedCommandId(name, command), mayHaveBeenRecorded: false, e);
+        }
         finally
         {
             stripe.Release();
@@ -75,7 +81,7 @@ public sealed class LedgerRecorder
         provenance ??= Provenance.None;
         var commandName = CommandName(command);
         var contentHash = ContentHash(commandName, command);
-        var commandId = provenance.CommandId ?? $"{commandName}:{contentHash[..40]}";
+        var commandId = provenance.CommandId ?? DerivedCommandId(commandName, command);
         if (ValidateProvenance(provenance) is { } invalid)
         {
             return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [], invalid, 0);
@@ -184,6 +190,11 @@ public sealed class LedgerRecorder
                 // The same command id committed concurrently: the next round finds its receipt and answers as it did.
                 continue;
             }
+            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+            {
+                // The connection failed during the commit: it may have committed with only the answer lost.
+                throw new LedgerUnavailableException(command.Process, commandName, commandId, mayHaveBeenRecorded: true, e);
+            }
 
             return new RecordResult(RecordOutcome.Recorded, command.Process, commandId, entries, null, after.Version)
             {
@@ -191,6 +202,8 @@ public sealed class LedgerRecorder
             };
         }
     }
+
+    private static string DerivedCommandId(string commandName, AccessionCommand command) => $"{commandName}:{ContentHash(commandName, command)[..40]}";
 
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)

@@ -67,7 +67,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         var commands = RatificationWorkload.Commands();
 
         var acknowledged = new ConcurrentBag<RecordResult>();
-        var failures = new ConcurrentBag<(Exception Error, TimeSpan Waited)>();
+        var failures = new ConcurrentBag<(Exception Error, TimeSpan Waited, AccessionCommand Command, Provenance Provenance)>();
         var queue = new ConcurrentQueue<(AccessionCommand, Provenance)>(commands);
         var writers = Enumerable.Range(0, 8).Select(_ => Task.Run(async () =>
         {
@@ -81,7 +81,7 @@ public sealed class FaultTests(ITestOutputHelper output)
                 }
                 catch (Exception e)
                 {
-                    failures.Add((e, sent.Elapsed));
+                    failures.Add((e, sent.Elapsed, next.Item1, next.Item2));
                     return;
                 }
             }
@@ -95,11 +95,14 @@ public sealed class FaultTests(ITestOutputHelper output)
         (await Task.WhenAny(all, Task.Delay(Faults.AnswerBound))).Should().BeSameAs(all, "every writer must get its answer promptly, not hang");
         output.WriteLine($"all writers answered {clock.ElapsedMilliseconds} ms after the kill; {acknowledged.Count} acknowledged, {failures.Count} failed");
         failures.Should().NotBeEmpty();
-        foreach (var (error, waited) in failures)
+        foreach (var (error, waited, command, provenance) in failures)
         {
             output.WriteLine($"  {waited.TotalMilliseconds:0} ms: {error.GetType().Name}: {error.Message}");
             waited.Should().BeLessThan(Faults.AnswerBound);
-            AssertClear(error);
+            var unavailable = error.Should().BeOfType<LedgerUnavailableException>().Subject;
+            unavailable.Process.Should().Be(command.Process);
+            unavailable.CommandId.Should().Be(provenance.CommandId);
+            AssertClear(unavailable);
         }
         acknowledged.Should().OnlyContain(r => r.Outcome == RecordOutcome.Recorded, "valid commands are recorded until the server dies");
 

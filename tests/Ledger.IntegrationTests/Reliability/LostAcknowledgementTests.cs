@@ -43,15 +43,17 @@ public sealed class LostAcknowledgementTests(ITestOutputHelper output) : IAsyncL
     }
 
     // Sends with the acknowledgement of its commit dropped; returns the caller's error.
-    private async Task<Exception> SendLosingTheAnswerAsync(AccessionCommand command, Provenance? provenance)
+    private async Task<LedgerUnavailableException> SendLosingTheAnswerAsync(AccessionCommand command, Provenance? provenance)
     {
         _proxy.Arm();
         var send = _host.SendAsync(command, provenance);
         (await Task.WhenAny(send, Task.Delay(Faults.AnswerBound))).Should().BeSameAs(send, "a lost answer must surface as an error, not a hang");
         _proxy.Dropped.Should().BeGreaterThan(0, "the proxy swallowed the COMMIT acknowledgement");
-        var error = send.Exception?.InnerException;
-        error.Should().NotBeNull("the caller never got the answer, so it must not see a success");
-        output.WriteLine($"{error!.GetType().Name}: {error.Message}");
+        var error = send.Exception?.InnerException.Should().BeOfType<LedgerUnavailableException>("the caller never got the answer, so it must not see a success").Subject!;
+        output.WriteLine($"{error.GetType().Name}: {error.Message}");
+        error.MayHaveBeenRecorded.Should().BeTrue("the connection broke during the commit");
+        error.Process.Should().Be(command.Process);
+        error.Message.Should().Contain(command.Process).And.Contain(error.CommandId).And.Contain("Send the same command with the same command id again");
         return error;
     }
 
@@ -65,10 +67,11 @@ public sealed class LostAcknowledgementTests(ITestOutputHelper output) : IAsyncL
         var provenance = new Provenance(Source: "https://www.nato-pa.int/", CommandId: commandId);
         var before = await LedgerSnapshot.EventCountAsync(_host.Store);
 
-        await SendLosingTheAnswerAsync(command, provenance);
+        var error = await SendLosingTheAnswerAsync(command, provenance);
 
         (await LedgerSnapshot.EventCountAsync(_host.Store)).Should().Be(before + 1, "the transaction committed although its answer was lost");
         var resent = await _host.SendAsync(command, provenance);
+        resent.CommandId.Should().Be(error.CommandId, "the error names the command id a resend goes under, derived ones included");
         resent.Outcome.Should().Be(RecordOutcome.Recorded);
         resent.IsResend.Should().BeTrue();
         resent.Entries.Should().ContainSingle();
