@@ -39,6 +39,7 @@ public sealed class LedgerRecorder
     // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
     // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
     private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(2);
 
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
     public LedgerRecorder(IDocumentStore store, LedgerOptions options)
@@ -59,7 +60,9 @@ public sealed class LedgerRecorder
     {
         ArgumentNullException.ThrowIfNull(command);
         var stripe = _stripes[(StringComparer.Ordinal.GetHashCode(command.Process) & int.MaxValue) % _stripes.Length];
-        await stripe.WaitAsync(ct).ConfigureAwait(false);
+        // Turn-taking only spares optimistic retries, so a caller that has waited TurnWait goes ahead without its turn
+        // (optimistic concurrency still decides): a stalled database then cannot queue callers behind each other's timeouts.
+        var turn = await stripe.WaitAsync(TurnWait, ct).ConfigureAwait(false);
         try
         {
             return await RecordOnceAsync(command, provenance, expectedVersion, ct).ConfigureAwait(false);
@@ -72,7 +75,10 @@ public sealed class LedgerRecorder
         }
         finally
         {
-            stripe.Release();
+            if (turn)
+            {
+                stripe.Release();
+            }
         }
     }
 

@@ -50,7 +50,7 @@ public sealed class LedgerUnavailableException : Exception
         var parts = new List<string>();
         foreach (var x in Chain(e))
         {
-            var text = string.Join(' ', x.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            var text = string.Join(' ', x.Message.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).TrimEnd('.');
             if (text.Length > 0)
             {
                 // Wrappers (Marten's command failure) repeat the message they wrap: keep the inner one.
@@ -58,7 +58,7 @@ public sealed class LedgerUnavailableException : Exception
                 parts.Add(text);
             }
         }
-        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts).TrimEnd('.');
+        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts);
     }
 
     private static IEnumerable<Exception> Chain(Exception e)
