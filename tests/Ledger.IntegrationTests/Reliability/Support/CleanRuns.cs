@@ -110,4 +110,14 @@ public static class Faults
             await Task.Delay(25);
         }
     }
+
+    /// <summary>A clear error says the database could not be reached, the connection broke, or it timed out.</summary>
+    public static void AssertClear(Exception error)
+    {
+        var text = Flatten(error);
+        text.Should().MatchRegex("(?i)(connect|connection|terminat|shut ?down|refused|server closed|stream|timed out)", "the error must say the database connection failed: " + text);
+    }
+
+    private static string Flatten(Exception e) =>
+        e.InnerException is null ? $"{e.GetType().Name}: {e.Message}" : $"{e.GetType().Name}: {e.Message} -> {Flatten(e.InnerException)}";
 }
