@@ -48,7 +48,7 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
             registered = await sender.Send(new RegisterOrganizationRequest(file.Organization,
                 new Provenance(RecordedBy: request.RecordedBy, CorrelationId: correlation)), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (Interrupts(e, cancellationToken))
+        catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
         {
             throw new ImportInterruptedException(null, 0, 0, entries.Count, e);
         }
@@ -71,7 +71,7 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
             {
                 result = await sender.Send(AccessionRequest.For(entry.Command, provenance), cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (Interrupts(e, cancellationToken))
+            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
             {
                 throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
             }
@@ -89,14 +89,11 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
         }
         return new ImportResult(recorded, already, entries.Count, null);
     }
-
-    // A failure of the database or of a reaction to a recorded entry; cancellation the caller asked for stays as it is.
-    private static bool Interrupts(Exception e, CancellationToken ct) => !(e is OperationCanceledException && ct.IsCancellationRequested);
 }
 
 /// <summary>
-/// An import stopped because recording failed (the database went away, a connection broke), not because an entry
-/// broke a rule. The entry it was at may or may not have been recorded; what came before it is. Importing the same
+/// An import stopped because the database failed (it went away, a connection broke or timed out), whether while
+/// recording an entry or while reacting to one, not because an entry broke a rule. The entry it was at may or may not have been recorded; what came before it is. Importing the same
 /// file again records nothing twice and continues from there.
 /// </summary>
 public sealed class ImportInterruptedException : Exception
