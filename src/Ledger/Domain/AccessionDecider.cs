@@ -197,8 +197,16 @@ public static class AccessionDecider
                 ? Decision.AlreadyRecorded
                 : Conflict($"{c.Member}'s approval is recorded on {D(existing.On)} ({existing.Authority}); an approval on {D(c.On)} ({c.Authority}) conflicts with it");
         }
-        return RatificationStep(s, ctx, c, c.Member, "approve the protocol", earlyApprovalAllowed: true)
-            ?? Decision.Record(new RatificationApproved(c.Member, c.On, c.Authority));
+        if (RatificationStep(s, ctx, c, c.Member, "approve the protocol", earlyApprovalAllowed: true) is { } refused)
+        {
+            return refused;
+        }
+        // The mirror of "no veto after approval": an approval dated before one of the member's own vetoes would end
+        // that veto before it began.
+        return s.Vetoes.FirstOrDefault(v => v.Member == c.Member && v.Since > c.On) is { } veto
+            ? Decision.Reject(RuleCodes.DateBeforeDependency,
+                $"{c.Member}'s approval on {D(c.On)} is dated before its own {Kind(veto)} of {D(veto.Since)}; a member that approved the protocol cannot veto or hold it afterwards (retract the {Kind(veto)} to correct it).")
+            : Decision.Record(new RatificationApproved(c.Member, c.On, c.Authority));
     }
 
     private static Decision Decide(DepositInstrument c, AccessionState s, DecisionContext ctx)
@@ -417,6 +425,13 @@ public static class AccessionDecider
         {
             return Decision.Reject(RuleCodes.RetractionNotAllowed,
                 $"entry {c.Entry} opened the process; it cannot be retracted (record a withdrawal, or open a new process).");
+        }
+        if (target.Event is AccessionCompleted accession)
+        {
+            // The accession admitted the candidate to the organization's roster (another stream) and made it a required
+            // ratifier of other open processes; retracting it here would leave those standing.
+            return Decision.Reject(RuleCodes.RetractionNotAllowed,
+                $"entry {c.Entry} records {s.Candidate}'s accession on {D(accession.On)}; membership of {s.Organization} follows from it, so it cannot be retracted.");
         }
         var live = s.Entries.Where(e => e.Number != c.Entry && e.Event is not EntryRetracted && !s.Retracted.Contains(e.Number)).ToArray();
         var dependent = target.Event switch

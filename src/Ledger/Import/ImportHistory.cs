@@ -41,9 +41,17 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
         ArgumentNullException.ThrowIfNull(request);
         var file = request.File;
         var correlation = request.CorrelationId ?? $"import:{Guid.NewGuid():N}";
-        var registered = await sender.Send(new RegisterOrganizationRequest(file.Organization,
-            new Provenance(RecordedBy: request.RecordedBy, CorrelationId: correlation)), cancellationToken).ConfigureAwait(false);
         var entries = file.InImportOrder();
+        RecordResult registered;
+        try
+        {
+            registered = await sender.Send(new RegisterOrganizationRequest(file.Organization,
+                new Provenance(RecordedBy: request.RecordedBy, CorrelationId: correlation)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            throw new ImportInterruptedException(null, 0, 0, entries.Count, e);
+        }
         if (registered.Rejection is { } refused)
         {
             var first = entries.Count > 0 ? entries[0] : null;
@@ -58,7 +66,15 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
                 RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
                 CorrelationId = entry.Provenance.CorrelationId ?? correlation,
             };
-            var result = await sender.Send(AccessionRequest.For(entry.Command, provenance), cancellationToken).ConfigureAwait(false);
+            RecordResult result;
+            try
+            {
+                result = await sender.Send(AccessionRequest.For(entry.Command, provenance), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+            {
+                throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
+            }
             switch (result.Outcome)
             {
                 case RecordOutcome.Recorded when !result.IsResend:
@@ -73,4 +89,50 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
         }
         return new ImportResult(recorded, already, entries.Count, null);
     }
+}
+
+/// <summary>
+/// An import stopped because the database failed (it went away, a connection broke or timed out), whether while
+/// recording an entry or while reacting to one, not because an entry broke a rule. The entry it was at may or may not have been recorded; what came before it is. Importing the same
+/// file again records nothing twice and continues from there.
+/// </summary>
+public sealed class ImportInterruptedException : Exception
+{
+    /// <summary>Creates the exception for an import stopped at <paramref name="entry"/> (null: before the first entry).</summary>
+    public ImportInterruptedException(HistoryEntry? entry, int recorded, int alreadyThere, int total, Exception inner)
+        : base(Describe(entry, recorded, alreadyThere, total, inner), inner)
+    {
+        Entry = entry;
+        Recorded = recorded;
+        AlreadyThere = alreadyThere;
+        Total = total;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ImportInterruptedException() { }
+
+    /// <summary>Creates the exception.</summary>
+    public ImportInterruptedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public ImportInterruptedException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>The entry being recorded when the import stopped, or null when it stopped registering the organization.</summary>
+    public HistoryEntry? Entry { get; }
+
+    /// <summary>Entries this run recorded before it stopped.</summary>
+    public int Recorded { get; }
+
+    /// <summary>Entries this run found already recorded before it stopped.</summary>
+    public int AlreadyThere { get; }
+
+    /// <summary>Entries in the file.</summary>
+    public int Total { get; }
+
+    private static string Describe(HistoryEntry? entry, int recorded, int alreadyThere, int total, Exception inner) =>
+        (entry is null ? "import interrupted while registering the organization" : $"import interrupted at {entry.Location}")
+        + $" after {recorded} recorded and {alreadyThere} already there of {total} entries: "
+        + LedgerUnavailableException.Cause(inner is LedgerUnavailableException { InnerException: { } cause } ? cause : inner) + ". "
+        + (inner is LedgerUnavailableException { MayHaveBeenRecorded: false } ? "That entry was not recorded" : "Whether that entry was recorded is unknown")
+        + "; everything before it is recorded. Import the same file again when the database is back: nothing is recorded twice and the import continues from there.";
 }

@@ -107,6 +107,11 @@ public sealed class NewMemberRatifiesOpenProcesses(LedgerRecorder recorder, ISen
                 CommandId: $"new-member-ratifies:{process.Id}:{notification.Candidate}",
                 CausationId: notification.Process);
             var result = await sender.Send(new AddRatifierRequest(command, provenance), cancellationToken).ConfigureAwait(false);
+            if (result.Rejection?.Code == RuleCodes.ProcessClosed)
+            {
+                // It acceded or withdrew after the list was read: a closed process takes no new ratifiers.
+                continue;
+            }
             if (result.Outcome is RecordOutcome.Rejected or RecordOutcome.Conflict)
             {
                 throw new InvalidOperationException($"Adding {notification.Candidate} as a required ratifier of {process.Id} after its accession failed: {result}");

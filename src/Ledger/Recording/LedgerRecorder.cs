@@ -39,6 +39,7 @@ public sealed class LedgerRecorder
     // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
     // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
     private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(2);
 
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
     public LedgerRecorder(IDocumentStore store, LedgerOptions options)
@@ -59,14 +60,25 @@ public sealed class LedgerRecorder
     {
         ArgumentNullException.ThrowIfNull(command);
         var stripe = _stripes[(StringComparer.Ordinal.GetHashCode(command.Process) & int.MaxValue) % _stripes.Length];
-        await stripe.WaitAsync(ct).ConfigureAwait(false);
+        // Turn-taking only spares optimistic retries, so a caller that has waited TurnWait goes ahead without its turn
+        // (optimistic concurrency still decides): a stalled database then cannot queue callers behind each other's timeouts.
+        var turn = await stripe.WaitAsync(TurnWait, ct).ConfigureAwait(false);
         try
         {
             return await RecordOnceAsync(command, provenance, expectedVersion, ct).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // Failed before the commit (the commit's own failure is reported inside): nothing was written.
+            var name = CommandName(command);
+            throw new LedgerUnavailableException(command.Process, name, provenance?.CommandId ?? DerivedCommandId(name, command), mayHaveBeenRecorded: false, e);
+        }
         finally
         {
-            stripe.Release();
+            if (turn)
+            {
+                stripe.Release();
+            }
         }
     }
 
@@ -75,7 +87,7 @@ public sealed class LedgerRecorder
         provenance ??= Provenance.None;
         var commandName = CommandName(command);
         var contentHash = ContentHash(commandName, command);
-        var commandId = provenance.CommandId ?? $"{commandName}:{contentHash[..40]}";
+        var commandId = provenance.CommandId ?? DerivedCommandId(commandName, command);
         if (ValidateProvenance(provenance) is { } invalid)
         {
             return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [], invalid, 0);
@@ -184,13 +196,20 @@ public sealed class LedgerRecorder
                 // The same command id committed concurrently: the next round finds its receipt and answers as it did.
                 continue;
             }
+            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+            {
+                // The connection failed during the commit: it may have committed with only the answer lost.
+                throw new LedgerUnavailableException(command.Process, commandName, commandId, mayHaveBeenRecorded: true, e);
+            }
 
             return new RecordResult(RecordOutcome.Recorded, command.Process, commandId, entries, null, after.Version)
             {
-                Notifications = Notify(command.Process, state, after, organization.Organization),
+                Notifications = Notify(command.Process, state, after, organization.Organization.Code),
             };
         }
     }
+
+    private static string DerivedCommandId(string commandName, AccessionCommand command) => $"{commandName}:{ContentHash(commandName, command)[..40]}";
 
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)
@@ -379,7 +398,22 @@ public sealed class LedgerRecorder
             .Where(e => e.Version >= receipt.FirstVersion && e.Version <= receipt.LastVersion)
             .Select(e => new RecordedEvent(e.Version, e.EventTypeName, e.Data))
             .ToArray();
-        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, commandId, entries, null, receipt.LastVersion, IsResend: true);
+        // The first send's notifications again: a resend usually follows a lost answer, and the first send's caller
+        // never got to publish them (the accession whose answer was lost must still add its new member to open
+        // processes). Delivery is therefore at least once; the handlers are idempotent.
+        AccessionState before = AccessionState.Initial, after = AccessionState.Initial;
+        foreach (var e in events.Where(e => e.Version <= receipt.LastVersion))
+        {
+            after = AccessionState.Evolve(after, e.Version, e.Data);
+            if (e.Version < receipt.FirstVersion)
+            {
+                before = after;
+            }
+        }
+        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, commandId, entries, null, receipt.LastVersion, IsResend: true)
+        {
+            Notifications = Notify(receipt.Stream, before, after, after.Organization ?? ""),
+        };
     }
 
     private async Task<RecordResult> ConflictAsync(string process, string commandId, long expected, CancellationToken ct)
@@ -397,7 +431,7 @@ public sealed class LedgerRecorder
     private static Organization UnknownOrganization(string code) =>
         new(code, code, "USA", RatificationCounts.AtApproval, false, []);
 
-    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, Organization organization)
+    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization)
     {
         var notes = new List<LedgerNotification>();
         if (before.Phase == ProcessPhase.NotOpened && after.OpenedOn is { } opened)
@@ -413,7 +447,7 @@ public sealed class LedgerRecorder
             .Select(v => new VetoLiftedNotification(process, v.Member, v.EndedOn!.Value, v.EndedBy ?? "")));
         if (before.Accession is null && after.Accession is { } accession)
         {
-            notes.Add(new AccessionCompletedNotification(process, organization.Code, after.Candidate!, accession.On));
+            notes.Add(new AccessionCompletedNotification(process, organization, after.Candidate!, accession.On));
         }
         return notes;
     }

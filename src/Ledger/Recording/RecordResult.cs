@@ -38,7 +38,11 @@ public sealed record RecordResult(
     long Version,
     bool IsResend = false)
 {
-    /// <summary>Notifications to publish after the commit (empty for resends, rejections and conflicts).</summary>
+    /// <summary>
+    /// Notifications to publish after the commit (empty for rejections and conflicts). A resend carries the first
+    /// send's notifications again, since the first answer may have been lost before they were published: delivery is
+    /// at least once, and notification handlers must be idempotent.
+    /// </summary>
     public IReadOnlyList<LedgerNotification> Notifications { get; init; } = [];
 
     /// <summary>True when the fact is in the ledger after the command (recorded now, before, or by the first send).</summary>
