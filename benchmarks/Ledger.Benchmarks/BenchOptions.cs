@@ -37,7 +37,7 @@ internal sealed record BenchOptions
             Quick = quick,
             ImportEvents = quick ? 100_000 : 1_000_000,
             Processes = quick ? 1_000 : 10_000,
-            Commands = quick ? 3_000 : 10_000,
+            Commands = quick ? 2_000 : 10_000,
             AsOfQueries = quick ? 400 : 2_000,
         };
         for (var i = 0; i < args.Length; i++)

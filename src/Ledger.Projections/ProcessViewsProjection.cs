@@ -70,7 +70,7 @@ public sealed class MemberRecordProjection : IProjection
         foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
         {
             var (status, register, _) = ProcessViews.Build(process, entries);
-            var members = register.Rows.Select(r => r.Member).Concat(status.Vetoes.Select(v => v.Member)).Distinct(StringComparer.Ordinal);
+            var members = MemberRecords.Of(status, register);
             var stale = await operations.Query<MemberRecord>().Where(m => m.Ratifications.Any(r => r.Process == process) || m.Vetoes.Any(v => v.Process == process))
                 .Select(m => m.Id).ToListAsync(cancellation).ConfigureAwait(false);
             foreach (var member in members.Union(stale, StringComparer.Ordinal))
@@ -78,22 +78,42 @@ public sealed class MemberRecordProjection : IProjection
                 var record = await RecordOf(member).ConfigureAwait(false);
                 record.Ratifications.RemoveAll(r => r.Process == process);
                 record.Vetoes.RemoveAll(v => v.Process == process);
-                if (register.Rows.FirstOrDefault(r => r.Member == member) is { } row)
-                {
-                    record.Ratifications.Add(new MemberRatification(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed));
-                }
-                record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == member)
-                    .Select(v => new MemberVeto(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason)));
-                record.Ratifications.Sort((a, b) => string.CompareOrdinal(a.Process, b.Process));
-                record.Vetoes.Sort((a, b) => (a.Since, a.Process).CompareTo((b.Since, b.Process)));
-                var days = record.Ratifications.Where(r => r.DaysFromSignature is not null).Select(r => (double)r.DaysFromSignature!.Value).ToList();
-                record.MeanDaysFromSignature = days.Count > 0 ? Math.Round(days.Average(), 1) : null;
+                MemberRecords.Add(record, process, status, register);
             }
         }
         foreach (var record in records.Values)
         {
+            MemberRecords.Finish(record);
             operations.Store(record);
         }
+    }
+}
+
+/// <summary>How one process contributes to a member's record (shared by the projection and the rebuild).</summary>
+internal static class MemberRecords
+{
+    /// <summary>Adds <paramref name="process"/>'s ratification and vetoes by the record's member (none there yet).</summary>
+    public static void Add(MemberRecord record, string process, AccessionStatus status, RatificationRegister register)
+    {
+        if (register.Rows.FirstOrDefault(r => r.Member == record.Id) is { } row)
+        {
+            record.Ratifications.Add(new MemberRatification(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed));
+        }
+        record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == record.Id)
+            .Select(v => new MemberVeto(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason)));
+    }
+
+    /// <summary>The members a process contributes to: its required ratifiers and the members that vetoed it.</summary>
+    public static IEnumerable<string> Of(AccessionStatus status, RatificationRegister register) =>
+        register.Rows.Select(r => r.Member).Concat(status.Vetoes.Select(v => v.Member)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>Orders the record and computes its mean, once its contributions are in.</summary>
+    public static void Finish(MemberRecord record)
+    {
+        record.Ratifications.Sort((a, b) => string.CompareOrdinal(a.Process, b.Process));
+        record.Vetoes.Sort((a, b) => (a.Since, a.Process).CompareTo((b.Since, b.Process)));
+        var days = record.Ratifications.Where(r => r.DaysFromSignature is not null).Select(r => (double)r.DaysFromSignature!.Value).ToList();
+        record.MeanDaysFromSignature = days.Count > 0 ? Math.Round(days.Average(), 1) : null;
     }
 }
 

@@ -12,6 +12,18 @@ internal sealed class Latencies
 
     public void Add(TimeSpan elapsed) => _samples.Add(elapsed.TotalMilliseconds);
 
+    public void Add(double milliseconds) => _samples.Add(milliseconds);
+
+    public void Add(Latencies other)
+    {
+        foreach (var sample in other._samples)
+        {
+            _samples.Add(sample);
+        }
+    }
+
+    public double Single() => _samples.Single();
+
     public void Add(long startTimestamp) => _samples.Add(Stopwatch.GetElapsedTime(startTimestamp).TotalMilliseconds);
 
     /// <summary>The <paramref name="p"/>-th percentile (nearest rank).</summary>

@@ -43,10 +43,24 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         await MeasureOursAsync("bench_warm_ours", history.Organization, warm, quiet: true);
         await MeasureRawAsync("bench_warm_raw", history.Organization, warm, quiet: true);
 
-        var ours = await MeasureOursAsync("bench_cmd_ours", history.Organization, queues, quiet: false);
-        var raw = await MeasureRawAsync("bench_cmd_raw", history.Organization, queues, quiet: false);
+        // Two rounds on fresh schemas, alternating which side goes first; each side's better round counts (the machine
+        // is shared, so the better round is the one less disturbed, for ours and the baseline alike).
+        Measured? ours = null, raw = null;
+        for (var round = 1; round <= 2; round++)
+        {
+            Report.Note($"round {round}:");
+            var a = round % 2 == 1
+                ? await MeasureOursAsync($"bench_cmd_ours_{round}", history.Organization, queues, quiet: false)
+                : await MeasureRawAsync($"bench_cmd_raw_{round}", history.Organization, queues, quiet: false);
+            var b = round % 2 == 1
+                ? await MeasureRawAsync($"bench_cmd_raw_{round}", history.Organization, queues, quiet: false)
+                : await MeasureOursAsync($"bench_cmd_ours_{round}", history.Organization, queues, quiet: false);
+            var (o, r) = round % 2 == 1 ? (a, b) : (b, a);
+            ours = ours is null || o.Throughput > ours.Throughput ? o : ours;
+            raw = raw is null || r.Throughput > raw.Throughput ? r : raw;
+        }
 
-        report.Add(BenchResult.Throughput("commands", ours.Throughput, "commands/s", "raw Marten appends, same projections, 8 writers", raw.Throughput));
+        report.Add(BenchResult.Throughput("commands", ours!.Throughput, "commands/s", "raw Marten appends, same projections, 8 writers", raw!.Throughput));
         report.Add(BenchResult.Cost("commands-p50", ours.Latencies.Percentile(50), "ms", "raw Marten appends p50", raw.Latencies.Percentile(50)));
         report.Add(BenchResult.Cost("commands-p99", ours.Latencies.Percentile(99), "ms", "raw Marten appends p99", raw.Latencies.Percentile(99)));
         report.Add(BenchResult.Cost("commands-peak-memory", ours.Probe.PeakWorkingSet / 1048576.0, "MiB", "raw Marten appends peak working set", raw.Probe.PeakWorkingSet / 1048576.0));

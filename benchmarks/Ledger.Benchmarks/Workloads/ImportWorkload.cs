@@ -45,7 +45,10 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
         (double Rate, ProbeResult Probe)? baseline = null;
         if (measure)
         {
+            // The better of two runs (noise from elsewhere on the machine must not make the ceiling look lower).
             baseline = await BaselineAsync(history.EventCount);
+            var again = await BaselineAsync(history.EventCount);
+            baseline = again.Rate > baseline.Value.Rate ? again : baseline;
             await server.ExecuteAsync("CHECKPOINT");
         }
 
