@@ -27,18 +27,13 @@ public sealed class ProcessViewsProjection : IProjection
     {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
-        var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        var loaded = await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false);
-        Ledger.Recording.Timing.Add(4, t0);
-        t0 = System.Diagnostics.Stopwatch.GetTimestamp();
-        foreach (var (process, entries) in loaded)
+        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
         {
             var (status, register, audit) = ProcessViews.Build(process, entries);
             operations.Store(status);
             operations.Store(register);
             operations.Store(audit);
         }
-        Ledger.Recording.Timing.Add(5, t0);
     }
 }
 

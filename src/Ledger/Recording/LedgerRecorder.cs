@@ -186,10 +186,7 @@ public sealed class LedgerRecorder
                 .Where(p => p.Organization == orgCode && (p.Phase == ProcessPhase.Applied || p.Phase == ProcessPhase.Invited))
                 .ToList();
             var reads = processes.ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
-            var t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             await batch.Execute(ct).ConfigureAwait(false);
-            Timing.Add(0, t0);
-            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
 
             if (await organizationQuery.ConfigureAwait(false) is not { } organizationView)
             {
@@ -207,8 +204,6 @@ public sealed class LedgerRecorder
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId);
             }
 
-            Timing.Add(1, t0);
-            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             var results = new List<RecordResult>(items.Count);
             var admissions = new List<(string Candidate, DateOnly On, Item Item)>();
             var newReceipts = new List<CommandReceipt>(items.Count);
@@ -233,11 +228,8 @@ public sealed class LedgerRecorder
                     results.Add(VersionConflict(item, expected, state.Version));
                     break;
                 }
-                var t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 var context = new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process));
                 var decision = AccessionDecider.Decide(item.Command, state, context);
-                Timing.Add(6, t1);
-                t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (decision.Rejection is { } rejection)
                 {
                     results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], rejection, state.Version));
@@ -260,8 +252,6 @@ public sealed class LedgerRecorder
                 }
                 change.Current = after;
                 open.Update(process, after);
-                Timing.Add(7, t1);
-                t1 = System.Diagnostics.Stopwatch.GetTimestamp();
                 var receiptRecord = new CommandReceipt
                 {
                     Id = item.CommandId,
@@ -279,7 +269,6 @@ public sealed class LedgerRecorder
                 {
                     Notifications = Notify(process, state, after, organization, decision.Events),
                 });
-                Timing.Add(8, t1);
                 if (decision.Events.OfType<AccessionCompleted>().FirstOrDefault() is { } accession)
                 {
                     admissions.Add((after.Candidate!, accession.On, item));
@@ -296,9 +285,7 @@ public sealed class LedgerRecorder
             {
                 return results;
             }
-            var t2 = System.Diagnostics.Stopwatch.GetTimestamp();
             InsertReceipts(session, newReceipts);
-            Timing.Add(9, t2);
             if (admissions.Count > 0)
             {
                 // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
@@ -318,12 +305,9 @@ public sealed class LedgerRecorder
                 session.Store(ProcessEntry.From(process, change.Current));
             }
 
-            Timing.Add(2, t0);
-            t0 = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 await session.SaveChangesAsync(ct).ConfigureAwait(false);
-                Timing.Add(3, t0);
             }
             catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
             {
@@ -669,16 +653,4 @@ public sealed class LedgerRecorder
         }
         return notes ?? (IReadOnlyList<LedgerNotification>)[];
     }
-}
-
-/// <summary>Temporary phase timings.</summary>
-public static class Timing
-{
-    private static readonly long[] s_ticks = new long[16];
-
-    /// <summary>Adds elapsed.</summary>
-    public static void Add(int phase, long start) => Interlocked.Add(ref s_ticks[phase], System.Diagnostics.Stopwatch.GetTimestamp() - start);
-
-    /// <summary>Report.</summary>
-    public static string Report() => string.Join(", ", s_ticks.Select((t, i) => (t, i)).Where(x => x.t > 0).Select(x => $"{x.i}: {x.t / (double)System.Diagnostics.Stopwatch.Frequency:0.00}s"));
 }
