@@ -6,6 +6,7 @@ using Ledger.Recording;
 using Ledger.Storage;
 using Marten;
 using Marten.Events;
+using Marten.Linq.MatchesSql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -45,9 +46,14 @@ public static class ReadModelRegistration
 public sealed class LedgerQueries
 {
     private readonly IDocumentStore _store;
+    private readonly EntryReader _reader;
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
-    public LedgerQueries(IDocumentStore store) => _store = store ?? throw new ArgumentNullException(nameof(store));
+    public LedgerQueries(IDocumentStore store)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _reader = new EntryReader(store);
+    }
 
     /// <summary>
     /// The status of a process: now (from the inline document), or as of a date in the world (<paramref name="asOf"/>),
@@ -288,35 +294,22 @@ public sealed class LedgerQueries
 
     /// <summary>
     /// The entries a replay on either axis needs, or null when the process has no entries (known at
-    /// <paramref name="knownAt"/>). As of a date, only the stream's prefix up to the last entry dated on or before it
-    /// (or the last retraction, which applies whatever its date) is read: later entries cannot enter the fold.
+    /// <paramref name="knownAt"/>). As of a date, only the entries dated on or before it and the retractions (which apply
+    /// whatever their date) are read: the others cannot enter the fold.
     /// </summary>
     private async Task<IReadOnlyList<RecordedEntry>?> LoadAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
     {
-        await using var session = _store.QuerySession();
-        long upTo = 0;
-        if (asOf is { } date)
+        if (!_reader.Usable)
         {
-            var bound = (await session.AdvancedSql.QueryAsync<string>(
-                $"""
-                select coalesce(max(version) filter (where type = 'entry_retracted' or data ->> 'on' <= ?), 0)::text || ' ' || count(*)::text
-                from {_store.Options.Events.DatabaseSchemaName}.mt_events
-                where stream_id = ? and (?::timestamptz is null or timestamp <= ?::timestamptz)
-                """,
-                ct, date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), process, knownAt!, knownAt!).ConfigureAwait(false))[0].Split(' ');
-            if (bound[1] == "0")
-            {
-                return null;
-            }
-            upTo = long.Parse(bound[0], System.Globalization.CultureInfo.InvariantCulture);
-            if (upTo == 0)
-            {
-                // Known, but nothing dated by then: the process had not opened.
-                return [];
-            }
+            var all = await EntriesAsync(process, ct).ConfigureAwait(false);
+            return all.Any(e => knownAt is null || e.RecordedAt <= knownAt) ? all : null;
         }
-        var events = await session.Events.FetchStreamAsync(process, upTo, knownAt, token: ct).ConfigureAwait(false);
-        var entries = events.Select(RecordedEntry.From).ToList();
-        return entries.Count == 0 || !entries.Any(e => knownAt is null || e.RecordedAt <= knownAt) ? null : entries;
+        var entries = await _reader.ReadAsync(process, asOf, knownAt, ct).ConfigureAwait(false);
+        if (entries.Count > 0 || asOf is null)
+        {
+            return entries.Count > 0 ? entries : null;
+        }
+        // Nothing dated by then: the process had not opened, if it exists (known at that instant) at all.
+        return await _reader.ExistsAsync(process, knownAt, ct).ConfigureAwait(false) ? [] : null;
     }
 }

@@ -182,9 +182,8 @@ public sealed class LedgerRecorder
             var batch = session.CreateBatchQuery();
             var receiptsQuery = batch.LoadMany<CommandReceipt>().ById([.. items.Select(i => i.CommandId).Distinct(StringComparer.Ordinal)]);
             var organizationQuery = batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode));
-            var openQuery = batch.Query<ProcessEntry>()
-                .Where(p => p.Organization == orgCode && (p.Phase == ProcessPhase.Applied || p.Phase == ProcessPhase.Invited))
-                .ToList();
+            // One command reads the open processes only if the decider asks about them (an early approval).
+            var openQuery = items.Count == 1 ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
             await batch.Execute(ct).ConfigureAwait(false);
 
@@ -196,7 +195,7 @@ public sealed class LedgerRecorder
             }
             var organization = organizationView.Organization;
             var receipts = (await receiptsQuery.ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
-            var open = new OpenCandidacies(await openQuery.ConfigureAwait(false));
+            var open = openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false));
             var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
             foreach (var (process, read) in reads)
             {
@@ -228,8 +227,13 @@ public sealed class LedgerRecorder
                     results.Add(VersionConflict(item, expected, state.Version));
                     break;
                 }
-                var context = new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process));
-                var decision = AccessionDecider.Decide(item.Command, state, context);
+                var unread = open is null ? new UnreadCandidacies() : null;
+                var decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open?.Excluding(process) ?? unread!));
+                if (unread is { Consulted: true })
+                {
+                    open = new OpenCandidacies(await session.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToListAsync(ct).ConfigureAwait(false));
+                    decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process)));
+                }
                 if (decision.Rejection is { } rejection)
                 {
                     results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], rejection, state.Version));
@@ -251,7 +255,7 @@ public sealed class LedgerRecorder
                     entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
                 }
                 change.Current = after;
-                open.Update(process, after);
+                open?.Update(process, after);
                 var receiptRecord = new CommandReceipt
                 {
                     Id = item.CommandId,
@@ -302,7 +306,10 @@ public sealed class LedgerRecorder
                 {
                     session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
                 }
-                session.Store(ProcessEntry.From(process, change.Current));
+                if (ProcessEntry.Differs(change.Read, change.Current))
+                {
+                    session.Store(ProcessEntry.From(process, change.Current));
+                }
             }
 
             try
@@ -369,6 +376,9 @@ public sealed class LedgerRecorder
             + $"select r.id, r.data::jsonb, gen_random_uuid(), '{typeof(CommandReceipt).FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
             ids, data);
     }
+
+    private static System.Linq.Expressions.Expression<Func<ProcessEntry, bool>> OpenIn(string orgCode) =>
+        p => p.Organization == orgCode && (p.Phase == ProcessPhase.Applied || p.Phase == ProcessPhase.Invited);
 
     // A resend: the first send's answer, or a refusal when the id names another command.
     private static RecordResult Resend(CommandReceipt receipt, Item item, AccessionState? state)

@@ -71,3 +71,42 @@ internal sealed class OpenCandidacies
         public bool SetEquals(IEnumerable<string> other) => Copy.SetEquals(other);
     }
 }
+
+/// <summary>
+/// Stands in for the open candidacies before they are read: empty, and remembers whether the decider asked. A decision
+/// that did not ask does not depend on them; one that did is made again with the real set.
+/// </summary>
+internal sealed class UnreadCandidacies : IReadOnlySet<string>
+{
+    public bool Consulted { get; private set; }
+
+    private bool Ask()
+    {
+        Consulted = true;
+        return false;
+    }
+
+    public bool Contains(string item) => Ask();
+
+    public int Count => Ask() ? 1 : 0;
+
+    public IEnumerator<string> GetEnumerator()
+    {
+        Ask();
+        return Enumerable.Empty<string>().GetEnumerator();
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool IsProperSubsetOf(IEnumerable<string> other) => Ask() || other.Any();
+
+    public bool IsProperSupersetOf(IEnumerable<string> other) => Ask();
+
+    public bool IsSubsetOf(IEnumerable<string> other) => !Ask();
+
+    public bool IsSupersetOf(IEnumerable<string> other) => Ask() || !other.Any();
+
+    public bool Overlaps(IEnumerable<string> other) => Ask();
+
+    public bool SetEquals(IEnumerable<string> other) => Ask() || !other.Any();
+}

@@ -216,7 +216,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         await _host.RecordAsync(new SubmitApplication("nato/swe", "NATO", "SWE", D("2022-05-18")));
         await _host.RecordAsync(new ExtendInvitation("nato/swe", D("2022-06-29"), "Madrid Summit"));
         await _host.RecordAsync(new SignAccessionProtocol("nato/swe", D("2022-07-05")));
-        await _host.RecordAsync(new ApproveRatification("nato/swe", "NOR", D("2022-09-01"), "Storting"));
+        await _host.RecordAsync(new ApproveRatification("nato/swe", "NOR", D("2022-09-01"), "Storting"), new Provenance(Source: "https://stortinget.no", Note: "vote 2022-06-17", Unconfirmed: true, CorrelationId: "c-1", CausationId: "cause"));
         var wrong = await _host.RecordAsync(new ApproveRatification("nato/swe", "HUN", D("2022-09-02"), "mistaken"));
         // Recorded late but dated early: the prefix must not stop before it.
         await _host.RecordAsync(new ApproveRatification("nato/swe", "CAN", D("2022-07-06"), "Parliament"));
@@ -226,6 +226,10 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         await _host.RecordAsync(new ApproveRatification("nato/swe", "DNK", D("2022-10-01"), "Folketing"));
 
         var all = await _host.Queries.EntriesAsync("nato/swe");
+        // The as-of reader decodes the event table itself; it reads what Marten reads.
+        var reader = new EntryReader(_host.Store);
+        reader.Usable.Should().BeTrue();
+        (await reader.ReadAsync("nato/swe", null, null, CancellationToken.None)).Should().BeEquivalentTo(all, o => o.WithStrictOrdering());
         foreach (var day in new[] { "2022-05-01", "2022-05-18", "2022-07-05", "2022-07-06", "2022-09-01", "2022-09-05", "2022-10-01", "2023-01-01" })
         {
             var expected = ProcessViews.BuildStatus("nato/swe", all, D(day));
