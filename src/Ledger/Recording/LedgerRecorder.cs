@@ -39,7 +39,7 @@ public sealed class LedgerRecorder
 
     // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
     // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
-    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1))];
 
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
     public LedgerRecorder(IDocumentStore store, LedgerOptions options)
@@ -176,6 +176,12 @@ public sealed class LedgerRecorder
         var orgCode = items[0].Organization;
         var provenance = items[0].Provenance;
         var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        if (!_receiptTableReady)
+        {
+            // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use.
+            await _store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
+            _receiptTableReady = true;
+        }
         for (var attempt = 1; ; attempt++)
         {
             await using var session = _store.LightweightSession();
@@ -350,15 +356,16 @@ public sealed class LedgerRecorder
     }
 
     private string? _receiptTable;
+    private volatile bool _receiptTableReady;
     private ISerializer? _serializer;
 
-    // Receipts of a batch go in as one statement (unnest of ids and JSON) instead of one INSERT per document; the
-    // rows are what Marten writes for a CommandReceipt (its serializer, its columns), and a duplicate id still fails.
+    // Receipts go in as one plain INSERT (unnest of ids and JSON) instead of one statement per document: the rows are
+    // what Marten writes for a CommandReceipt (its serializer, its columns), and a command id used before fails the
+    // transaction with a unique violation, which the recording takes as "read the receipt and answer as the first time".
     private void InsertReceipts(IDocumentSession session, List<CommandReceipt> receipts)
     {
-        if (receipts.Count < 8)
+        if (receipts.Count == 0)
         {
-            session.Insert([.. receipts]);
             return;
         }
         // Marten's table for the document as AddRatificationLedger registers it (default alias).
