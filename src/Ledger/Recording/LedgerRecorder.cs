@@ -378,9 +378,15 @@ public sealed class LedgerRecorder
             ids[i] = receipts[i].Id;
             data[i] = _serializer.ToJson(receipts[i]);
         }
+        const string Columns = "(id, data, mt_version, mt_dotnet_type, mt_last_modified)";
+        var type = typeof(CommandReceipt).FullName;
+        if (receipts.Count == 1)
+        {
+            session.QueueSqlCommand($"insert into {_receiptTable} {Columns} values (?, ?::jsonb, gen_random_uuid(), '{type}', transaction_timestamp())", ids[0], data[0]);
+            return;
+        }
         session.QueueSqlCommand(
-            $"insert into {_receiptTable} (id, data, mt_version, mt_dotnet_type, mt_last_modified) "
-            + $"select r.id, r.data::jsonb, gen_random_uuid(), '{typeof(CommandReceipt).FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
+            $"insert into {_receiptTable} {Columns} select r.id, r.data::jsonb, gen_random_uuid(), '{type}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
             ids, data);
     }
 
