@@ -72,6 +72,8 @@ internal sealed class LedgerConnection : IAsyncDisposable
         services.AddMediator(o =>
         {
             o.Namespace = "Ledger.Cli.Mediation";
+            // Internal: test projects that reference the tool generate their own mediator.
+            o.GenerateTypesAsInternal = true;
             o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerConnection)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });

@@ -1,3 +1,4 @@
+using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Ledger.Domain;
@@ -5,6 +6,7 @@ using Ledger.Recording;
 using Ledger.Storage;
 using Marten;
 using Marten.Events;
+using Marten.Linq.MatchesSql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -44,9 +46,14 @@ public static class ReadModelRegistration
 public sealed class LedgerQueries
 {
     private readonly IDocumentStore _store;
+    private readonly EntryReader _reader;
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
-    public LedgerQueries(IDocumentStore store) => _store = store ?? throw new ArgumentNullException(nameof(store));
+    public LedgerQueries(IDocumentStore store)
+    {
+        _store = store ?? throw new ArgumentNullException(nameof(store));
+        _reader = new EntryReader(store);
+    }
 
     /// <summary>
     /// The status of a process: now (from the inline document), or as of a date in the world (<paramref name="asOf"/>),
@@ -60,7 +67,9 @@ public sealed class LedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<AccessionStatus>(process, ct).ConfigureAwait(false);
         }
-        return (await BuildAsync(process, asOf, knownAt, ct).ConfigureAwait(false))?.Status;
+        return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
+            ? ProcessViews.BuildStatus(process, entries, asOf, knownAt)
+            : null;
     }
 
     /// <summary>Who ratified when, now or on either time axis. Null when the process has no entries.</summary>
@@ -71,7 +80,9 @@ public sealed class LedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<RatificationRegister>(process, ct).ConfigureAwait(false);
         }
-        return (await BuildAsync(process, asOf, knownAt, ct).ConfigureAwait(false))?.Register;
+        return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
+            ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)
+            : null;
     }
 
     /// <summary>Every entry of a process as recorded, retracted ones marked. Null when the process has no entries.</summary>
@@ -124,38 +135,137 @@ public sealed class LedgerQueries
 
     /// <summary>
     /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status, register, audit) or
-    /// <see cref="MemberRecordProjection.Name"/>. Writers are not blocked. The process views are recomputed stream by
-    /// stream in batches, without tearing the documents down first, then every stream whose document trails its
-    /// stream (a write landed during the rebuild) is recomputed again; member records are replayed by the daemon.
+    /// <see cref="MemberRecordProjection.Name"/>; any other name is replayed by the async daemon. Writers are not
+    /// blocked. See <see cref="RebuildAllAsync"/>.
     /// </summary>
     public async Task RebuildAsync(string projection, TimeSpan? timeout = null, CancellationToken ct = default)
     {
-        if (projection != ProcessViewsProjection.Name)
+        switch (projection)
         {
-            using var daemon = await _store.BuildProjectionDaemonAsync().ConfigureAwait(false);
-            await daemon.RebuildProjectionAsync(projection, timeout ?? TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
-            return;
-        }
-        IReadOnlyList<string> streams = await ProcessStreamIdsAsync(ct).ConfigureAwait(false);
-        for (var pass = 0; pass < 5 && streams.Count > 0; pass++)
-        {
-            foreach (var batch in streams.Chunk(200))
-            {
-                await using var session = _store.LightweightSession();
-                var events = await session.Events.QueryAllRawEvents()
-                    .Where(e => batch.Contains(e.StreamKey!))
-                    .ToListAsync(ct).ConfigureAwait(false);
-                foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+            case ProcessViewsProjection.Name:
+                await RebuildAsync(views: true, members: false, ct).ConfigureAwait(false);
+                return;
+            case MemberRecordProjection.Name:
+                await RebuildAsync(views: false, members: true, ct).ConfigureAwait(false);
+                return;
+            default:
+                using (var daemon = await _store.BuildProjectionDaemonAsync().ConfigureAwait(false))
                 {
-                    var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                    await daemon.RebuildProjectionAsync(projection, timeout ?? TimeSpan.FromMinutes(10), ct).ConfigureAwait(false);
+                }
+                return;
+        }
+    }
+
+    /// <summary>
+    /// Rebuilds every read model in one pass over the event log, stream by stream in batches: the process views are
+    /// written batch by batch without being torn down first, then streams written during the rebuild are recomputed
+    /// again; member records are accumulated in memory, replace the stored ones in one transaction with the async
+    /// daemon's progress for them set to the log's end as it was when the pass began, and events appended since are
+    /// applied on top (applying an event twice gives the same record: a process's contribution is recomputed from its
+    /// whole stream).
+    /// </summary>
+    public Task RebuildAllAsync(CancellationToken ct = default) => RebuildAsync(views: true, members: true, ct);
+
+    private async Task RebuildAsync(bool views, bool members, CancellationToken ct)
+    {
+        var schema = _store.Options.Events.DatabaseSchemaName;
+        long mark;
+        await using (var query = _store.QuerySession())
+        {
+            mark = (await query.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {schema}.mt_events", ct).ConfigureAwait(false))[0];
+        }
+        var records = new Dictionary<string, MemberRecord>(StringComparer.Ordinal);
+        var batches = (await ProcessStreamIdsAsync(ct).ConfigureAwait(false)).Chunk(200).ToArray();
+        // While one batch is folded and written, the next one is read: the database and the folding overlap.
+        var next = batches.Length > 0 ? ReadStreamsAsync(batches[0], ct) : null;
+        for (var i = 0; i < batches.Length; i++)
+        {
+            var events = await next!.ConfigureAwait(false);
+            next = i + 1 < batches.Length ? ReadStreamsAsync(batches[i + 1], ct) : null;
+            await using var session = _store.LightweightSession();
+            foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+            {
+                var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                if (views)
+                {
                     session.Store(status);
                     session.Store(register);
                     session.Store(audit);
                 }
+                if (members)
+                {
+                    foreach (var member in MemberRecords.Of(status, register))
+                    {
+                        if (!records.TryGetValue(member, out var record))
+                        {
+                            records[member] = record = new MemberRecord { Id = member };
+                        }
+                        MemberRecords.Add(record, stream.Key, status, register);
+                    }
+                }
+            }
+            if (views)
+            {
                 await session.SaveChangesAsync(ct).ConfigureAwait(false);
             }
-            streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
         }
+        if (members)
+        {
+            await using (var session = _store.LightweightSession())
+            {
+                session.DeleteWhere<MemberRecord>(m => true);
+                foreach (var record in records.Values)
+                {
+                    MemberRecords.Finish(record);
+                    session.Store(record);
+                }
+                // The daemon continues from the mark instead of replaying the whole log into what was just written.
+                session.QueueSqlCommand(
+                    $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values (?, ?, transaction_timestamp()) "
+                    + $"on conflict (name) do update set last_seq_id = greatest({schema}.mt_event_progression.last_seq_id, excluded.last_seq_id), last_updated = transaction_timestamp()",
+                    $"{MemberRecordProjection.Name}:All", mark);
+                await session.SaveChangesAsync(ct).ConfigureAwait(false);
+            }
+            await using (var session = _store.LightweightSession())
+            {
+                var since = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > mark).ToListAsync(ct).ConfigureAwait(false);
+                if (since.Count > 0)
+                {
+                    await new MemberRecordProjection().ApplyAsync(session, since, ct).ConfigureAwait(false);
+                    await session.SaveChangesAsync(ct).ConfigureAwait(false);
+                }
+            }
+        }
+        if (views)
+        {
+            var streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
+            for (var pass = 0; pass < 4 && streams.Count > 0; pass++)
+            {
+                foreach (var batch in streams.Chunk(200))
+                {
+                    await using var session = _store.LightweightSession();
+                    var events = await session.Events.QueryAllRawEvents()
+                        .Where(e => batch.Contains(e.StreamKey!))
+                        .ToListAsync(ct).ConfigureAwait(false);
+                    foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+                    {
+                        var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                        session.Store(status);
+                        session.Store(register);
+                        session.Store(audit);
+                    }
+                    await session.SaveChangesAsync(ct).ConfigureAwait(false);
+                }
+                streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<IReadOnlyList<IEvent>> ReadStreamsAsync(string[] streams, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        return await session.Events.QueryAllRawEvents().Where(e => streams.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
     }
 
     private async Task<IReadOnlyList<string>> ProcessStreamIdsAsync(CancellationToken ct) =>
@@ -182,13 +292,24 @@ public sealed class LedgerQueries
     /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>
     public Task WaitForAsyncProjectionsAsync(TimeSpan timeout) => _store.WaitForNonStaleProjectionDataAsync(timeout);
 
-    private async Task<(AccessionStatus Status, RatificationRegister Register, AuditTrail Audit)?> BuildAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
+    /// <summary>
+    /// The entries a replay on either axis needs, or null when the process has no entries (known at
+    /// <paramref name="knownAt"/>). As of a date, only the entries dated on or before it and the retractions (which apply
+    /// whatever their date) are read: the others cannot enter the fold.
+    /// </summary>
+    private async Task<IReadOnlyList<RecordedEntry>?> LoadAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
     {
-        var entries = await EntriesAsync(process, ct).ConfigureAwait(false);
-        if (!entries.Any(e => knownAt is null || e.RecordedAt <= knownAt))
+        if (!_reader.Usable)
         {
-            return null;
+            var all = await EntriesAsync(process, ct).ConfigureAwait(false);
+            return all.Any(e => knownAt is null || e.RecordedAt <= knownAt) ? all : null;
         }
-        return ProcessViews.Build(process, entries, asOf, knownAt);
+        var entries = await _reader.ReadAsync(process, asOf, knownAt, ct).ConfigureAwait(false);
+        if (entries.Count > 0 || asOf is null)
+        {
+            return entries.Count > 0 ? entries : null;
+        }
+        // Nothing dated by then: the process had not opened, if it exists (known at that instant) at all.
+        return await _reader.ExistsAsync(process, knownAt, ct).ConfigureAwait(false) ? [] : null;
     }
 }

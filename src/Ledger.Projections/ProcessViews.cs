@@ -17,6 +17,36 @@ public static class ProcessViews
     public static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit) Build(
         string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
+        var fold = Fold(entries, asOf, knownAt);
+        var status = Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded);
+        var register = Register(process, fold.State, fold.Of);
+        var audit = Audit(process, fold.Known, fold.State);
+        return (status, register, audit);
+    }
+
+    /// <summary>The status of <paramref name="process"/> alone (what an as-of query needs).</summary>
+    public static AccessionStatus BuildStatus(string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
+    {
+        var fold = Fold(entries, asOf, knownAt);
+        return Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded);
+    }
+
+    /// <summary>The register of <paramref name="process"/> alone.</summary>
+    public static RatificationRegister BuildRegister(string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
+    {
+        var fold = Fold(entries, asOf, knownAt);
+        return Register(process, fold.State, fold.Of);
+    }
+
+    private sealed record Folding(AccessionState State, List<RecordedEntry> Known, List<RecordedEntry> Folded, Dictionary<object, RecordedEntry> ByEvent)
+    {
+        public RecordedEntry? Of(object? e) => e is not null && ByEvent.TryGetValue(e, out var r) ? r : null;
+
+        public bool Unconfirmed(object? e) => Of(e)?.Unconfirmed ?? false;
+    }
+
+    private static Folding Fold(IReadOnlyList<RecordedEntry> entries, DateOnly? asOf, DateTimeOffset? knownAt)
+    {
         ArgumentNullException.ThrowIfNull(entries);
         var known = entries.Where(e => knownAt is null || e.RecordedAt <= knownAt).ToList();
         var folded = known
@@ -30,13 +60,7 @@ public static class ProcessViews
             state = AccessionState.Evolve(state, entry.Number, entry.Event);
         }
         var byEvent = folded.ToDictionary(e => e.Event, ReferenceEqualityComparer.Instance);
-        RecordedEntry? Of(object? e) => e is not null && byEvent.TryGetValue(e, out var r) ? r : null;
-        bool Unconfirmed(object? e) => Of(e)?.Unconfirmed ?? false;
-
-        var status = Status(process, state, asOf, knownAt, Unconfirmed, folded);
-        var register = Register(process, state, Of);
-        var audit = Audit(process, known, state);
-        return (status, register, audit);
+        return new Folding(state, known, folded, byEvent);
     }
 
     private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, List<RecordedEntry> folded)

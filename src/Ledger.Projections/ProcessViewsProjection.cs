@@ -17,12 +17,17 @@ public sealed class ProcessViewsProjection : IProjection
     /// <summary>The projection's name (for rebuilds).</summary>
     public const string Name = "ProcessViews";
 
+    private readonly StreamEntriesCache _entries;
+
+    /// <summary>Creates the projection; it keeps the entries of up to <paramref name="cachedStreams"/> streams between transactions.</summary>
+    public ProcessViewsProjection(int cachedStreams = 1000) => _entries = new StreamEntriesCache(cachedStreams);
+
     /// <inheritdoc />
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, cancellation).ConfigureAwait(false))
+        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
         {
             var (status, register, audit) = ProcessViews.Build(process, entries);
             operations.Store(status);
@@ -40,6 +45,8 @@ public sealed class MemberRecordProjection : IProjection
     /// <summary>The projection's name (for rebuilds and the daemon).</summary>
     public const string Name = "MemberRecords";
 
+    private readonly StreamEntriesCache _entries = new(1000);
+
     /// <inheritdoc />
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
@@ -55,10 +62,10 @@ public sealed class MemberRecordProjection : IProjection
             return record;
         }
 
-        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, cancellation).ConfigureAwait(false))
+        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
         {
             var (status, register, _) = ProcessViews.Build(process, entries);
-            var members = register.Rows.Select(r => r.Member).Concat(status.Vetoes.Select(v => v.Member)).Distinct(StringComparer.Ordinal);
+            var members = MemberRecords.Of(status, register);
             var stale = await operations.Query<MemberRecord>().Where(m => m.Ratifications.Any(r => r.Process == process) || m.Vetoes.Any(v => v.Process == process))
                 .Select(m => m.Id).ToListAsync(cancellation).ConfigureAwait(false);
             foreach (var member in members.Union(stale, StringComparer.Ordinal))
@@ -66,41 +73,96 @@ public sealed class MemberRecordProjection : IProjection
                 var record = await RecordOf(member).ConfigureAwait(false);
                 record.Ratifications.RemoveAll(r => r.Process == process);
                 record.Vetoes.RemoveAll(v => v.Process == process);
-                if (register.Rows.FirstOrDefault(r => r.Member == member) is { } row)
-                {
-                    record.Ratifications.Add(new MemberRatification(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed));
-                }
-                record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == member)
-                    .Select(v => new MemberVeto(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason)));
-                record.Ratifications.Sort((a, b) => string.CompareOrdinal(a.Process, b.Process));
-                record.Vetoes.Sort((a, b) => (a.Since, a.Process).CompareTo((b.Since, b.Process)));
-                var days = record.Ratifications.Where(r => r.DaysFromSignature is not null).Select(r => (double)r.DaysFromSignature!.Value).ToList();
-                record.MeanDaysFromSignature = days.Count > 0 ? Math.Round(days.Average(), 1) : null;
+                MemberRecords.Add(record, process, status, register);
             }
         }
         foreach (var record in records.Values)
         {
+            MemberRecords.Finish(record);
             operations.Store(record);
         }
     }
 }
 
+/// <summary>How one process contributes to a member's record (shared by the projection and the rebuild).</summary>
+internal static class MemberRecords
+{
+    /// <summary>Adds <paramref name="process"/>'s ratification and vetoes by the record's member (none there yet).</summary>
+    public static void Add(MemberRecord record, string process, AccessionStatus status, RatificationRegister register)
+    {
+        if (register.Rows.FirstOrDefault(r => r.Member == record.Id) is { } row)
+        {
+            record.Ratifications.Add(new MemberRatification(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed));
+        }
+        record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == record.Id)
+            .Select(v => new MemberVeto(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason)));
+    }
+
+    /// <summary>The members a process contributes to: its required ratifiers and the members that vetoed it.</summary>
+    public static IEnumerable<string> Of(AccessionStatus status, RatificationRegister register) =>
+        register.Rows.Select(r => r.Member).Concat(status.Vetoes.Select(v => v.Member)).Distinct(StringComparer.Ordinal);
+
+    /// <summary>Orders the record and computes its mean, once its contributions are in.</summary>
+    public static void Finish(MemberRecord record)
+    {
+        record.Ratifications.Sort((a, b) => string.CompareOrdinal(a.Process, b.Process));
+        record.Vetoes.Sort((a, b) => (a.Since, a.Process).CompareTo((b.Since, b.Process)));
+        var days = record.Ratifications.Where(r => r.DaysFromSignature is not null).Select(r => (double)r.DaysFromSignature!.Value).ToList();
+        record.MeanDaysFromSignature = days.Count > 0 ? Math.Round(days.Average(), 1) : null;
+    }
+}
+
 internal static class ProcessStreams
 {
-    /// <summary>Every entry of each process stream the events touch: the stored ones and those being appended.</summary>
-    public static async Task<List<(string Process, IReadOnlyList<RecordedEntry> Entries)>> LoadAsync(IQuerySession session, IReadOnlyList<IEvent> events, CancellationToken ct)
+    /// <summary>
+    /// Every entry of each process stream the events touch: the stored ones and those being appended. Stored entries come
+    /// from <paramref name="cache"/> when its copy is still the stream's prefix (checked by reading the stream from the
+    /// cached last entry on: one row when nothing else was written), otherwise from a full read; all reads of one call go
+    /// to the database in one batch.
+    /// </summary>
+    public static async Task<List<(string Process, IReadOnlyList<RecordedEntry> Entries)>> LoadAsync(IQuerySession session, IReadOnlyList<IEvent> events, StreamEntriesCache cache, CancellationToken ct)
     {
-        var result = new List<(string, IReadOnlyList<RecordedEntry>)>();
-        foreach (var group in events.Where(e => ProcessId.TryParse(e.StreamKey, out _, out _)).GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+        var groups = events.Where(e => ProcessId.TryParse(e.StreamKey, out _, out _)).GroupBy(e => e.StreamKey!, StringComparer.Ordinal).ToList();
+        var result = new List<(string, IReadOnlyList<RecordedEntry>)>(groups.Count);
+        if (groups.Count == 0)
         {
-            var stored = await session.Events.FetchStreamAsync(group.Key, token: ct).ConfigureAwait(false);
-            var all = stored.Concat(group)
-                .GroupBy(e => e.Version)
-                .Select(g => g.First())
-                .OrderBy(e => e.Version)
-                .Select(RecordedEntry.From)
-                .ToList();
-            result.Add((group.Key, all));
+            return result;
+        }
+        var batch = session.CreateBatchQuery();
+        var reads = groups.Select(g => cache.Enlist(batch, g.Key)).ToList();
+        await batch.Execute(ct).ConfigureAwait(false);
+        List<(int Index, StreamEntriesCache.Read Read)>? stale = null;
+        var stored = new IReadOnlyList<RecordedEntry>?[groups.Count];
+        for (var i = 0; i < groups.Count; i++)
+        {
+            stored[i] = await reads[i].ResolveAsync().ConfigureAwait(false);
+            if (stored[i] is null)
+            {
+                (stale ??= []).Add((i, reads[i]));
+            }
+        }
+        if (stale is not null)
+        {
+            // A cached copy that is no longer the stream's prefix (a rolled-back write, a reset store): read those in full.
+            var again = session.CreateBatchQuery();
+            var full = stale.Select(s => (s.Index, Read: cache.EnlistFull(again, groups[s.Index].Key))).ToList();
+            await again.Execute(ct).ConfigureAwait(false);
+            foreach (var (index, read) in full)
+            {
+                stored[index] = await read.ResolveAsync().ConfigureAwait(false);
+            }
+        }
+        for (var i = 0; i < groups.Count; i++)
+        {
+            var known = stored[i]!;
+            var last = known.Count > 0 ? known[^1].Number : 0;
+            var all = new List<RecordedEntry>(known.Count + groups[i].Count());
+            all.AddRange(known);
+            // The daemon hands over events that are already stored; inline projections, events being appended.
+            all.AddRange(groups[i].Where(e => e.Version > last).OrderBy(e => e.Version).Select(RecordedEntry.From));
+            var lastNew = groups[i].Where(e => e.Version > last).MaxBy(e => e.Version);
+            cache.Remember(groups[i].Key, all, lastNew?.Id ?? reads[i].LastEventId);
+            result.Add((groups[i].Key, all));
         }
         return result;
     }

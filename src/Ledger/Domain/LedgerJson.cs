@@ -5,8 +5,9 @@ using System.Text.Json.Serialization;
 namespace Ledger.Domain;
 
 /// <summary>
-/// The JSON form of stored events: camelCase property names, enums as camelCase strings (<c>atApproval</c>),
-/// dates as <c>yyyy-MM-dd</c>, no indentation. The event store uses these settings and the golden-file tests
+/// The JSON form of stored events: camelCase property names, enums as their names (<c>AtApproval</c>, the form
+/// Marten's <c>EnumStorage.AsString</c> queries with), dates as <c>yyyy-MM-dd</c>, no indentation. The event store
+/// uses these settings (<c>AddRatificationLedger</c> applies them to Marten's serializer) and the golden-file tests
 /// pin every event's JSON with them, so a change here shows up as a failing test, not as unreadable history.
 /// </summary>
 public static class LedgerJson
@@ -24,7 +25,7 @@ public static class LedgerJson
         options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
         options.DictionaryKeyPolicy = null;
         options.WriteIndented = false;
-        options.Converters.Insert(0, new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.Converters.Insert(0, new JsonStringEnumConverter(namingPolicy: null, allowIntegerValues: false));
         options.Converters.Insert(0, new IsoDateConverter());
     }
 

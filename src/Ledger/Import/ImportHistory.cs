@@ -1,5 +1,6 @@
 using Ledger.Domain;
 using Ledger.Recording;
+using Ledger.Storage;
 using Mediator;
 
 namespace Ledger.Import;
@@ -32,8 +33,14 @@ public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, Imp
     public bool Succeeded => Failure is null;
 }
 
-/// <summary>Handles <see cref="ImportHistoryRequest"/>.</summary>
-public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<ImportHistoryRequest, ImportResult>
+/// <summary>
+/// Handles <see cref="ImportHistoryRequest"/>: registers the organization through Mediator, then records the entries in
+/// batches with <see cref="LedgerRecorder.RecordManyAsync"/> (the same decider, validation, receipts and metadata as
+/// one command at a time, <see cref="LedgerOptions.ImportBatchSize"/> entries per transaction) and publishes each
+/// recorded entry's notifications after its batch commits. A batch ends after an accession, so reactions to it (new
+/// members ratifying open processes) run before the next entry, as they would one command at a time.
+/// </summary>
+public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder, IPublisher publisher, LedgerOptions options) : IRequestHandler<ImportHistoryRequest, ImportResult>
 {
     /// <inheritdoc />
     public async ValueTask<ImportResult> Handle(ImportHistoryRequest request, CancellationToken cancellationToken)
@@ -58,33 +65,52 @@ public sealed class ImportHistoryHandler(ISender sender) : IRequestHandler<Impor
             throw new HistoryFileException($"organization {file.Organization.Code}: {refused.Code}: {refused.Message}" + (first is null ? "" : " No entry was imported."));
         }
 
-        int recorded = 0, already = 0;
-        foreach (var entry in entries)
+        var commands = entries.Select(entry => (entry.Command, (Provenance?)(entry.Provenance with
         {
-            var provenance = entry.Provenance with
-            {
-                RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
-                CorrelationId = entry.Provenance.CorrelationId ?? correlation,
-            };
-            RecordResult result;
+            RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
+            CorrelationId = entry.Provenance.CorrelationId ?? correlation,
+        }))).ToArray();
+        var batchSize = Math.Max(1, options.ImportBatchSize);
+        int recorded = 0, already = 0, next = 0;
+        while (next < commands.Length)
+        {
+            IReadOnlyList<RecordResult> results;
             try
             {
-                result = await sender.Send(AccessionRequest.For(entry.Command, provenance), cancellationToken).ConfigureAwait(false);
+                results = await recorder.RecordManyAsync(new ArraySegment<(AccessionCommand, Provenance?)>(commands, next, Math.Min(batchSize, commands.Length - next)), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
             {
-                throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
+                // A batch commits as one transaction: everything before this entry is recorded, this entry on may be.
+                throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
             }
-            switch (result.Outcome)
+            foreach (var result in results)
             {
-                case RecordOutcome.Recorded when !result.IsResend:
-                    recorded++;
-                    break;
-                case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
-                    already++;
-                    break;
-                default:
-                    return new ImportResult(recorded, already, entries.Count, new ImportFailure(entry, result.Rejection!));
+                var entry = entries[next++];
+                try
+                {
+                    foreach (var notification in result.Notifications)
+                    {
+                        await publisher.Publish(notification, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+                {
+                    // The entry is recorded; the reaction to it (new member ratifying open processes) is not complete.
+                    // Importing again resends it, and the resend publishes its notifications again.
+                    throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
+                }
+                switch (result.Outcome)
+                {
+                    case RecordOutcome.Recorded when !result.IsResend:
+                        recorded++;
+                        break;
+                    case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
+                        already++;
+                        break;
+                    default:
+                        return new ImportResult(recorded, already, entries.Count, new ImportFailure(entry, result.Rejection!));
+                }
             }
         }
         return new ImportResult(recorded, already, entries.Count, null);

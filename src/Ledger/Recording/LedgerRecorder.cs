@@ -35,10 +35,11 @@ public sealed class LedgerRecorder
 
     private readonly IDocumentStore _store;
     private readonly LedgerOptions _options;
+    private readonly StreamStateCache _states;
 
     // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
     // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
-    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1))];
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1))];
     private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(2);
 
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
@@ -46,6 +47,7 @@ public sealed class LedgerRecorder
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options ?? throw new ArgumentNullException(nameof(options));
+        _states = new StreamStateCache(options.WriteCacheStreams);
     }
 
     /// <summary>Records an accession command.</summary>
@@ -59,157 +61,402 @@ public sealed class LedgerRecorder
     public async Task<RecordResult> RecordAsync(AccessionCommand command, Provenance? provenance = null, long? expectedVersion = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var stripe = _stripes[(StringComparer.Ordinal.GetHashCode(command.Process) & int.MaxValue) % _stripes.Length];
+        var item = Prepare(command, provenance);
+        if (Refuse(item) is { } refused)
+        {
+            return refused;
+        }
+        var stripe = StripeOf(command.Process);
         // Turn-taking only spares optimistic retries, so a caller that has waited TurnWait goes ahead without its turn
         // (optimistic concurrency still decides): a stalled database then cannot queue callers behind each other's timeouts.
-        var turn = await stripe.WaitAsync(TurnWait, ct).ConfigureAwait(false);
+        var turn = await _stripes[stripe].WaitAsync(TurnWait, ct).ConfigureAwait(false);
         try
         {
-            return await RecordOnceAsync(command, provenance, expectedVersion, ct).ConfigureAwait(false);
+            return (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false))[0];
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
             // Failed before the commit (the commit's own failure is reported inside): nothing was written.
-            var name = CommandName(command);
-            throw new LedgerUnavailableException(command.Process, name, provenance?.CommandId ?? DerivedCommandId(name, command), mayHaveBeenRecorded: false, e);
+            throw new LedgerUnavailableException(command.Process, item.Name, item.CommandId, mayHaveBeenRecorded: false, e);
         }
         finally
         {
             if (turn)
             {
-                stripe.Release();
+                _stripes[stripe].Release();
             }
         }
     }
 
-    private async Task<RecordResult> RecordOnceAsync(AccessionCommand command, Provenance? provenance, long? expectedVersion, CancellationToken ct)
+    /// <summary>
+    /// Records several accession commands in order, as many as fit one transaction: the same decider, validation,
+    /// idempotency receipts and audit metadata as <see cref="RecordAsync"/>, with one read of each touched stream and one
+    /// commit for the lot. Returns the results of the commands it handled, a prefix of <paramref name="commands"/> (at
+    /// least one); the caller sends the rest again. The prefix ends after a refused command (nothing after it is
+    /// decided, everything before it is committed), after an accession when the organization's policy makes new members
+    /// ratify open processes (so that the reaction to it, published by the caller, runs before the next command), and before a command recorded by someone else or under another
+    /// correlation. Publishing <see cref="RecordResult.Notifications"/> is the caller's job.
+    /// </summary>
+    public async Task<IReadOnlyList<RecordResult>> RecordManyAsync(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(commands);
+        if (commands.Count == 0)
+        {
+            return [];
+        }
+        var first = Prepare(commands[0].Command ?? throw new ArgumentException("A command is null.", nameof(commands)), commands[0].Provenance);
+        if (Refuse(first) is { } refused)
+        {
+            return [refused];
+        }
+        var items = new List<Item> { first };
+        for (var i = 1; i < commands.Count; i++)
+        {
+            var next = Prepare(commands[i].Command ?? throw new ArgumentException("A command is null.", nameof(commands)), commands[i].Provenance);
+            if (Refuse(next) is not null || next.Organization != first.Organization || !SameStamp(next.Provenance, first.Provenance))
+            {
+                break;
+            }
+            items.Add(next);
+        }
+        var stripes = items.Select(i => StripeOf(i.Command.Process)).Distinct().Order().ToArray();
+        var taken = new List<int>(stripes.Length);
+        try
+        {
+            foreach (var stripe in stripes)
+            {
+                // Bounded like RecordAsync's turn: optimistic concurrency still decides when the wait runs out.
+                if (await _stripes[stripe].WaitAsync(TurnWait, ct).ConfigureAwait(false))
+                {
+                    taken.Add(stripe);
+                }
+            }
+            return await RecordPrefixAsync(items, null, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // Failed before the commit (the commit's own failure is reported inside): nothing was written.
+            throw new LedgerUnavailableException(first.Command.Process, first.Name, first.CommandId, mayHaveBeenRecorded: false, e);
+        }
+        finally
+        {
+            foreach (var stripe in taken)
+            {
+                _stripes[stripe].Release();
+            }
+        }
+    }
+
+    private sealed record Item(AccessionCommand Command, Provenance Provenance, string Name, string Hash, string CommandId, string Organization, Rejection? Invalid);
+
+    private Item Prepare(AccessionCommand command, Provenance? provenance)
     {
         provenance ??= Provenance.None;
-        var commandName = CommandName(command);
-        var contentHash = ContentHash(commandName, command);
-        var commandId = provenance.CommandId ?? DerivedCommandId(commandName, command);
-        if (ValidateProvenance(provenance) is { } invalid)
+        var name = CommandName(command);
+        var hash = ContentHash(name, command);
+        var id = provenance.CommandId ?? $"{name}:{hash[..40]}";
+        ProcessId.TryParse(command.Process, out var orgCode, out _);
+        return new Item(command, provenance, name, hash, id, orgCode, ValidateProvenance(provenance));
+    }
+
+    // Answers that need no database: bad provenance, a malformed process id.
+    private RecordResult? Refuse(Item item)
+    {
+        if (item.Invalid is { } invalid)
         {
-            return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [], invalid, 0);
+            return new RecordResult(RecordOutcome.Rejected, item.Command.Process, item.CommandId, [], invalid, 0);
         }
-        if (!ProcessId.TryParse(command.Process, out var orgCode, out _))
+        if (item.Organization.Length == 0)
         {
             // The decider words this rejection; give it an empty context.
-            var malformed = AccessionDecider.Decide(command, AccessionState.Initial, new DecisionContext(_options.Clock.GetUtcNow(), UnknownOrganization(""), new HashSet<string>()));
-            return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [], malformed.Rejection, 0);
+            var malformed = AccessionDecider.Decide(item.Command, AccessionState.Initial, new DecisionContext(_options.Clock.GetUtcNow(), UnknownOrganization(""), new HashSet<string>()));
+            return new RecordResult(RecordOutcome.Rejected, item.Command.Process, item.CommandId, [], malformed.Rejection, 0);
         }
+        return null;
+    }
 
+    private static bool SameStamp(Provenance a, Provenance b) =>
+        a.RecordedBy == b.RecordedBy && a.CorrelationId == b.CorrelationId && a.CausationId == b.CausationId;
+
+    private int StripeOf(string process) => (StringComparer.Ordinal.GetHashCode(process) & int.MaxValue) % _stripes.Length;
+
+    // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
+    private sealed class StreamChange(AccessionState read, Guid lastEventId)
+    {
+        public AccessionState Read { get; } = read;
+        public AccessionState Current { get; set; } = read;
+        public Guid LastEventId { get; set; } = lastEventId;
+        public List<IEvent> Staged { get; } = [];
+    }
+
+    /// <summary>Decides and records a prefix of <paramref name="items"/> (all of one organization and stamp) in one transaction.</summary>
+    private async Task<List<RecordResult>> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct)
+    {
+        var orgCode = items[0].Organization;
+        var provenance = items[0].Provenance;
+        var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        if (!_receiptTableReady)
+        {
+            // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use.
+            await _store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
+            _receiptTableReady = true;
+        }
         for (var attempt = 1; ; attempt++)
         {
             await using var session = _store.LightweightSession();
             var batch = session.CreateBatchQuery();
-            var receiptQuery = batch.Load<CommandReceipt>(commandId);
+            var receiptsQuery = batch.LoadMany<CommandReceipt>().ById([.. items.Select(i => i.CommandId).Distinct(StringComparer.Ordinal)]);
             var organizationQuery = batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode));
-            var openQuery = batch.Query<ProcessEntry>().Where(p => p.Organization == orgCode).ToList();
+            // One command reads the open processes only if the decider asks about them (an early approval).
+            var openQuery = items.Count == 1 ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
+            var reads = processes.ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
             await batch.Execute(ct).ConfigureAwait(false);
 
-            if (await receiptQuery.ConfigureAwait(false) is { } receipt)
+            if (await organizationQuery.ConfigureAwait(false) is not { } organizationView)
             {
-                return await AnswerResendAsync(session, receipt, commandId, contentHash, command.Process, ct).ConfigureAwait(false);
+                var command = items[0].Command;
+                return [new RecordResult(RecordOutcome.Rejected, command.Process, items[0].CommandId, [],
+                    new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0)];
             }
-            if (await organizationQuery.ConfigureAwait(false) is not { } organization)
+            var organization = organizationView.Organization;
+            var receipts = (await receiptsQuery.ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
+            var open = openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false));
+            var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
+            foreach (var (process, read) in reads)
             {
-                return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [],
-                    new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0);
-            }
-            var open = (await openQuery.ConfigureAwait(false))
-                .Where(p => p.Id != command.Process && p.Phase is ProcessPhase.Applied or ProcessPhase.Invited)
-                .Select(p => p.Candidate)
-                .ToHashSet(StringComparer.Ordinal);
-
-            IEventStream<AccessionStream> stream;
-            try
-            {
-                stream = expectedVersion is { } expected
-                    ? await session.Events.FetchForWriting<AccessionStream>(command.Process, expected, ct).ConfigureAwait(false)
-                    : await session.Events.FetchForWriting<AccessionStream>(command.Process, ct).ConfigureAwait(false);
-            }
-            catch (ConcurrencyException) when (expectedVersion is not null)
-            {
-                return await ConflictAsync(command.Process, commandId, expectedVersion.Value, ct).ConfigureAwait(false);
+                var loaded = await read.ResolveAsync(session, ct).ConfigureAwait(false);
+                streams[process] = new StreamChange(loaded.State, loaded.LastEventId);
             }
 
-            var state = stream.Aggregate?.State ?? AccessionState.Initial;
-            var context = new DecisionContext(_options.Clock.GetUtcNow(), organization.Organization, open);
-            var decision = AccessionDecider.Decide(command, state, context);
-            if (decision.Rejection is { } rejection)
-            {
-                return new RecordResult(RecordOutcome.Rejected, command.Process, commandId, [], rejection, state.Version);
-            }
-            if (decision.Events.Count == 0)
-            {
-                return new RecordResult(RecordOutcome.AlreadyRecorded, command.Process, commandId, [], null, state.Version);
-            }
-
+            var results = new List<RecordResult>(items.Count);
+            var admissions = new List<(string Candidate, DateOnly On, Item Item)>();
+            var newReceipts = new List<CommandReceipt>(items.Count);
+            var written = false;
             Stamp(session, provenance);
-            var entries = new List<RecordedEvent>(decision.Events.Count);
-            var after = state;
-            foreach (var data in decision.Events)
+            foreach (var item in items)
             {
-                var number = after.Version + 1;
-                after = AccessionState.Evolve(after, number, data);
-                stream.AppendOne(Wrap(session, data, provenance, commandId));
-                entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
+                var process = item.Command.Process;
+                var change = streams[process];
+                if (receipts.TryGetValue(item.CommandId, out var receipt))
+                {
+                    results.Add(Resend(receipt, item, streams.TryGetValue(receipt.Stream, out var s) ? s.Current : null));
+                    if (results[^1].Outcome == RecordOutcome.Rejected)
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                var state = change.Current;
+                if (expectedVersion is { } expected && state.Version != expected)
+                {
+                    results.Add(VersionConflict(item, expected, state.Version));
+                    break;
+                }
+                var unread = open is null ? new UnreadCandidacies() : null;
+                var decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open?.Excluding(process) ?? unread!));
+                if (unread is { Consulted: true })
+                {
+                    open = new OpenCandidacies(await session.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToListAsync(ct).ConfigureAwait(false));
+                    decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process)));
+                }
+                if (decision.Rejection is { } rejection)
+                {
+                    results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], rejection, state.Version));
+                    break;
+                }
+                if (decision.Events.Count == 0)
+                {
+                    results.Add(new RecordResult(RecordOutcome.AlreadyRecorded, process, item.CommandId, [], null, state.Version));
+                    continue;
+                }
+
+                var entries = new List<RecordedEvent>(decision.Events.Count);
+                var after = state;
+                foreach (var data in decision.Events)
+                {
+                    var number = after.Version + 1;
+                    after = AccessionState.Evolve(after, number, data);
+                    change.Staged.Add(Wrap(session, data, item.Provenance, item.CommandId));
+                    entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
+                }
+                change.Current = after;
+                open?.Update(process, after);
+                var receiptRecord = new CommandReceipt
+                {
+                    Id = item.CommandId,
+                    Stream = process,
+                    Command = item.Name,
+                    ContentHash = item.Hash,
+                    FirstVersion = entries[0].Number,
+                    LastVersion = entries[^1].Number,
+                    RecordedAt = _options.Clock.GetUtcNow(),
+                };
+                newReceipts.Add(receiptRecord);
+                receipts[item.CommandId] = receiptRecord;
+                written = true;
+                results.Add(new RecordResult(RecordOutcome.Recorded, process, item.CommandId, entries, null, after.Version)
+                {
+                    Notifications = Notify(process, state, after, organization.Code, decision.Events),
+                });
+                if (decision.Events.OfType<AccessionCompleted>().FirstOrDefault() is { } accession)
+                {
+                    admissions.Add((after.Candidate!, accession.On, item));
+                    if (organization.NewMembersRatifyOpenProcesses)
+                    {
+                        // The reaction (RatifierAdded on the open processes) runs on the published notification: let it
+                        // run before the next command is decided.
+                        break;
+                    }
+                    organization = organization.Admit(after.Candidate!, accession.On);
+                }
             }
-            session.Store(ProcessEntry.From(command.Process, after));
-            if (decision.Events.OfType<AccessionCompleted>().FirstOrDefault() is { } accession)
+            if (!written)
+            {
+                return results;
+            }
+            InsertReceipts(session, newReceipts);
+            if (admissions.Count > 0)
             {
                 // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
-                await AdmitAsync(session, orgCode, after.Candidate!, accession.On, provenance, commandId, ct).ConfigureAwait(false);
+                await AdmitAsync(session, orgCode, admissions, ct).ConfigureAwait(false);
             }
-            session.Insert(new CommandReceipt
+
+            foreach (var (process, change) in streams.Where(s => s.Value.Staged.Count > 0))
             {
-                Id = commandId,
-                Stream = command.Process,
-                Command = commandName,
-                ContentHash = contentHash,
-                FirstVersion = entries[0].Number,
-                LastVersion = entries[^1].Number,
-                RecordedAt = _options.Clock.GetUtcNow(),
-            });
+                if (change.Read.Version == 0)
+                {
+                    session.Events.StartStream<AccessionStream>(process, change.Staged);
+                }
+                else
+                {
+                    session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
+                }
+                if (ProcessEntry.Differs(change.Read, change.Current))
+                {
+                    session.Store(ProcessEntry.From(process, change.Current));
+                }
+            }
 
             try
             {
                 await session.SaveChangesAsync(ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (IsConcurrency(e))
+            catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
             {
+                foreach (var process in processes)
+                {
+                    _states.Evict(process);
+                }
+                if (IsDuplicate(e))
+                {
+                    // The same command id committed concurrently: the next round finds its receipt and answers as it did.
+                    continue;
+                }
                 if (expectedVersion is not null)
                 {
-                    return await ConflictAsync(command.Process, commandId, expectedVersion.Value, ct).ConfigureAwait(false);
+                    return [await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)];
                 }
                 if (attempt > _options.ConcurrencyRetries)
                 {
-                    return new RecordResult(RecordOutcome.Conflict, command.Process, commandId, [],
-                        new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), state.Version);
+                    var command = items[0].Command;
+                    return [new RecordResult(RecordOutcome.Conflict, command.Process, items[0].CommandId, [],
+                        new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), streams[command.Process].Read.Version)];
                 }
                 await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
-                continue;
-            }
-            catch (Exception e) when (e is DocumentAlreadyExistsException)
-            {
-                // The same command id committed concurrently: the next round finds its receipt and answers as it did.
                 continue;
             }
             catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
             {
                 // The connection failed during the commit: it may have committed with only the answer lost.
-                throw new LedgerUnavailableException(command.Process, commandName, commandId, mayHaveBeenRecorded: true, e);
+                foreach (var process in processes)
+                {
+                    _states.Evict(process);
+                }
+                throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: true, e);
             }
 
-            return new RecordResult(RecordOutcome.Recorded, command.Process, commandId, entries, null, after.Version)
+            foreach (var (process, change) in streams)
             {
-                Notifications = Notify(command.Process, state, after, organization.Organization.Code),
-            };
+                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId);
+            }
+            return results;
         }
     }
 
-    private static string DerivedCommandId(string commandName, AccessionCommand command) => $"{commandName}:{ContentHash(commandName, command)[..40]}";
+    private string? _receiptTable;
+    private volatile bool _receiptTableReady;
+    private ISerializer? _serializer;
+
+    // Receipts go in as one plain INSERT (unnest of ids and JSON) instead of one statement per document: the rows are
+    // what Marten writes for a CommandReceipt (its serializer, its columns), and a command id used before fails the
+    // transaction with a unique violation, which the recording takes as "read the receipt and answer as the first time".
+    private void InsertReceipts(IDocumentSession session, List<CommandReceipt> receipts)
+    {
+        if (receipts.Count == 0)
+        {
+            return;
+        }
+        // Marten's table for the document as AddRatificationLedger registers it (default alias).
+        _receiptTable ??= $"{_store.Options.DatabaseSchemaName}.mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+        _serializer ??= _store.Options.Serializer();
+        var ids = new string[receipts.Count];
+        var data = new string[receipts.Count];
+        for (var i = 0; i < receipts.Count; i++)
+        {
+            ids[i] = receipts[i].Id;
+            data[i] = _serializer.ToJson(receipts[i]);
+        }
+        const string Columns = "(id, data, mt_version, mt_dotnet_type, mt_last_modified)";
+        var type = typeof(CommandReceipt).FullName;
+        if (receipts.Count == 1)
+        {
+            session.QueueSqlCommand($"insert into {_receiptTable} {Columns} values (?, ?::jsonb, gen_random_uuid(), '{type}', transaction_timestamp())", ids[0], data[0]);
+            return;
+        }
+        session.QueueSqlCommand(
+            $"insert into {_receiptTable} {Columns} select r.id, r.data::jsonb, gen_random_uuid(), '{type}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
+            ids, data);
+    }
+
+    private static System.Linq.Expressions.Expression<Func<ProcessEntry, bool>> OpenIn(string orgCode) =>
+        p => p.Organization == orgCode && (p.Phase == ProcessPhase.Applied || p.Phase == ProcessPhase.Invited);
+
+    // A resend: the first send's answer, or a refusal when the id names another command.
+    private static RecordResult Resend(CommandReceipt receipt, Item item, AccessionState? state)
+    {
+        var process = item.Command.Process;
+        if (receipt.ContentHash != item.Hash || receipt.Stream != process || state is null)
+        {
+            return new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [],
+                new Rejection(RecordCodes.CommandIdReused,
+                    $"{process}: command id '{item.CommandId}' already recorded a different command ({receipt.Command} on {receipt.Stream}, entries {receipt.FirstVersion}-{receipt.LastVersion}, at {receipt.RecordedAt:O}); a command id names one fact."), 0);
+        }
+        var entries = state.Entries
+            .Where(e => e.Number >= receipt.FirstVersion && e.Number <= receipt.LastVersion)
+            .Select(e => new RecordedEvent(e.Number, StoredEventNames.Of(e.Event), e.Event))
+            .ToArray();
+        // The first send's notifications again: a resend usually follows a lost answer, and the first send's caller
+        // never got to publish them (the accession whose answer was lost must still add its new member to open
+        // processes). Delivery is therefore at least once; the handlers are idempotent.
+        AccessionState before = AccessionState.Initial, after = AccessionState.Initial;
+        foreach (var e in state.Entries.Where(e => e.Number <= receipt.LastVersion))
+        {
+            after = AccessionState.Evolve(after, e.Number, e.Event);
+            if (e.Number < receipt.FirstVersion)
+            {
+                before = after;
+            }
+        }
+        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, item.CommandId, entries, null, receipt.LastVersion, IsResend: true)
+        {
+            Notifications = Notify(receipt.Stream, before, after, item.Organization, [.. entries.Select(e => e.Event)]),
+        };
+    }
+
+    private static RecordResult VersionConflict(Item item, long expected, long actual) =>
+        new(RecordOutcome.Conflict, item.Command.Process, item.CommandId, [],
+            new Rejection(RecordCodes.VersionConflict,
+                $"{item.Command.Process}: expected version {expected.ToString(CultureInfo.InvariantCulture)}, but the stream is at version {actual.ToString(CultureInfo.InvariantCulture)}; nothing was recorded. Reload and decide again."), actual);
 
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)
@@ -371,49 +618,23 @@ public sealed class LedgerRecorder
         return e;
     }
 
-    private async Task AdmitAsync(IDocumentSession session, string orgCode, string candidate, DateOnly on, Provenance provenance, string commandId, CancellationToken ct)
+    private async Task AdmitAsync(IDocumentSession session, string orgCode, List<(string Candidate, DateOnly On, Item Item)> admissions, CancellationToken ct)
     {
         var org = await session.Events.FetchForWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false);
-        var admission = OrganizationDecider.Decide(new AdmitMember(orgCode, candidate, on), org.Aggregate?.Organization, _options.Clock.GetUtcNow());
-        if (admission.Rejection is { } rejection)
+        var organization = org.Aggregate?.Organization;
+        foreach (var (candidate, on, item) in admissions)
         {
-            throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {orgCode}: {rejection}");
-        }
-        foreach (var data in admission.Events)
-        {
-            org.AppendOne(Wrap(session, data, provenance, commandId));
-        }
-    }
-
-    private async Task<RecordResult> AnswerResendAsync(IQuerySession session, CommandReceipt receipt, string commandId, string contentHash, string process, CancellationToken ct)
-    {
-        if (receipt.ContentHash != contentHash || receipt.Stream != process)
-        {
-            return new RecordResult(RecordOutcome.Rejected, process, commandId, [],
-                new Rejection(RecordCodes.CommandIdReused,
-                    $"{process}: command id '{commandId}' already recorded a different command ({receipt.Command} on {receipt.Stream}, entries {receipt.FirstVersion}-{receipt.LastVersion}, at {receipt.RecordedAt:O}); a command id names one fact."), 0);
-        }
-        var events = await session.Events.FetchStreamAsync(receipt.Stream, receipt.LastVersion, token: ct).ConfigureAwait(false);
-        var entries = events
-            .Where(e => e.Version >= receipt.FirstVersion && e.Version <= receipt.LastVersion)
-            .Select(e => new RecordedEvent(e.Version, e.EventTypeName, e.Data))
-            .ToArray();
-        // The first send's notifications again: a resend usually follows a lost answer, and the first send's caller
-        // never got to publish them (the accession whose answer was lost must still add its new member to open
-        // processes). Delivery is therefore at least once; the handlers are idempotent.
-        AccessionState before = AccessionState.Initial, after = AccessionState.Initial;
-        foreach (var e in events.Where(e => e.Version <= receipt.LastVersion))
-        {
-            after = AccessionState.Evolve(after, e.Version, e.Data);
-            if (e.Version < receipt.FirstVersion)
+            var admission = OrganizationDecider.Decide(new AdmitMember(orgCode, candidate, on), organization, _options.Clock.GetUtcNow());
+            if (admission.Rejection is { } rejection)
             {
-                before = after;
+                throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {orgCode}: {rejection}");
+            }
+            foreach (var data in admission.Events)
+            {
+                organization = OrganizationDecider.Evolve(organization, data);
+                org.AppendOne(Wrap(session, data, item.Provenance, item.CommandId));
             }
         }
-        return new RecordResult(RecordOutcome.Recorded, receipt.Stream, commandId, entries, null, receipt.LastVersion, IsResend: true)
-        {
-            Notifications = Notify(receipt.Stream, before, after, after.Organization ?? ""),
-        };
     }
 
     private async Task<RecordResult> ConflictAsync(string process, string commandId, long expected, CancellationToken ct)
@@ -425,30 +646,77 @@ public sealed class LedgerRecorder
                 $"{process}: expected version {expected.ToString(CultureInfo.InvariantCulture)}, but the stream is at version {actual.ToString(CultureInfo.InvariantCulture)}; nothing was recorded. Reload and decide again."), actual);
     }
 
+    // A receipt with the same command id committed meanwhile (Marten's exception for a document insert, PostgreSQL's
+    // unique violation for the batched receipt insert).
+    private static bool IsDuplicate(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is DocumentAlreadyExistsException or Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private static bool IsConcurrency(Exception e) =>
         e is ConcurrencyException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
 
     private static Organization UnknownOrganization(string code) =>
         new(code, code, "USA", RatificationCounts.AtApproval, false, []);
 
-    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization)
+    // When the member's ratification counts (the later of its counting step and its becoming a required ratifier), or null.
+    private static DateOnly? CountsFrom(AccessionState state, string member) =>
+        state.RequiredRatifiers.TryGetValue(member, out var since) && state.StepsOf(member).CountsFrom(state.CountsAt) is { } on
+            ? (on > since ? on : since)
+            : null;
+
+    internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization, IReadOnlyList<object> events)
     {
-        var notes = new List<LedgerNotification>();
+        // Only the events that can change what a notification reports are worth comparing states for.
+        bool Any<T>() => events.Any(e => e is T or EntryRetracted);
+        List<LedgerNotification>? notes = null;
+        void Add(LedgerNotification n) => (notes ??= []).Add(n);
         if (before.Phase == ProcessPhase.NotOpened && after.OpenedOn is { } opened)
         {
-            notes.Add(new ProcessOpenedNotification(process, after.Organization!, after.Candidate!, opened));
+            Add(new ProcessOpenedNotification(process, after.Organization!, after.Candidate!, opened));
         }
-        var counted = before.Counted().Select(c => c.Member).ToHashSet(StringComparer.Ordinal);
-        notes.AddRange(after.Counted().Where(c => !counted.Contains(c.Member)).Select(c => new RatificationCountedNotification(process, c.Member, c.On)));
-        notes.AddRange(after.Vetoes.Except(before.Vetoes).Where(v => v.EndedOn is null)
-            .Select(v => new VetoDeclaredNotification(process, v.Member, v.Since, v.Formal, v.Reason)));
-        var wasActive = before.ActiveVetoes.ToArray();
-        notes.AddRange(after.Vetoes.Where(v => v.EndedOn is { } && wasActive.Any(w => w.Member == v.Member && w.Since == v.Since))
-            .Select(v => new VetoLiftedNotification(process, v.Member, v.EndedOn!.Value, v.EndedBy ?? "")));
+        if (events.All(e => e is RatificationApproved or InstrumentDeposited or RatifierAdded))
+        {
+            // One member's step: only that member can have started to count.
+            foreach (var member in events.Select(e => e switch { RatificationApproved a => a.Member, InstrumentDeposited d => d.Member, _ => ((RatifierAdded)e).Member }).Distinct())
+            {
+                if (CountsFrom(before, member) is null && CountsFrom(after, member) is { } from)
+                {
+                    Add(new RatificationCountedNotification(process, member, from));
+                }
+            }
+        }
+        else if (Any<InvitationExtended>() || Any<RatificationApproved>() || Any<InstrumentDeposited>() || Any<RatifierAdded>())
+        {
+            var counted = before.Counted().Select(c => c.Member).ToHashSet(StringComparer.Ordinal);
+            foreach (var c in after.Counted().Where(c => !counted.Contains(c.Member)))
+            {
+                Add(new RatificationCountedNotification(process, c.Member, c.On));
+            }
+        }
+        if (Any<VetoDeclared>() || Any<VetoLifted>() || Any<RatificationApproved>())
+        {
+            foreach (var v in after.Vetoes.Except(before.Vetoes).Where(v => v.EndedOn is null))
+            {
+                Add(new VetoDeclaredNotification(process, v.Member, v.Since, v.Formal, v.Reason));
+            }
+            var wasActive = before.ActiveVetoes.ToArray();
+            foreach (var v in after.Vetoes.Where(v => v.EndedOn is { } && wasActive.Any(w => w.Member == v.Member && w.Since == v.Since)))
+            {
+                Add(new VetoLiftedNotification(process, v.Member, v.EndedOn!.Value, v.EndedBy ?? ""));
+            }
+        }
         if (before.Accession is null && after.Accession is { } accession)
         {
-            notes.Add(new AccessionCompletedNotification(process, organization, after.Candidate!, accession.On));
+            Add(new AccessionCompletedNotification(process, organization, after.Candidate!, accession.On));
         }
-        return notes;
+        return notes ?? (IReadOnlyList<LedgerNotification>)[];
     }
 }

@@ -64,7 +64,7 @@ public sealed class OrganizationProjection : SingleStreamProjection<Organization
 
 /// <summary>
 /// One row per process: its organization, candidate and phase, written by the recorder in the same transaction as the
-/// process's events (from the state the decider produced). It answers "which processes of NATO are open" for the
+/// process's events that change them (from the state the decider produced). It answers "which processes of NATO are open" for the
 /// early-approval rule and the cross-process reaction.
 /// </summary>
 public sealed class ProcessEntry
@@ -84,9 +84,6 @@ public sealed class ProcessEntry
     /// <summary>When the process opened in the world.</summary>
     public DateOnly? OpenedOn { get; set; }
 
-    /// <summary>The stream version (number of entries).</summary>
-    public long Version { get; set; }
-
     internal static ProcessEntry From(string id, AccessionState state) => new()
     {
         Id = id,
@@ -94,8 +91,11 @@ public sealed class ProcessEntry
         Candidate = state.Candidate ?? "",
         Phase = state.Phase,
         OpenedOn = state.OpenedOn,
-        Version = state.Version,
     };
+
+    // Written only when one of these changes (opening, invitation, accession, withdrawal), not on every entry.
+    internal static bool Differs(AccessionState before, AccessionState after) =>
+        before.Version == 0 || (before.Organization, before.Candidate, before.Phase, before.OpenedOn) != (after.Organization, after.Candidate, after.Phase, after.OpenedOn);
 }
 
 /// <summary>

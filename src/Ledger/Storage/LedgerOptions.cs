@@ -18,6 +18,15 @@ public sealed class LedgerOptions
     /// </summary>
     public int ConcurrencyRetries { get; set; } = 20;
 
+    /// <summary>
+    /// How many process streams the recorder keeps the decider's state of between commands (0: none). A cached state is
+    /// checked against the stream's last event on every command and only the events after it are read. Default 1000.
+    /// </summary>
+    public int WriteCacheStreams { get; set; } = 1000;
+
+    /// <summary>How many history entries an import decides and commits per transaction. Default 5000.</summary>
+    public int ImportBatchSize { get; set; } = 5000;
+
     /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
     public string DefaultRecordedBy { get; set; } = Environment.UserName;
 

@@ -62,7 +62,8 @@ public static class LedgerStoreExtensions
 
         store.Projections.Add(new AccessionStreamProjection(), ProjectionLifecycle.Live);
         store.Projections.Add(new OrganizationProjection(), ProjectionLifecycle.Inline);
-        store.Schema.For<ProcessEntry>().Index(p => p.Organization);
+        // Real columns (indexed) for the query every command makes: the open processes of its organization.
+        store.Schema.For<ProcessEntry>().Duplicate(p => p.Organization).Duplicate(p => p.Phase);
         store.Schema.For<CommandReceipt>();
 
         options.ApplyExtensions(store);
@@ -73,6 +74,6 @@ public static class LedgerStoreExtensions
     public static void ConfigureJson(JsonSerializerOptions json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        json.Converters.Insert(0, new JsonStringEnumConverter());
+        LedgerJson.Configure(json);
     }
 }

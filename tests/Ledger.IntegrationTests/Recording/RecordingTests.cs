@@ -1,6 +1,8 @@
 using Ledger.Domain;
 using Ledger.IntegrationTests.Support;
 using Ledger.Recording;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Marten;
 using static Ledger.IntegrationTests.Support.TestOrganizations;
 
@@ -227,5 +229,22 @@ public sealed class RecordingTests : IAsyncLifetime
         await _host.Publisher.Publish(accession.Notifications.OfType<AccessionCompletedNotification>().Single());
         (await _host.EventCountAsync()).Should().Be(count);
         (await _host.Recorder.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Events_are_stored_in_the_json_the_golden_files_pin()
+    {
+        // The golden files (tests/Ledger.Tests/Golden) pin LedgerJson's form; this pins that the store writes that form.
+        await _host.RecordAsync(new SubmitApplication("nato/swe", "NATO", "SWE", D("2022-05-18")));
+        await _host.RecordAsync(new DeclareVeto("nato/swe", "TUR", D("2022-05-18"), "quotes \" and <markup>", Formal: true));
+        await using var session = _host.Store.QuerySession();
+        var stored = await session.QueryAsync<string>(
+            $"select data::text from {_schema}.mt_events where stream_id = ? order by version", "nato/swe");
+        var expected = (await _host.Recorder.ReadEntriesAsync("nato/swe"))
+            .Select(e => JsonSerializer.Serialize(e.Event, e.Event.GetType(), LedgerJson.Options)).ToArray();
+
+        stored.Should().HaveCount(2);
+        stored.Zip(expected).Should().OnlyContain(p => JsonNode.DeepEquals(JsonNode.Parse(p.First, null, default), JsonNode.Parse(p.Second, null, default)));
+        stored[0].Should().Contain("\"AtApproval\"");
     }
 }

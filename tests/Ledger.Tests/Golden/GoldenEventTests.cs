@@ -80,10 +80,10 @@ public partial class GoldenEventTests
     }
 
     [Fact]
-    public void Stored_event_json_uses_camel_case_string_enums_iso_dates_and_no_indentation()
+    public void Stored_event_json_uses_camel_case_names_enum_names_iso_dates_and_no_indentation()
     {
         var json = JsonSerializer.Serialize(new ApplicationSubmitted("NATO", "SWE", new DateOnly(2022, 5, 18), RatificationCounts.AtDeposit), LedgerJson.Options);
-        json.Should().Be("""{"organization":"NATO","candidate":"SWE","on":"2022-05-18","countsAt":"atDeposit"}""");
+        json.Should().Be("""{"organization":"NATO","candidate":"SWE","on":"2022-05-18","countsAt":"AtDeposit"}""");
 
         LedgerJson.Options.IsReadOnly.Should().BeTrue();
         var integerEnum = () => JsonSerializer.Deserialize<ApplicationSubmitted>("""{"organization":"NATO","candidate":"SWE","on":"2022-05-18","countsAt":1}""", LedgerJson.Options);

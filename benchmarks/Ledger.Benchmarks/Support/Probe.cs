@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Ledger.Benchmarks.Support;
+
+/// <summary>
+/// Measures one phase: wall time, this process's CPU time and peak working set (sampled every 20 ms), GC allocations,
+/// and, for a local server, the CPU time of PostgreSQL's processes (postmaster and backends, from /proc).
+/// </summary>
+internal sealed class Probe : IAsyncDisposable
+{
+    private readonly Stopwatch _wall = Stopwatch.StartNew();
+    private readonly TimeSpan _cpuStart;
+    private readonly long _allocatedStart;
+    private readonly double _serverCpuStart;
+    private readonly int? _postmaster;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _sampler;
+    private long _peakWorkingSet;
+    private long _peakManaged;
+
+    public Probe(int? postmaster)
+    {
+        _postmaster = postmaster;
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var self = Process.GetCurrentProcess();
+        _cpuStart = self.TotalProcessorTime;
+        _allocatedStart = GC.GetTotalAllocatedBytes();
+        _serverCpuStart = ServerCpuSeconds(postmaster);
+        _peakWorkingSet = self.WorkingSet64;
+        _sampler = Task.Run(SampleAsync);
+    }
+
+    public ProbeResult Result { get; private set; } = null!;
+
+    private async Task SampleAsync()
+    {
+        using var self = Process.GetCurrentProcess();
+        while (!_stop.IsCancellationRequested)
+        {
+            self.Refresh();
+            _peakWorkingSet = Math.Max(_peakWorkingSet, self.WorkingSet64);
+            _peakManaged = Math.Max(_peakManaged, GC.GetTotalMemory(false));
+            try
+            {
+                await Task.Delay(20, _stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Result is not null)
+        {
+            return;
+        }
+        _wall.Stop();
+        await _stop.CancelAsync();
+        await _sampler;
+        using var self = Process.GetCurrentProcess();
+        self.Refresh();
+        _peakWorkingSet = Math.Max(_peakWorkingSet, self.WorkingSet64);
+        Result = new ProbeResult(
+            _wall.Elapsed,
+            self.TotalProcessorTime - _cpuStart,
+            _postmaster is null ? null : TimeSpan.FromSeconds(ServerCpuSeconds(_postmaster) - _serverCpuStart),
+            _peakWorkingSet,
+            _peakManaged,
+            GC.GetTotalAllocatedBytes() - _allocatedStart);
+        _stop.Dispose();
+    }
+
+    /// <summary>CPU seconds of the postmaster, its reaped children, and its live children.</summary>
+    private static double ServerCpuSeconds(int? postmaster)
+    {
+        if (postmaster is not { } pm || !OperatingSystem.IsLinux())
+        {
+            return 0;
+        }
+        var ticks = 100.0; // USER_HZ on Linux
+        double total = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+            // Fields after the command name in parentheses: state(3) ppid(4) ... utime(14) stime(15) cutime(16) cstime(17).
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            var ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
+            if (pid == pm)
+            {
+                total += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)
+                    + double.Parse(fields[13], CultureInfo.InvariantCulture) + double.Parse(fields[14], CultureInfo.InvariantCulture)) / ticks;
+            }
+            else if (ppid == pm)
+            {
+                total += (double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture)) / ticks;
+            }
+        }
+        return total;
+    }
+
+    public static int? PostmasterPid(string? dataDirectory)
+    {
+        if (dataDirectory is null)
+        {
+            return null;
+        }
+        var file = Path.Combine(dataDirectory, "postmaster.pid");
+        return File.Exists(file) && int.TryParse(File.ReadLines(file).First(), CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+}
+
+/// <param name="Wall">Elapsed time.</param>
+/// <param name="ClientCpu">CPU time of the benchmark process.</param>
+/// <param name="ServerCpu">CPU time of PostgreSQL (local server only).</param>
+/// <param name="PeakWorkingSet">Peak working set of the benchmark process during the phase (sampled).</param>
+/// <param name="PeakManaged">Peak managed heap during the phase (sampled).</param>
+/// <param name="Allocated">Bytes allocated on the managed heap during the phase.</param>
+internal sealed record ProbeResult(TimeSpan Wall, TimeSpan ClientCpu, TimeSpan? ServerCpu, long PeakWorkingSet, long PeakManaged, long Allocated)
+{
+    public string Describe() =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"wall {Wall.TotalSeconds:0.00} s, client CPU {ClientCpu.TotalSeconds:0.00} s, server CPU {(ServerCpu is { } s ? $"{s.TotalSeconds:0.00} s" : "n/a")}, peak working set {PeakWorkingSet / 1048576.0:0} MiB, peak managed heap {PeakManaged / 1048576.0:0} MiB, allocated {Allocated / 1048576.0:0} MiB");
+}

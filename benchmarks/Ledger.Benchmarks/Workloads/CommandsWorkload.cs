@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Globalization;
+using JasperFx.Events;
+using Ledger.Benchmarks.Support;
+using Ledger.Benchmarks.Synthetic;
+using Ledger.Domain;
+using Ledger.Import;
+using Ledger.Recording;
+using Marten;
+
+namespace Ledger.Benchmarks.Workloads;
+
+/// <summary>
+/// <c>commands</c>: concurrent writers, one command per transaction, through Mediator, the recorder (FetchForWriting, the
+/// decider, receipts, audit metadata) and the inline projections. Baseline: the same events appended with raw Marten
+/// appends (same store registration, so the same inline projections), same writers, no decider, no receipts.
+/// </summary>
+internal sealed class CommandsWorkload(BenchServer server, BenchOptions options, Report report)
+{
+    private sealed record Item(HistoryEntry Entry, IReadOnlyList<object> Events, string CommandId, Provenance Provenance);
+
+    public async Task RunAsync()
+    {
+        Console.WriteLine($"commands: {options.Writers} writers, one command per transaction");
+        var generator = new HistoryGenerator(options.Seed + 7);
+        var history = generator.Generate(Math.Max(options.Writers * 2, options.Commands / 100), options.Commands);
+        var file = HistoryFile.Parse(new MemoryStream(history.ToJsonBytes()));
+        var decided = InMemoryLedger.Decide(file, DateTimeOffset.UtcNow);
+        var items = decided.Select(d =>
+        {
+            var provenance = d.Entry.Provenance with { RecordedBy = "bench-writer" };
+            var id = $"{LedgerRecorder.CommandName(d.Entry.Command)}:{LedgerRecorder.ContentHash(LedgerRecorder.CommandName(d.Entry.Command), d.Entry.Command)[..40]}";
+            return new Item(d.Entry, d.Events, id, provenance);
+        }).Take(options.Commands).ToArray();
+        // Each writer owns whole processes and sends their commands in order (as a clerk working through a dossier).
+        var processes = items.Select(i => i.Entry.Process).Distinct().ToArray();
+        var owner = processes.Select((p, i) => (p, i % options.Writers)).ToDictionary(x => x.p, x => x.Item2, StringComparer.Ordinal);
+        var queues = Enumerable.Range(0, options.Writers).Select(w => items.Where(i => owner[i.Entry.Process] == w).ToArray()).ToArray();
+        Report.Note($"{items.Length} commands over {processes.Length} processes ({HistoryGenerator.Describe(history)}); per writer {string.Join('/', queues.Select(q => q.Length))}");
+
+        // Warm-up (JIT, pools, schema objects), untimed, on throwaway schemas.
+        var warm = queues.Select(q => q.Take(60).ToArray()).ToArray();
+        await MeasureOursAsync("bench_warm_ours", history.Organization, warm, quiet: true);
+        await MeasureRawAsync("bench_warm_raw", history.Organization, warm, quiet: true);
+
+        // Two rounds on fresh schemas, alternating which side goes first; each side's better round counts (the machine
+        // is shared, so the better round is the one less disturbed, for ours and the baseline alike).
+        Measured? ours = null, raw = null;
+        for (var round = 1; round <= 2; round++)
+        {
+            Report.Note($"round {round}:");
+            var a = round % 2 == 1
+                ? await MeasureOursAsync($"bench_cmd_ours_{round}", history.Organization, queues, quiet: false)
+                : await MeasureRawAsync($"bench_cmd_raw_{round}", history.Organization, queues, quiet: false);
+            var b = round % 2 == 1
+                ? await MeasureRawAsync($"bench_cmd_raw_{round}", history.Organization, queues, quiet: false)
+                : await MeasureOursAsync($"bench_cmd_ours_{round}", history.Organization, queues, quiet: false);
+            var (o, r) = round % 2 == 1 ? (a, b) : (b, a);
+            ours = ours is null || o.Throughput > ours.Throughput ? o : ours;
+            raw = raw is null || r.Throughput > raw.Throughput ? r : raw;
+        }
+
+        report.Add(BenchResult.Throughput("commands", ours!.Throughput, "commands/s", "raw Marten appends, same projections, 8 writers", raw!.Throughput));
+        report.Add(BenchResult.Cost("commands-p50", ours.Latencies.Percentile(50), "ms", "raw Marten appends p50", raw.Latencies.Percentile(50)));
+        report.Add(BenchResult.Cost("commands-p99", ours.Latencies.Percentile(99), "ms", "raw Marten appends p99", raw.Latencies.Percentile(99)));
+        report.Add(BenchResult.Cost("commands-peak-memory", ours.Probe.PeakWorkingSet / 1048576.0, "MiB", "raw Marten appends peak working set", raw.Probe.PeakWorkingSet / 1048576.0));
+    }
+
+    private sealed record Measured(double Throughput, Latencies Latencies, ProbeResult Probe);
+
+    private async Task<Measured> MeasureOursAsync(string schema, Organization organization, Item[][] queues, bool quiet)
+    {
+        await using var app = await LedgerApp.CreateAsync(server.ConnectionString, schema);
+        Check.That((await app.Recorder.RegisterOrganizationAsync(organization)).Succeeded, "the organization registers");
+        return await MeasureAsync("ours (Mediator + decider + inline projections)", queues, quiet, async item =>
+        {
+            var result = await app.Sender.Send(AccessionRequest.For(item.Entry.Command, item.Provenance));
+            if (result.Outcome != RecordOutcome.Recorded || result.IsResend)
+            {
+                throw new InvalidOperationException($"{item.Entry.Location}: expected a new recording, got {result}");
+            }
+        }, app);
+    }
+
+    private async Task<Measured> MeasureRawAsync(string schema, Organization organization, Item[][] queues, bool quiet)
+    {
+        await using var app = await LedgerApp.CreateAsync(server.ConnectionString, schema);
+        Check.That((await app.Recorder.RegisterOrganizationAsync(organization)).Succeeded, "the organization registers");
+        var store = app.Store;
+        var orgKey = OrganizationDecider.StreamKey(organization.Code);
+        // Each writer owns its processes, so it knows their versions: appending with the expected version gives the
+        // inline projection the events' versions (in quick append mode a plain Append leaves them for the server to assign).
+        var versions = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        return await MeasureAsync("baseline (raw appends + inline projections)", queues, quiet, async item =>
+        {
+            var after = versions.GetValueOrDefault(item.Entry.Process) + item.Events.Count;
+            // Accessions also append to the organization stream, which writers share: retry on a conflict there, as the recorder does.
+            for (var attempt = 1; ; attempt++)
+            {
+                await using var session = store.LightweightSession();
+                session.LastModifiedBy = item.Provenance.RecordedBy;
+                session.Events.Append(item.Entry.Process, after, [.. item.Events.Select(e => Wrap(session, e, item))]);
+                if (item.Events.OfType<AccessionCompleted>().FirstOrDefault() is { } accession)
+                {
+                    ProcessId.TryParse(item.Entry.Process, out _, out var candidate);
+                    session.Events.Append(orgKey, Wrap(session, new MemberAdmitted(candidate, accession.On), item));
+                }
+                try
+                {
+                    await session.SaveChangesAsync();
+                    break;
+                }
+                catch (Exception e) when (attempt < 20 && e is JasperFx.ConcurrencyException or EventStreamUnexpectedMaxEventIdException)
+                {
+                    await Task.Delay(Random.Shared.Next(1, 10));
+                }
+            }
+            versions[item.Entry.Process] = after;
+        }, app);
+    }
+
+    private static IEvent Wrap(IDocumentSession session, object data, Item item)
+    {
+        var e = session.Events.BuildEvent(data);
+        e.SetHeader(LedgerRecorder.Headers.CommandId, item.CommandId);
+        if (item.Provenance.Source is { } source)
+        {
+            e.SetHeader(LedgerRecorder.Headers.Source, source);
+        }
+        if (item.Provenance.Unconfirmed)
+        {
+            e.SetHeader(LedgerRecorder.Headers.Unconfirmed, true);
+        }
+        return e;
+    }
+
+    private async Task<Measured> MeasureAsync(string label, Item[][] queues, bool quiet, Func<Item, Task> send, LedgerApp app)
+    {
+        var latencies = new Latencies();
+        await server.ResetStatementsAsync();
+        var total = queues.Sum(q => q.Length);
+        Stopwatch wall;
+        ProbeResult probeResult;
+        await using (var probe = new Probe(Probe.PostmasterPid(server.Server?.DataDirectory)))
+        {
+            wall = Stopwatch.StartNew();
+            await Task.WhenAll(queues.Select(queue => Task.Run(async () =>
+            {
+                foreach (var item in queue)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await send(item);
+                    latencies.Add(start);
+                }
+            })));
+            wall.Stop();
+            await probe.DisposeAsync();
+            probeResult = probe.Result;
+        }
+        var throughput = total / wall.Elapsed.TotalSeconds;
+        if (!quiet)
+        {
+            Report.Note(string.Create(CultureInfo.InvariantCulture,
+                $"{label}: {total} commands in {wall.Elapsed.TotalSeconds:0.00} s = {throughput:0} commands/s, p50 {latencies.Percentile(50):0.00} ms, p99 {latencies.Percentile(99):0.00} ms"));
+            Report.Note("  " + probeResult.Describe());
+            await Diagnostics.PrintStatementsAsync(server, wall.Elapsed);
+            await Diagnostics.VerifyViewsAsync(app, queues.SelectMany(q => q).Select(i => i.Entry.Process).Distinct().ToArray());
+        }
+        return new Measured(throughput, latencies, probeResult);
+    }
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using Ledger.Domain;
+using Ledger.Recording;
+using Marten;
+using Npgsql;
+
+namespace Ledger.Projections;
+
+/// <summary>
+/// Reads a process's entries for a replay straight from the event table, in one query that keeps only the rows the
+/// replay can use (recorded by <c>knownAt</c>; dated by <c>asOf</c>, or retractions), decoding each event by its stored
+/// name with the store's serializer. This is the as-of query's hot path: Marten's own stream read fetches every row and
+/// every metadata column. Marten decodes upcast events itself, so when the store registers upcasters this reader steps
+/// aside (<see cref="Usable"/> is false) and the caller reads through Marten.
+/// </summary>
+internal sealed class EntryReader
+{
+    private static readonly Dictionary<string, Type> TypesByName = StoredEventNames.All.ToDictionary(kv => kv.Value, kv => kv.Key, StringComparer.Ordinal);
+    private static readonly string Retracted = StoredEventNames.All[typeof(EntryRetracted)];
+
+    private readonly IDocumentStore _store;
+    private readonly ISerializer _serializer;
+    private readonly string _table;
+
+    public EntryReader(IDocumentStore store)
+    {
+        _store = store;
+        _serializer = store.Options.Serializer();
+        _table = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
+        Usable = store is DocumentStore { Options.Events: JasperFx.Events.EventRegistry { Upcasters.HasAny: false } };
+    }
+
+    public bool Usable { get; }
+
+    public async Task<List<RecordedEntry>> ReadAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        await using var command = new NpgsqlCommand(
+            $"select version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id from {_table} where stream_id = $1"
+            + (knownAt is null ? "" : " and timestamp <= $2")
+            + (asOf is null ? "" : " and (type = $3 or data ->> 'on' <= $4)")
+            + " order by version");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = knownAt ?? default });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Retracted });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = asOf?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "" });
+        var entries = new List<RecordedEntry>();
+        await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var type = reader.GetString(2);
+            if (!TypesByName.TryGetValue(type, out var clr))
+            {
+                throw new InvalidOperationException($"{process}: entry {reader.GetInt64(0)} has the unknown stored type '{type}'.");
+            }
+            var data = _serializer.FromJson(clr, reader, 3);
+            string? source = null, note = null, commandId = null;
+            var unconfirmed = false;
+            if (!reader.IsDBNull(6))
+            {
+                using var headers = JsonDocument.Parse(reader.GetString(6));
+                foreach (var header in headers.RootElement.EnumerateObject())
+                {
+                    switch (header.Name)
+                    {
+                        case LedgerRecorder.Headers.Source:
+                            source = Text(header.Value);
+                            break;
+                        case LedgerRecorder.Headers.Note:
+                            note = Text(header.Value);
+                            break;
+                        case LedgerRecorder.Headers.CommandId:
+                            commandId = Text(header.Value);
+                            break;
+                        case LedgerRecorder.Headers.Unconfirmed:
+                            unconfirmed = header.Value.ValueKind == JsonValueKind.True
+                                || (header.Value.ValueKind == JsonValueKind.String && bool.TryParse(header.Value.GetString(), out var b) && b);
+                            break;
+                    }
+                }
+            }
+            entries.Add(new RecordedEntry(process, reader.GetInt64(0), reader.GetInt64(1), type, data,
+                reader.GetFieldValue<DateTimeOffset>(4), NullableText(reader, 5), source, note, unconfirmed, commandId,
+                NullableText(reader, 7), NullableText(reader, 8)));
+        }
+        return entries;
+    }
+
+    public async Task<bool> ExistsAsync(string process, DateTimeOffset? knownAt, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        await using var command = new NpgsqlCommand(
+            $"select exists (select 1 from {_table} where stream_id = $1" + (knownAt is null ? ")" : " and timestamp <= $2)"));
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = knownAt ?? default });
+        await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetBoolean(0);
+    }
+
+    private static string? NullableText(System.Data.Common.DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static string? Text(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString(),
+        JsonValueKind.Null => null,
+        _ => value.ToString(),
+    };
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+using JasperFx.Events;
+using Ledger.Recording;
+using Marten.Services.BatchQuerying;
+
+namespace Ledger.Projections;
+
+/// <summary>
+/// The recorded entries of recently projected process streams, so that a projection reads only what was stored after
+/// its copy instead of the whole stream. Never trusted: each read fetches the stream from the cached last entry on and
+/// checks that entry's event id; a mismatch (a rolled-back transaction, a reset store) means a full read. Entries are
+/// immutable once stored, so a copy whose last entry is confirmed is the stream's prefix.
+/// </summary>
+internal sealed class StreamEntriesCache(int capacity)
+{
+    private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
+
+    internal sealed record Cached(IReadOnlyList<RecordedEntry> Entries, Guid LastEventId);
+
+    public Read Enlist(IBatchedQuery batch, string stream) =>
+        capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0
+            ? new Read(cached, batch.Events.FetchStream(stream, fromVersion: cached.Entries[^1].Number))
+            : EnlistFull(batch, stream);
+
+    public Read EnlistFull(IBatchedQuery batch, string stream) => new(null, batch.Events.FetchStream(stream));
+
+    public void Remember(string stream, List<RecordedEntry> entries, Guid lastEventId)
+    {
+        if (capacity <= 0 || entries.Count == 0 || lastEventId == Guid.Empty)
+        {
+            _streams.TryRemove(stream, out _);
+            return;
+        }
+        if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
+        {
+            foreach (var key in _streams.Keys.Take(Math.Max(1, capacity / 10)))
+            {
+                _streams.TryRemove(key, out _);
+            }
+        }
+        _streams[stream] = new Cached(entries, lastEventId);
+    }
+
+    /// <summary>A stream read enlisted in a batch query.</summary>
+    internal sealed class Read(Cached? cached, Task<IReadOnlyList<IEvent>> events)
+    {
+        /// <summary>The id of the last stored event read (valid after <see cref="ResolveAsync"/>).</summary>
+        public Guid LastEventId { get; private set; }
+
+        /// <summary>The stream's stored entries, or null when the cached copy is not the stream's prefix.</summary>
+        public async Task<IReadOnlyList<RecordedEntry>?> ResolveAsync()
+        {
+            var stored = await events.ConfigureAwait(false);
+            if (cached is null)
+            {
+                LastEventId = stored.Count > 0 ? stored[^1].Id : Guid.Empty;
+                return [.. stored.Select(RecordedEntry.From)];
+            }
+            var last = cached.Entries[^1].Number;
+            if (stored.Count == 0 || stored[0].Version != last || stored[0].Id != cached.LastEventId)
+            {
+                return null;
+            }
+            LastEventId = stored[^1].Id;
+            if (stored.Count == 1)
+            {
+                return cached.Entries;
+            }
+            var entries = new List<RecordedEntry>(cached.Entries.Count + stored.Count - 1);
+            entries.AddRange(cached.Entries);
+            entries.AddRange(stored.Skip(1).Select(RecordedEntry.From));
+            return entries;
+        }
+    }
+}

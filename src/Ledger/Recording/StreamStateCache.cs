@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using JasperFx.Events;
+using Ledger.Domain;
+using Marten;
+using Marten.Services.BatchQuerying;
+
+namespace Ledger.Recording;
+
+/// <summary>
+/// The decider's state of recently written process streams, kept by the recorder between commands so that a command
+/// reads only the stream's events from the cached version on (usually one row: the cached last event, which proves the
+/// cache is current) instead of the whole stream. The cache is a baseline, never trusted: the cached last event's id is
+/// checked against the database on every load, events after it are folded on, and a mismatch (a rolled-back write, a
+/// reset database) falls back to a full read. Appends still carry the expected version, so a concurrent writer is
+/// detected at commit exactly as with FetchForWriting.
+/// </summary>
+internal sealed class StreamStateCache(int capacity)
+{
+    private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
+
+    internal sealed record Cached(AccessionState State, Guid LastEventId);
+
+    /// <summary>A stream's state loaded for a command, with the id of its last event (for the cache after the commit).</summary>
+    public sealed record Loaded(AccessionState State, Guid LastEventId);
+
+    /// <summary>Enlists the read of <paramref name="stream"/> in a batch query; resolve it after the batch executes.</summary>
+    public Pending Enlist(IBatchedQuery batch, string stream)
+    {
+        if (capacity > 0 && _streams.TryGetValue(stream, out var cached))
+        {
+            return new Pending(this, stream, cached, batch.Events.FetchStream(stream, fromVersion: cached.State.Version));
+        }
+        return new Pending(this, stream, null, batch.Events.FetchStream(stream));
+    }
+
+    /// <summary>Remembers the state a committed write left the stream in.</summary>
+    public void Store(string stream, AccessionState state, Guid lastEventId)
+    {
+        if (capacity <= 0 || state.Version == 0 || lastEventId == Guid.Empty)
+        {
+            Evict(stream);
+            return;
+        }
+        if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
+        {
+            // Make room by dropping an arbitrary tenth; a dropped stream costs one full read later.
+            foreach (var key in _streams.Keys.Take(Math.Max(1, capacity / 10)))
+            {
+                _streams.TryRemove(key, out _);
+            }
+        }
+        _streams[stream] = new Cached(state, lastEventId);
+    }
+
+    public void Evict(string stream) => _streams.TryRemove(stream, out _);
+
+    /// <summary>A stream read enlisted in a batch query.</summary>
+    internal sealed class Pending
+    {
+        private readonly StreamStateCache _cache;
+        private readonly string _stream;
+        private readonly Cached? _cached;
+        private readonly Task<IReadOnlyList<IEvent>> _events;
+
+        internal Pending(StreamStateCache cache, string stream, Cached? cached, Task<IReadOnlyList<IEvent>> events)
+        {
+            _cache = cache;
+            _stream = stream;
+            _cached = cached;
+            _events = events;
+        }
+
+        /// <summary>The stream's current state: the cached state plus the events after it, or a fold of the whole stream.</summary>
+        public async Task<Loaded> ResolveAsync(IQuerySession session, CancellationToken ct)
+        {
+            var events = await _events.ConfigureAwait(false);
+            if (_cached is { } cached)
+            {
+                if (events.Count > 0 && events[0].Id == cached.LastEventId && events[0].Version == cached.State.Version)
+                {
+                    return Fold(cached.State, cached.LastEventId, events.Skip(1));
+                }
+                _cache.Evict(_stream);
+                events = await session.Events.FetchStreamAsync(_stream, token: ct).ConfigureAwait(false);
+            }
+            return Fold(AccessionState.Initial, Guid.Empty, events);
+        }
+
+        private static Loaded Fold(AccessionState state, Guid lastId, IEnumerable<IEvent> events)
+        {
+            foreach (var e in events)
+            {
+                state = AccessionState.Evolve(state, e.Version, e.Data);
+                lastId = e.Id;
+            }
+            return new Loaded(state, lastId);
+        }
+    }
+}
