@@ -3,6 +3,7 @@ using System.Globalization;
 using Ledger.Domain;
 using Ledger.Import;
 using Ledger.Projections;
+using Ledger.Recording;
 using Ledger.Testing;
 using Spectre.Console;
 using Spectre.Console.Rendering;
@@ -40,15 +41,16 @@ public static class LedgerCli
         }
         try
         {
-            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, ct).ConfigureAwait(false);
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, ct).ConfigureAwait(false);
         }
         catch (CliException e)
         {
             await error.WriteLineAsync($"ledger: {e.Message}").ConfigureAwait(false);
             return e.ExitCode;
         }
-        catch (LocalPostgresException e)
+        catch (Exception e) when (e is LocalPostgresException or ImportInterruptedException or LedgerUnavailableException)
         {
+            // The database could not be started or reached, or went away mid-way: the message says what was recorded.
             await error.WriteLineAsync($"ledger: {e.Message}").ConfigureAwait(false);
             return Invalid;
         }

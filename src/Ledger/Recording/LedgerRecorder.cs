@@ -244,6 +244,13 @@ public sealed class LedgerRecorder
                     {
                         break;
                     }
+                    if (organization.NewMembersRatifyOpenProcesses && results[^1].Notifications.OfType<AccessionCompletedNotification>().Any())
+                    {
+                        // A resent accession carries its notification again (its first answer may have been lost before
+                        // the reaction ran): as for a new one, the reaction runs before the next command is decided, so
+                        // a rerun records what a clean run would, in the same order.
+                        break;
+                    }
                     continue;
                 }
                 var state = change.Current;
