@@ -191,7 +191,51 @@ public sealed class LocalPostgres : IAsyncDisposable
     public async Task StopAsync(bool immediate = false, CancellationToken ct = default)
     {
         NpgsqlConnection.ClearAllPools();
+        var postmaster = PostmasterPid(DataDirectory);
         await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, "stop", "-w", "-t", "60", "-m", immediate ? "immediate" : "fast"], ct).ConfigureAwait(false);
+        // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits; stopped
+        // means no process left (and nothing still writing to a directory about to be deleted or reused).
+        if (postmaster is { } pid)
+        {
+            var clock = Stopwatch.StartNew();
+            while (IsAlive(pid) && clock.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static int? PostmasterPid(string data)
+    {
+        try
+        {
+            var first = File.ReadLines(Path.Combine(data, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    // Whether a process runs; an exited one not yet reaped (a zombie, common in containers) does not.
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            // "pid (name) state ...": the state letter follows the last ')'.
+            var text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var state = text[(text.LastIndexOf(')') + 1)..].TrimStart();
+            return state.Length > 0 && state[0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
     }
 
     /// <summary>Starts the server again on the same port and data directory (after <see cref="StopAsync"/> or <see cref="KillAsync"/>).</summary>
