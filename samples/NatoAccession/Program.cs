@@ -52,6 +52,11 @@ if (import.Failure is { } failure)
 Console.WriteLine($"Recorded {import.Recorded} entries ({import.AlreadyThere} already there) for {string.Join(" and ", file.Entries.Select(e => e.Process).Distinct())}.");
 
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
+if (Console.IsOutputRedirected)
+{
+    // Piped to a file or a pager: room for the tables instead of the 80-column default.
+    console.Profile.Width = 120;
+}
 string D(DateOnly? d) => d is { } v ? v.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "—";
 Text T(string s) => new(s);
 
@@ -84,7 +89,9 @@ console.Write(statusTable);
 
 static string Describe(AccessionStatus s)
 {
-    var text = $"{s.Stage}: {s.Counted.Count}/{s.RequiredRatifiers.Count} counted";
+    var text = s.RequiredRatifiers.Count == 0
+        ? $"{s.Stage}: not yet invited"
+        : $"{s.Stage}: {s.Counted.Count}/{s.RequiredRatifiers.Count} counted";
     if (s.Pending.Count is > 0 and <= 4)
     {
         text += $"\npending {string.Join(", ", s.Pending)}";
@@ -101,7 +108,7 @@ foreach (var p in processes)
 {
     var register = (await queries.RegisterAsync(p))!;
     var table = new Table()
-        .Title($"Who ratified when: {p} (protocol signed {D(register.ProtocolSignedOn)}; ? = no source states the exact date)")
+        .Title($"Who ratified when: {p} (protocol signed {D(register.ProtocolSignedOn)}; ? = no source states the exact date; counts from: only where it is not the approval)")
         .AddColumns("Member", "Approved", "Deposited", "Counts from", "Days since signature");
     foreach (var row in register.Rows.OrderBy(r => r.RatifiedOn ?? DateOnly.MaxValue).ThenBy(r => r.Member, StringComparer.Ordinal))
     {
@@ -127,15 +134,18 @@ var holdTable = new Table().Title("Longest holds and vetoes").AddColumns("Proces
 foreach (var (p, v, days) in holds.OrderByDescending(h => h.Days).Take(6))
 {
     holdTable.AddRow(T(p), T(v.Member), T(v.Formal ? "veto" : "hold"), T(D(v.Since) + (v.Unconfirmed ? " ?" : "")), T(D(v.EndedOn)),
-        T(days.ToString(CultureInfo.InvariantCulture)), T(v.EndedBy ?? "—"));
+        T(days.ToString(CultureInfo.InvariantCulture)), T(Shorten(v.EndedBy ?? "—", 60)));
 }
 console.Write(holdTable);
 
-// 6. The timeline pictures.
+static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)].TrimEnd() + "…";
+
+// 6. The timeline pictures, in out/ under the current directory.
+Directory.CreateDirectory("out");
 foreach (var p in processes)
 {
     var (status, register, audit) = ProcessViews.Build(p, await queries.EntriesAsync(p));
-    var path = Path.GetFullPath($"{p.Replace('/', '-')}-timeline.svg");
+    var path = Path.GetFullPath(Path.Combine("out", $"{p.Replace('/', '-')}-timeline.svg"));
     await File.WriteAllTextAsync(path, TimelineSvg.Render(status, register, audit.Entries));
     Console.WriteLine($"Timeline of {p}: {path}");
 }
