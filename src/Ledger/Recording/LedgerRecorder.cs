@@ -11,7 +11,7 @@ using Marten;
 namespace Ledger.Recording;
 
 /// <summary>
-/// The write path: load the process with FetchForWriting, decide, append with audit metadata, save, in one
+/// The write path: read the process stream (through a validated state cache), decide, append at the expected version with audit metadata, save, in one
 /// transaction with the command's idempotency receipt. The Mediator handlers call it; tools may call it directly
 /// (they then publish <see cref="RecordResult.Notifications"/> themselves).
 /// </summary>

@@ -6,7 +6,7 @@ namespace Ledger.Storage;
 
 /// <summary>
 /// The write side's view of one process stream: the decider's <see cref="AccessionState"/>, aggregated live
-/// (never stored) by <see cref="AccessionStreamProjection"/> when a command loads the stream with FetchForWriting.
+/// (never stored) by <see cref="AccessionStreamProjection"/> for apps that call AggregateStreamAsync or FetchForWriting on a process.
 /// </summary>
 public sealed class AccessionStream
 {
