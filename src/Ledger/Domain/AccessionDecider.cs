@@ -113,6 +113,13 @@ public static class AccessionDecider
         {
             return closed;
         }
+        if (ratifiers.Length == 0)
+        {
+            // Accession needs every required ratifier counted: with none, it would need nothing at all.
+            return Decision.Reject(RuleCodes.MissingField, c.RequiredRatifiers is null
+                ? $"the invitation of {candidate} on {D(c.On)} has no required ratifiers: {org} has no members on that date (register its roster first)."
+                : $"the invitation of {candidate} on {D(c.On)} names no required ratifier; name at least one, or leave the list out to take {org}'s members on that date.");
+        }
         if (s.Application is { } application && c.On < application.On)
         {
             return Before($"the invitation on {D(c.On)}", $"the application on {D(application.On)}");

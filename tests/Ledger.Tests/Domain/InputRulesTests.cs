@@ -50,6 +50,7 @@ public class InputRulesTests
         s_ratifying.When(new SignMemorandum(Swe, Signed, "", ["TUR"])).ThenRejected(RuleCodes.MissingField, "title");
         s_ratifying.When(new SignMemorandum(Swe, Signed, "Note", [])).ThenRejected(RuleCodes.MissingField, "party");
         s_ratifying.When(new RetractEntry(Swe, 2, Signed, "")).ThenRejected(RuleCodes.MissingField, "reason");
+        Given(Application("SWE")).When(new ExtendInvitation(Swe, Invited, "Madrid Summit", [])).ThenRejected(RuleCodes.MissingField, "names no required ratifier", "SWE");
     }
 
     [Fact, Accepts(RuleCodes.MissingField)]

@@ -58,7 +58,8 @@ public class AccessionProperties
             {
                 step.Before.Pending().Should().BeEmpty($"{step.Command} was accepted");
                 step.Before.ActiveVetoes.Should().BeEmpty($"{step.Command} was accepted");
-                step.Before.Counted().Should().OnlyContain(c => c.On <= accession.On, "nothing counts after the accession date");
+                step.Before.RequiredRatifiers.Should().NotBeEmpty($"{step.Command} was accepted, so some member had to ratify");
+                step.Before.Counted().Should().NotContain(c => c.On > accession.On, "nothing counts after the accession date");
                 step.Before.Vetoes.Should().NotContain(v => v.Since <= accession.On && v.EndedOn > accession.On, "no veto was in force on the accession date");
             }
             if (step.After.Phase == ProcessPhase.Acceded)
