@@ -354,12 +354,13 @@ public sealed class LedgerRecorder
                 {
                     _states.Evict(process);
                 }
-                if (IsDuplicate(e))
+                var duplicate = IsDuplicate(e);
+                if (duplicate && attempt <= _options.ConcurrencyRetries)
                 {
                     // The same command id committed concurrently: the next round finds its receipt and answers as it did.
                     continue;
                 }
-                if (expectedVersion is not null)
+                if (expectedVersion is not null && !duplicate)
                 {
                     return [await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)];
                 }
