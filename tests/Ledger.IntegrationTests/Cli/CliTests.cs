@@ -10,7 +10,7 @@ namespace Ledger.IntegrationTests.Cli;
 /// <summary>The `ledger` tool end to end against the real server, one fresh database per test.</summary>
 public sealed class CliTests
 {
-    private static readonly string SampleFile = Path.Combine(AppContext.BaseDirectory, "Data", "nato-2022-2024.json");
+    private static readonly string SampleFile = SampleHistory.Path;
 
     private static async Task<string> FreshDatabaseAsync()
     {
@@ -42,16 +42,7 @@ public sealed class CliTests
     }
 
     /// <summary>The sample file with only the entries dated up to <paramref name="until"/>.</summary>
-    private static string SampleUntil(string until)
-    {
-        var root = JsonNode.Parse(File.ReadAllText(SampleFile))!;
-        foreach (var process in root["processes"]!.AsArray())
-        {
-            var kept = process!["events"]!.AsArray().Where(e => string.CompareOrdinal(e!["on"]!.GetValue<string>(), until) <= 0).Select(e => e!.DeepClone()).ToArray();
-            process["events"] = new JsonArray(kept);
-        }
-        return TempFile("partial.json", root.ToJsonString());
-    }
+    private static string SampleUntil(string until) => TempFile("partial.json", SampleHistory.JsonUntil(until));
 
     [Fact]
     public async Task Import_records_the_history_once_and_a_second_import_records_nothing()

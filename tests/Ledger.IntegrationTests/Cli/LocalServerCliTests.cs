@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ledger.Cli;
+using Ledger.IntegrationTests.Support;
 using Ledger.Testing;
 
 namespace Ledger.IntegrationTests.Cli;
@@ -18,7 +19,7 @@ public sealed class LocalServerCliTests
         Environment.SetEnvironmentVariable("LEDGER_DATA_DIR", dir);
         try
         {
-            var file = Path.Combine(AppContext.BaseDirectory, "Data", "nato-2022-2024.json");
+            var file = SampleHistory.Path;
             (await RunAsync("import", file)).Exit.Should().Be(0);
             Directory.Exists(Path.Combine(dir, "data")).Should().BeTrue();
 

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json.Nodes;
 using Ledger.Domain;
 using Ledger.Import;
 using Ledger.IntegrationTests.Support;
@@ -14,7 +13,6 @@ namespace Ledger.IntegrationTests.ReadSide;
 /// </summary>
 public sealed class RealHistoryReadTests : IAsyncLifetime
 {
-    private static readonly string SampleFile = Path.Combine(AppContext.BaseDirectory, "Data", "nato-2022-2024.json");
     private readonly string _schema = TestSchemas.Next("realhistory");
     private LedgerHost _host = null!;
     private DateTimeOffset _endOf2022Known;
@@ -37,19 +35,12 @@ public sealed class RealHistoryReadTests : IAsyncLifetime
 
     private static HistoryFile Sample(string? until)
     {
-        var root = JsonNode.Parse(File.ReadAllText(SampleFile))!;
-        if (until is not null)
+        if (until is null)
         {
-            foreach (var process in root["processes"]!.AsArray())
-            {
-                var kept = process!["events"]!.AsArray()
-                    .Where(e => string.CompareOrdinal(e!["on"]!.GetValue<string>(), until) <= 0)
-                    .Select(e => e!.DeepClone()).ToArray();
-                process["events"] = new JsonArray(kept);
-            }
+            return HistoryFile.Load(SampleHistory.Path);
         }
-        using var json = new MemoryStream(Encoding.UTF8.GetBytes(root.ToJsonString()));
-        return HistoryFile.Parse(json, until is null ? "nato-2022-2024.json" : $"nato-2022-2024.json until {until}");
+        using var json = new MemoryStream(Encoding.UTF8.GetBytes(SampleHistory.JsonUntil(until)));
+        return HistoryFile.Parse(json, $"nato-2022-2024.json until {until}");
     }
 
     private static string[] Members(IEnumerable<MemberDate> dates) => [.. dates.Select(d => d.Member).Order(StringComparer.Ordinal)];
