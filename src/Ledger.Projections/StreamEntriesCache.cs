@@ -15,12 +15,23 @@ internal sealed class StreamEntriesCache(int capacity)
 {
     private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
 
-    internal sealed record Cached(IReadOnlyList<RecordedEntry> Entries, Guid LastEventId);
+    private long _clock;
 
-    public Read Enlist(IBatchedQuery batch, string stream) =>
-        capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0
-            ? new Read(cached, batch.Events.FetchStream(stream, fromVersion: cached.Entries[^1].Number))
-            : EnlistFull(batch, stream);
+    internal sealed record Cached(IReadOnlyList<RecordedEntry> Entries, Guid LastEventId)
+    {
+        // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
+        public long Touched;
+    }
+
+    public Read Enlist(IBatchedQuery batch, string stream)
+    {
+        if (capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0)
+        {
+            cached.Touched = Interlocked.Increment(ref _clock);
+            return new Read(cached, batch.Events.FetchStream(stream, fromVersion: cached.Entries[^1].Number));
+        }
+        return EnlistFull(batch, stream);
+    }
 
     public Read EnlistFull(IBatchedQuery batch, string stream) => new(null, batch.Events.FetchStream(stream));
 
@@ -33,12 +44,13 @@ internal sealed class StreamEntriesCache(int capacity)
         }
         if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
         {
-            foreach (var key in _streams.Keys.Take(Math.Max(1, capacity / 10)))
+            // Drop the least recently used tenth; a dropped stream costs one full read later.
+            foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
             {
                 _streams.TryRemove(key, out _);
             }
         }
-        _streams[stream] = new Cached(entries, lastEventId);
+        _streams[stream] = new Cached(entries, lastEventId) { Touched = Interlocked.Increment(ref _clock) };
     }
 
     /// <summary>A stream read enlisted in a batch query.</summary>

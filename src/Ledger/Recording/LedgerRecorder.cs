@@ -321,16 +321,26 @@ public sealed class LedgerRecorder
             {
                 return results;
             }
-            InsertReceipts(session, newReceipts);
+            // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
+            var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
+            if (bulk is null)
+            {
+                InsertReceipts(session, newReceipts);
+            }
             if (admissions.Count > 0)
             {
                 // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
                 await AdmitAsync(session, orgCode, admissions, ct).ConfigureAwait(false);
             }
 
+            var appends = new List<BulkAppender.StreamAppend>();
             foreach (var (process, change) in streams.Where(s => s.Value.Staged.Count > 0))
             {
-                if (change.Read.Version == 0)
+                if (bulk is not null)
+                {
+                    appends.Add(new BulkAppender.StreamAppend(process, change.Read.Version, change.Staged));
+                }
+                else if (change.Read.Version == 0)
                 {
                     session.Events.StartStream<AccessionStream>(process, change.Staged);
                 }
@@ -344,8 +354,16 @@ public sealed class LedgerRecorder
                 }
             }
 
+            var committing = false;
             try
             {
+                if (bulk is not null)
+                {
+                    await bulk.WriteAsync(session, appends, newReceipts, provenance.RecordedBy ?? _options.DefaultRecordedBy, ct).ConfigureAwait(false);
+                    // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
+                    session.QueueSqlCommand("select 1");
+                }
+                committing = true;
                 await session.SaveChangesAsync(ct).ConfigureAwait(false);
             }
             catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
@@ -375,12 +393,13 @@ public sealed class LedgerRecorder
             }
             catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
             {
-                // The connection failed during the commit: it may have committed with only the answer lost.
+                // The connection failed during the commit: it may have committed with only the answer lost. (Before the
+                // commit, in the bulk write, nothing was.)
                 foreach (var process in processes)
                 {
                     _states.Evict(process);
                 }
-                throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: true, e);
+                throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
             }
 
             foreach (var (process, change) in streams)
@@ -390,6 +409,23 @@ public sealed class LedgerRecorder
             return results;
         }
     }
+
+    private BulkAppender? _bulk;
+    private volatile bool _bulkChecked;
+
+    // Whether the store's layout lets batches be written with COPY (checked once; a failed check is tried again).
+    private async Task<BulkAppender?> BulkAsync(CancellationToken ct)
+    {
+        if (!_bulkChecked)
+        {
+            _bulk = await BulkAppender.CreateAsync(_store, ct).ConfigureAwait(false);
+            _bulkChecked = true;
+        }
+        return _bulk;
+    }
+
+    /// <summary>Whether imports into this store are written with COPY (see <see cref="LedgerOptions.ImportWithCopy"/>).</summary>
+    internal async Task<bool> CopyAvailableAsync(CancellationToken ct) => _options.ImportWithCopy && await BulkAsync(ct).ConfigureAwait(false) is not null;
 
     private string? _receiptTable;
     private volatile bool _receiptTableReady;
@@ -669,7 +705,7 @@ public sealed class LedgerRecorder
     }
 
     private static bool IsConcurrency(Exception e) =>
-        e is ConcurrencyException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
+        e is ConcurrencyException or BulkConflictException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
 
     private static Organization UnknownOrganization(string code) =>
         new(code, code, "USA", RatificationCounts.AtApproval, false, []);

@@ -18,7 +18,13 @@ internal sealed class StreamStateCache(int capacity)
 {
     private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
 
-    internal sealed record Cached(AccessionState State, Guid LastEventId);
+    private long _clock;
+
+    internal sealed record Cached(AccessionState State, Guid LastEventId)
+    {
+        // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
+        public long Touched;
+    }
 
     /// <summary>A stream's state loaded for a command, with the id of its last event (for the cache after the commit).</summary>
     public sealed record Loaded(AccessionState State, Guid LastEventId);
@@ -28,6 +34,7 @@ internal sealed class StreamStateCache(int capacity)
     {
         if (capacity > 0 && _streams.TryGetValue(stream, out var cached))
         {
+            cached.Touched = Interlocked.Increment(ref _clock);
             return new Pending(this, stream, cached, batch.Events.FetchStream(stream, fromVersion: cached.State.Version));
         }
         return new Pending(this, stream, null, batch.Events.FetchStream(stream));
@@ -43,13 +50,13 @@ internal sealed class StreamStateCache(int capacity)
         }
         if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
         {
-            // Make room by dropping an arbitrary tenth; a dropped stream costs one full read later.
-            foreach (var key in _streams.Keys.Take(Math.Max(1, capacity / 10)))
+            // Make room by dropping the least recently used tenth; a dropped stream costs one full read later.
+            foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
             {
                 _streams.TryRemove(key, out _);
             }
         }
-        _streams[stream] = new Cached(state, lastEventId);
+        _streams[stream] = new Cached(state, lastEventId) { Touched = Interlocked.Increment(ref _clock) };
     }
 
     public void Evict(string stream) => _streams.TryRemove(stream, out _);

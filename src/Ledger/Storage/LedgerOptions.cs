@@ -27,6 +27,13 @@ public sealed class LedgerOptions
     /// <summary>How many history entries an import decides and commits per transaction. Default 5000.</summary>
     public int ImportBatchSize { get; set; } = 5000;
 
+    /// <summary>
+    /// Whether an import writes each batch's events and receipts with PostgreSQL's binary COPY into Marten's tables
+    /// (the same rows Marten's append writes, the inline projections applied in the same transaction) instead of through
+    /// Marten's append. Used only when the store's event tables have Marten's default single-tenant layout. Default true.
+    /// </summary>
+    public bool ImportWithCopy { get; set; } = true;
+
     /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
     public string DefaultRecordedBy { get; set; } = Environment.UserName;
 

@@ -1,0 +1,239 @@
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Ledger.Storage;
+using Marten;
+using Marten.Events.Projections;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Ledger.Recording;
+
+/// <summary>
+/// The import's write of a batch: the process streams' events with binary <c>COPY</c> into Marten's own event table, the
+/// streams' versions with one statement each for new and existing streams (checked against the versions read, so a
+/// concurrent writer still fails the transaction), the receipts with <c>COPY</c>, and the store's inline projections
+/// applied to the same events in the same transaction, as Marten applies them when it appends. Rows are exactly what
+/// Marten's append writes (same columns, serializer, type names, metadata); the transaction is the session's and
+/// commits with its <c>SaveChangesAsync</c>.
+/// Used only when the store's event tables have exactly the layout this writes (single tenancy, Marten's default
+/// columns); otherwise the recorder appends through Marten.
+/// </summary>
+internal sealed class BulkAppender
+{
+    private static readonly string[] EventColumns =
+        ["seq_id", "id", "stream_id", "version", "data", "bdata", "type", "timestamp", "tenant_id", "mt_dotnet_type", "correlation_id", "causation_id", "headers", "user_name", "is_archived"];
+
+    private static readonly string[] StreamColumns =
+        ["id", "type", "version", "timestamp", "created", "tenant_id", "compacted_version", "is_archived"];
+
+    private static readonly string[] ReceiptColumns = ["id", "data", "mt_last_modified", "mt_version", "mt_dotnet_type"];
+
+    private readonly string _schema;
+    private readonly string _receiptTable;
+    private readonly ISerializer _serializer;
+    private readonly IReadOnlyList<IInlineProjection<IDocumentOperations>> _inline;
+    private readonly string _streamType;
+
+    private BulkAppender(StoreOptions options, IReadOnlyList<IInlineProjection<IDocumentOperations>> inline)
+    {
+        _schema = options.Events.DatabaseSchemaName;
+        _receiptTable = $"{options.DatabaseSchemaName}.mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+        _serializer = options.Serializer();
+        _inline = inline;
+        // Marten's alias for the stream's aggregate type (StartStream<AccessionStream>), as it writes it to mt_streams.type.
+        _streamType = LedgerRecorder.CommandName(new AccessionStream());
+    }
+
+    /// <summary>
+    /// A bulk appender for the store, or null when its event storage is not the layout the appender writes (tenancy,
+    /// extra or missing columns), in which case the recorder appends through Marten.
+    /// </summary>
+    public static async Task<BulkAppender?> CreateAsync(IDocumentStore store, CancellationToken ct)
+    {
+        if (store.Options is not StoreOptions options || options.Events.TenancyStyle != JasperFx.MultiTenancy.TenancyStyle.Single)
+        {
+            return null;
+        }
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "select table_name, column_name from information_schema.columns where table_schema = $1 and table_name in ('mt_events', 'mt_streams', $2) order by table_name, ordinal_position";
+        command.Parameters.Add(new NpgsqlParameter { Value = options.Events.DatabaseSchemaName });
+        command.Parameters.Add(new NpgsqlParameter { Value = $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}" });
+        var columns = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var table = reader.GetString(0);
+                if (!columns.TryGetValue(table, out var set))
+                {
+                    columns[table] = set = new HashSet<string>(StringComparer.Ordinal);
+                }
+                set.Add(reader.GetString(1));
+            }
+        }
+        if (options.Events.DatabaseSchemaName != options.DatabaseSchemaName
+            || !Same(columns, "mt_events", EventColumns) || !Same(columns, "mt_streams", StreamColumns)
+            || !Same(columns, $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}", ReceiptColumns))
+        {
+            return null;
+        }
+        var inline = options.Projections.All
+            .Where(p => p is ProjectionBase { Lifecycle: ProjectionLifecycle.Inline })
+            .Select(p => p.BuildForInline())
+            .ToArray();
+        return new BulkAppender(options, inline);
+    }
+
+    private static bool Same(Dictionary<string, HashSet<string>> columns, string table, string[] expected) =>
+        columns.TryGetValue(table, out var actual) && actual.SetEquals(expected);
+
+    /// <summary>One process stream's new events, to go after the version it was read at.</summary>
+    public sealed record StreamAppend(string Stream, long ReadVersion, IReadOnlyList<IEvent> Events);
+
+    /// <summary>
+    /// Writes the events, stream versions and receipts in the session's transaction (started here) and applies the
+    /// inline projections to them. A stream changed since it was read fails with <see cref="BulkConflictException"/>;
+    /// a receipt or stream that exists meanwhile with PostgreSQL's unique violation. Nothing is committed here.
+    /// </summary>
+    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, string recordedBy, CancellationToken ct)
+    {
+        await session.BeginTransactionAsync(ct).ConfigureAwait(false);
+        var connection = session.Connection ?? throw new InvalidOperationException("The session has no open connection.");
+        var count = streams.Sum(s => s.Events.Count);
+
+        // Sequence numbers first (the same sequence Marten's append draws from, in order).
+        var sequence = new long[count];
+        await using (var next = connection.CreateCommand())
+        {
+            next.CommandText = $"select nextval('{_schema}.mt_events_sequence') from generate_series(1, $1)";
+            next.Parameters.Add(new NpgsqlParameter { Value = count });
+            await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            var i = 0;
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                sequence[i++] = reader.GetInt64(0);
+            }
+        }
+
+        // Stream rows: new streams inserted (one that exists by now is a unique violation), existing ones moved on from
+        // the version read (one that moved meanwhile is a conflict).
+        var started = streams.Where(s => s.ReadVersion == 0).ToArray();
+        var appended = streams.Where(s => s.ReadVersion > 0).ToArray();
+        if (started.Length > 0)
+        {
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = $"insert into {_schema}.mt_streams (id, type, version, timestamp, tenant_id) select s.id, $2, s.version, now(), $3 from unnest($1::varchar[], $4::bigint[]) as s(id, version)";
+            insert.Parameters.Add(new NpgsqlParameter { Value = started.Select(s => s.Stream).ToArray() });
+            insert.Parameters.Add(new NpgsqlParameter { Value = _streamType });
+            insert.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
+            insert.Parameters.Add(new NpgsqlParameter { Value = started.Select(s => (long)s.Events.Count).ToArray() });
+            await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        if (appended.Length > 0)
+        {
+            await using var update = connection.CreateCommand();
+            update.CommandText = $"update {_schema}.mt_streams as s set version = u.version, timestamp = now() from unnest($1::varchar[], $2::bigint[], $3::bigint[]) as u(id, read, version) where s.id = u.id and s.version = u.read and not s.is_archived";
+            update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.Stream).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.ReadVersion).ToArray() });
+            update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.ReadVersion + s.Events.Count).ToArray() });
+            var moved = await update.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            if (moved != appended.Length)
+            {
+                throw new BulkConflictException($"{appended.Length - moved} of {appended.Length} streams changed since they were read");
+            }
+        }
+
+        // The events stamped as Marten stamps them, then the inline projections applied to them as Marten applies them
+        // at SaveChanges (before the events are stored, so a projection reading its streams sees only the stored part).
+        var timestamp = DateTimeOffset.UtcNow;
+        timestamp = timestamp.AddTicks(-(timestamp.Ticks % 10));
+        var tenant = session.TenantId;
+        var actions = new List<StreamAction>(streams.Count);
+        var n = 0;
+        foreach (var stream in streams)
+        {
+            var version = stream.ReadVersion;
+            foreach (var e in stream.Events)
+            {
+                e.Sequence = sequence[n++];
+                e.Version = ++version;
+                e.StreamKey = stream.Stream;
+                e.Timestamp = timestamp;
+                e.TenantId = tenant;
+                e.UserName = recordedBy;
+                e.CorrelationId ??= session.CorrelationId;
+                e.CausationId ??= session.CausationId;
+            }
+            var action = stream.ReadVersion == 0 ? StreamAction.Start(stream.Stream, [.. stream.Events]) : StreamAction.Append(stream.Stream, [.. stream.Events]);
+            action.Version = version;
+            action.TenantId = tenant;
+            action.AggregateType = typeof(AccessionStream);
+            actions.Add(action);
+        }
+        foreach (var projection in _inline)
+        {
+            await projection.ApplyAsync(session, actions, ct).ConfigureAwait(false);
+        }
+
+        // The rows, as Marten's append writes them.
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            $"copy {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, correlation_id, causation_id, headers, user_name, is_archived) from stdin (format binary)", ct).ConfigureAwait(false))
+        {
+            foreach (var stream in streams)
+            {
+                foreach (var e in stream.Events)
+                {
+                    await copy.StartRowAsync(ct).ConfigureAwait(false);
+                    await copy.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(e.Id, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(stream.Stream, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(e.Version, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(_serializer.ToJson(e.Data), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(e.EventTypeName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(timestamp, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(tenant, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(e.DotNetTypeName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, e.CorrelationId, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, e.CausationId, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, e.Headers is { Count: > 0 } headers ? _serializer.ToJson(headers) : null, NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                    await WriteNullableAsync(copy, e.UserName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                    await copy.WriteAsync(false, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
+                }
+            }
+            await copy.CompleteAsync(ct).ConfigureAwait(false);
+        }
+
+        if (receipts.Count > 0)
+        {
+            var type = typeof(CommandReceipt).FullName;
+            await using var copy = await connection.BeginBinaryImportAsync(
+                $"copy {_receiptTable} (id, data, mt_version, mt_dotnet_type) from stdin (format binary)", ct).ConfigureAwait(false);
+            foreach (var receipt in receipts)
+            {
+                await copy.StartRowAsync(ct).ConfigureAwait(false);
+                await copy.WriteAsync(receipt.Id, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                await copy.WriteAsync(_serializer.ToJson(receipt), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                await copy.WriteAsync(Guid.NewGuid(), NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
+                await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+            }
+            await copy.CompleteAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
+}
+
+/// <summary>A stream written by someone else between the batch's read and its write (retried like a Marten concurrency conflict).</summary>
+internal sealed class BulkConflictException : Exception
+{
+    public BulkConflictException(string message) : base(message) { }
+
+    public BulkConflictException() { }
+
+    public BulkConflictException(string message, Exception inner) : base(message, inner) { }
+}

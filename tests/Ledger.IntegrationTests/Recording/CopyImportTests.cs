@@ -1,0 +1,128 @@
+using Ledger.Import;
+using Ledger.IntegrationTests.Support;
+using Ledger.Projections;
+using Marten;
+
+namespace Ledger.IntegrationTests.Recording;
+
+/// <summary>
+/// An import writes its batches with COPY (<see cref="Ledger.Storage.LedgerOptions.ImportWithCopy"/>): the rows must be
+/// the ones Marten's append writes, the inline views the ones a rebuild from those rows gives, and concurrent writers
+/// must still be caught.
+/// </summary>
+public sealed class CopyImportTests : IAsyncLifetime
+{
+    private readonly string _copySchema = TestSchemas.Next("copyimport");
+    private readonly string _martenSchema = TestSchemas.Next("martenimport");
+    private LedgerHost _copy = null!;
+    private LedgerHost _marten = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        // Small batches: many transactions, streams started in one batch and appended to in later ones.
+        _copy = LedgerHost.Start(connection, _copySchema, configure: l => l.ImportBatchSize = 16);
+        _marten = LedgerHost.Start(connection, _martenSchema, configure: l => { l.ImportBatchSize = 16; l.ImportWithCopy = false; });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _copy.DisposeAsync();
+        await _marten.DisposeAsync();
+    }
+
+    private static ImportHistoryRequest Sample() =>
+        new(HistoryFile.Load(SampleHistory.Path), RecordedBy: "importer", CorrelationId: "import-1");
+
+    [Fact]
+    public async Task The_copy_path_is_the_one_taken_with_the_default_registration()
+    {
+        (await _copy.Recorder.CopyAvailableAsync(default)).Should().BeTrue("the store has Marten's default event layout");
+    }
+
+    [Fact]
+    public async Task Rows_written_with_copy_are_the_rows_marten_writes()
+    {
+        var byCopy = await _copy.Sender.Send(Sample());
+        var byMarten = await _marten.Sender.Send(Sample());
+
+        byCopy.Should().BeEquivalentTo(byMarten);
+        byCopy.Failure.Should().BeNull();
+        const string Events = "select stream_id, version::text, type, data::text, mt_dotnet_type, coalesce(headers::text, ''), coalesce(user_name, ''), coalesce(correlation_id, ''), coalesce(causation_id, ''), tenant_id, is_archived::text from {0}.mt_events order by stream_id, version";
+        const string Streams = "select id, type, version::text, tenant_id, is_archived::text from {0}.mt_streams order by id";
+        const string Receipts = "select id, (data - 'recordedAt')::text, mt_dotnet_type from {0}.mt_doc_commandreceipt order by id";
+        foreach (var query in new[] { Events, Streams, Receipts })
+        {
+            var copied = await RowsAsync(_copy, string.Format(System.Globalization.CultureInfo.InvariantCulture, query, _copySchema));
+            var appended = await RowsAsync(_marten, string.Format(System.Globalization.CultureInfo.InvariantCulture, query, _martenSchema));
+            copied.Should().NotBeEmpty().And.Equal(appended, query);
+        }
+        await using var session = _copy.Store.QuerySession();
+        var sequences = await session.QueryAsync<long>($"select seq_id from {_copySchema}.mt_events order by seq_id");
+        sequences.Should().OnlyHaveUniqueItems().And.HaveCount(byCopy.Recorded + 1 + 3, "every entry, the reaction's RatifierAdded, the registration and two admissions");
+    }
+
+    [Fact]
+    public async Task The_inline_views_of_a_copy_import_are_what_a_rebuild_from_the_stored_rows_gives()
+    {
+        (await _copy.Sender.Send(Sample())).Failure.Should().BeNull();
+        var inline = new List<object?>();
+        foreach (var process in new[] { "nato/fin", "nato/swe" })
+        {
+            inline.Add(await _copy.Queries.StatusAsync(process));
+            inline.Add(await _copy.Queries.RegisterAsync(process));
+            inline.Add(await _copy.Queries.AuditAsync(process));
+        }
+
+        await _copy.Queries.RebuildAsync(ProcessViewsProjection.Name);
+
+        var rebuilt = new List<object?>();
+        foreach (var process in new[] { "nato/fin", "nato/swe" })
+        {
+            rebuilt.Add(await _copy.Queries.StatusAsync(process));
+            rebuilt.Add(await _copy.Queries.RegisterAsync(process));
+            rebuilt.Add(await _copy.Queries.AuditAsync(process));
+        }
+        rebuilt.Should().BeEquivalentTo(inline, o => o.RespectingRuntimeTypes().WithStrictOrdering());
+        ((AuditTrail)inline[5]!).Entries.Should().HaveCount(61);
+    }
+
+    [Fact]
+    public async Task Two_apps_importing_the_same_file_at_once_record_every_entry_once()
+    {
+        // Both apps have created the schema (and their daemons started) before the race: two apps creating one schema at
+        // once is not what this is about.
+        var organization = HistoryFile.Load(SampleHistory.Path).Organization;
+        (await _copy.RegisterAsync(organization)).Succeeded.Should().BeTrue();
+        (await _copy.Recorder.CopyAvailableAsync(default)).Should().BeTrue();
+        await _copy.Queries.WaitForAsyncProjectionsAsync(TimeSpan.FromSeconds(30));
+        await _copy.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _copySchema, configure: l => l.ImportBatchSize = 16);
+        (await other.RegisterAsync(organization)).Succeeded.Should().BeTrue();
+        (await other.Recorder.CopyAvailableAsync(default)).Should().BeTrue();
+        await other.Queries.WaitForAsyncProjectionsAsync(TimeSpan.FromSeconds(30));
+
+        var results = await Task.WhenAll(_copy.Sender.Send(Sample()).AsTask(), other.Sender.Send(Sample()).AsTask());
+
+        results.Should().OnlyContain(r => r.Failure == null);
+        results.Sum(r => r.Recorded).Should().Be(117, "each entry is recorded by one of them; the other finds it there");
+        await using var session = _copy.Store.QuerySession();
+        var perStream = await session.QueryAsync<long>(
+            $"select count(*) - count(distinct version) + (max(version) - count(*)) from {_copySchema}.mt_events where stream_id like 'nato/%' group by stream_id");
+        perStream.Should().OnlyContain(n => n == 0, "versions are contiguous and unique");
+        (await _copy.EventCountAsync()).Should().Be(118 + 3);
+        (await _copy.Recorder.ReadEntriesAsync("nato/swe")).Should().HaveCount(61);
+    }
+
+    private static async Task<List<string>> RowsAsync(LedgerHost host, string sql)
+    {
+        await using var session = host.Store.QuerySession();
+        var rows = new List<string>();
+        await using var reader = await session.ExecuteReaderAsync(new Npgsql.NpgsqlCommand(sql));
+        while (await reader.ReadAsync())
+        {
+            rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(reader.GetString)));
+        }
+        return rows;
+    }
+}
