@@ -73,7 +73,7 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
         Report.Note(string.Create(CultureInfo.InvariantCulture,
             $"ours: {result.Recorded} entries in {wall.Elapsed.TotalSeconds:0.0} s (parse {parse.TotalSeconds:0.0} s) = {rate:0} entries/s"));
         Report.Note("  " + probeResult.Describe());
-        await Diagnostics.PrintStatementsAsync(server, wall.Elapsed);
+        await Diagnostics.PrintStatementsAsync(server, wall.Elapsed, 16);
         var plan = await server.RowsAsync($"EXPLAIN (ANALYZE, BUFFERS) SELECT d.id, d.data FROM {Schema}.mt_doc_commandreceipt AS d WHERE id = ANY(ARRAY(SELECT 'x:' || g FROM generate_series(1, {Math.Max(1, 5000)}) g)::varchar[])");
         Report.Note("receipt lookup plan: " + string.Join(" / ", plan.Select(r => r[0].Trim())));
         if (measure)

@@ -187,21 +187,21 @@ internal sealed class BulkAppender
             {
                 foreach (var e in stream.Events)
                 {
-                    await copy.StartRowAsync(ct).ConfigureAwait(false);
-                    await copy.WriteAsync(e.Sequence, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(e.Id, NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(stream.Stream, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(e.Version, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(_serializer.ToJson(e.Data), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(e.EventTypeName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(timestamp, NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(tenant, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(e.DotNetTypeName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await WriteNullableAsync(copy, e.CorrelationId, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await WriteNullableAsync(copy, e.CausationId, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await WriteNullableAsync(copy, e.Headers is { Count: > 0 } headers ? _serializer.ToJson(headers) : null, NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
-                    await WriteNullableAsync(copy, e.UserName, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                    await copy.WriteAsync(false, NpgsqlDbType.Boolean, ct).ConfigureAwait(false);
+                    copy.StartRow();
+                    copy.Write(e.Sequence, NpgsqlDbType.Bigint);
+                    copy.Write(e.Id, NpgsqlDbType.Uuid);
+                    copy.Write(stream.Stream, NpgsqlDbType.Varchar);
+                    copy.Write(e.Version, NpgsqlDbType.Bigint);
+                    copy.Write(_serializer.ToJson(e.Data), NpgsqlDbType.Jsonb);
+                    copy.Write(e.EventTypeName, NpgsqlDbType.Varchar);
+                    copy.Write(timestamp, NpgsqlDbType.TimestampTz);
+                    copy.Write(tenant, NpgsqlDbType.Varchar);
+                    copy.Write(e.DotNetTypeName, NpgsqlDbType.Varchar);
+                    WriteNullable(copy, e.CorrelationId, NpgsqlDbType.Varchar);
+                    WriteNullable(copy, e.CausationId, NpgsqlDbType.Varchar);
+                    WriteNullable(copy, e.Headers is { Count: > 0 } headers ? _serializer.ToJson(headers) : null, NpgsqlDbType.Jsonb);
+                    WriteNullable(copy, e.UserName, NpgsqlDbType.Varchar);
+                    copy.Write(false, NpgsqlDbType.Boolean);
                 }
             }
             await copy.CompleteAsync(ct).ConfigureAwait(false);
@@ -214,18 +214,27 @@ internal sealed class BulkAppender
                 $"copy {_receiptTable} (id, data, mt_version, mt_dotnet_type) from stdin (format binary)", ct).ConfigureAwait(false);
             foreach (var receipt in receipts)
             {
-                await copy.StartRowAsync(ct).ConfigureAwait(false);
-                await copy.WriteAsync(receipt.Id, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-                await copy.WriteAsync(_serializer.ToJson(receipt), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
-                await copy.WriteAsync(Guid.NewGuid(), NpgsqlDbType.Uuid, ct).ConfigureAwait(false);
-                await copy.WriteAsync(type, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                copy.StartRow();
+                copy.Write(receipt.Id, NpgsqlDbType.Varchar);
+                copy.Write(_serializer.ToJson(receipt), NpgsqlDbType.Jsonb);
+                copy.Write(Guid.NewGuid(), NpgsqlDbType.Uuid);
+                copy.Write(type, NpgsqlDbType.Varchar);
             }
             await copy.CompleteAsync(ct).ConfigureAwait(false);
         }
     }
 
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
-        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
+    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : class
+    {
+        if (value is null)
+        {
+            copy.WriteNull();
+        }
+        else
+        {
+            copy.Write(value, type);
+        }
+    }
 }
 
 /// <summary>A stream written by someone else between the batch's read and its write (retried like a Marten concurrency conflict).</summary>

@@ -147,7 +147,8 @@ public sealed class LedgerRecorder
         }
     }
 
-    private sealed record Item(AccessionCommand Command, Provenance Provenance, string Name, string Hash, string CommandId, string Organization, Rejection? Invalid);
+    // Derived: the command id is the command's own (name and content hash), not one the sender chose.
+    private sealed record Item(AccessionCommand Command, Provenance Provenance, string Name, string Hash, string CommandId, bool Derived, string Organization, Rejection? Invalid);
 
     private Item Prepare(AccessionCommand command, Provenance? provenance)
     {
@@ -156,7 +157,7 @@ public sealed class LedgerRecorder
         var hash = ContentHash(name, command);
         var id = provenance.CommandId ?? $"{name}:{hash[..40]}";
         ProcessId.TryParse(command.Process, out var orgCode, out _);
-        return new Item(command, provenance, name, hash, id, orgCode, ValidateProvenance(provenance));
+        return new Item(command, provenance, name, hash, id, provenance.CommandId is null, orgCode, ValidateProvenance(provenance));
     }
 
     // Answers that need no database: bad provenance, a malformed process id.
@@ -181,9 +182,10 @@ public sealed class LedgerRecorder
     private int StripeOf(string process) => (StringComparer.Ordinal.GetHashCode(process) & int.MaxValue) % _stripes.Length;
 
     // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
-    private sealed class StreamChange(AccessionState read, Guid lastEventId)
+    private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlySet<string> commandIds)
     {
         public AccessionState Read { get; } = read;
+        public IReadOnlySet<string> CommandIds { get; set; } = commandIds;
         public AccessionState Current { get; set; } = read;
         public Guid LastEventId { get; set; } = lastEventId;
         public List<IEvent> Staged { get; } = [];
@@ -201,11 +203,16 @@ public sealed class LedgerRecorder
             await _store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
             _receiptTableReady = true;
         }
+        var lookupAll = false;
         for (var attempt = 1; ; attempt++)
         {
             await using var session = _store.LightweightSession();
             var batch = session.CreateBatchQuery();
-            var receiptsQuery = batch.LoadMany<CommandReceipt>().ById([.. items.Select(i => i.CommandId).Distinct(StringComparer.Ordinal)]);
+            // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
+            // after a receipt turned up that the streams did not show. The others are read below only when their stream
+            // holds events recorded under them.
+            var early = items.Where(i => lookupAll || !i.Derived).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
+            var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
             var organizationQuery = batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode));
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
@@ -219,13 +226,23 @@ public sealed class LedgerRecorder
                     new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0)];
             }
             var organization = organizationView.Organization;
-            var receipts = (await receiptsQuery.ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
+            var receipts = (receiptsQuery is null ? [] : await receiptsQuery.ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
             var open = openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false));
             var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
             foreach (var (process, read) in reads)
             {
                 var loaded = await read.ResolveAsync(session, ct).ConfigureAwait(false);
-                streams[process] = new StreamChange(loaded.State, loaded.LastEventId);
+                streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.CommandIds);
+            }
+            // A command id derived from a command on this stream has a receipt only if the stream's events carry it.
+            var late = lookupAll ? [] : items.Where(i => i.Derived && streams[i.Command.Process].CommandIds.Contains(i.CommandId))
+                .Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
+            if (late.Length > 0)
+            {
+                foreach (var receipt in await session.LoadManyAsync<CommandReceipt>(ct, late).ConfigureAwait(false))
+                {
+                    receipts[receipt.Id] = receipt;
+                }
             }
 
             var results = new List<RecordResult>(items.Count);
@@ -287,6 +304,10 @@ public sealed class LedgerRecorder
                     entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
                 }
                 change.Current = after;
+                if (!change.CommandIds.Contains(item.CommandId))
+                {
+                    change.CommandIds = new HashSet<string>(change.CommandIds, StringComparer.Ordinal) { item.CommandId };
+                }
                 open?.Update(process, after);
                 var receiptRecord = new CommandReceipt
                 {
@@ -375,7 +396,9 @@ public sealed class LedgerRecorder
                 var duplicate = IsDuplicate(e);
                 if (duplicate && attempt <= _options.ConcurrencyRetries)
                 {
-                    // The same command id committed concurrently: the next round finds its receipt and answers as it did.
+                    // The same command id committed concurrently (or a chosen id that looks derived names another
+                    // stream): the next round reads every receipt, finds this one and answers as it did.
+                    lookupAll = true;
                     continue;
                 }
                 if (expectedVersion is not null && !duplicate)
@@ -404,7 +427,7 @@ public sealed class LedgerRecorder
 
             foreach (var (process, change) in streams)
             {
-                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId);
+                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.CommandIds);
             }
             return results;
         }

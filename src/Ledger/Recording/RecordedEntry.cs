@@ -87,6 +87,8 @@ public sealed record RecordedEntry(
             e.CausationId);
     }
 
+    internal static string? HeaderText(IEvent e, string key) => Text(e, key);
+
     private static string? Text(IEvent e, string key) => e.GetHeader(key) switch
     {
         null => null,

@@ -20,14 +20,18 @@ internal sealed class StreamStateCache(int capacity)
 
     private long _clock;
 
-    internal sealed record Cached(AccessionState State, Guid LastEventId)
+    internal sealed record Cached(AccessionState State, Guid LastEventId, IReadOnlySet<string> CommandIds)
     {
         // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
         public long Touched;
     }
 
-    /// <summary>A stream's state loaded for a command, with the id of its last event (for the cache after the commit).</summary>
-    public sealed record Loaded(AccessionState State, Guid LastEventId);
+    /// <summary>
+    /// A stream's state loaded for a command, with the id of its last event (for the cache after the commit) and the
+    /// command ids its events were recorded under (a receipt can only exist for a command id derived from a command on
+    /// this stream if one of its events carries that id).
+    /// </summary>
+    public sealed record Loaded(AccessionState State, Guid LastEventId, IReadOnlySet<string> CommandIds);
 
     /// <summary>Enlists the read of <paramref name="stream"/> in a batch query; resolve it after the batch executes.</summary>
     public Pending Enlist(IBatchedQuery batch, string stream)
@@ -41,7 +45,7 @@ internal sealed class StreamStateCache(int capacity)
     }
 
     /// <summary>Remembers the state a committed write left the stream in.</summary>
-    public void Store(string stream, AccessionState state, Guid lastEventId)
+    public void Store(string stream, AccessionState state, Guid lastEventId, IReadOnlySet<string> commandIds)
     {
         if (capacity <= 0 || state.Version == 0 || lastEventId == Guid.Empty)
         {
@@ -56,7 +60,7 @@ internal sealed class StreamStateCache(int capacity)
                 _streams.TryRemove(key, out _);
             }
         }
-        _streams[stream] = new Cached(state, lastEventId) { Touched = Interlocked.Increment(ref _clock) };
+        _streams[stream] = new Cached(state, lastEventId, commandIds) { Touched = Interlocked.Increment(ref _clock) };
     }
 
     public void Evict(string stream) => _streams.TryRemove(stream, out _);
@@ -85,22 +89,29 @@ internal sealed class StreamStateCache(int capacity)
             {
                 if (events.Count > 0 && events[0].Id == cached.LastEventId && events[0].Version == cached.State.Version)
                 {
-                    return Fold(cached.State, cached.LastEventId, events.Skip(1));
+                    return Fold(cached.State, cached.LastEventId, cached.CommandIds, events.Skip(1));
                 }
                 _cache.Evict(_stream);
                 events = await session.Events.FetchStreamAsync(_stream, token: ct).ConfigureAwait(false);
             }
-            return Fold(AccessionState.Initial, Guid.Empty, events);
+            return Fold(AccessionState.Initial, Guid.Empty, NoIds, events);
         }
 
-        private static Loaded Fold(AccessionState state, Guid lastId, IEnumerable<IEvent> events)
+        private static readonly IReadOnlySet<string> NoIds = new HashSet<string>(StringComparer.Ordinal);
+
+        private static Loaded Fold(AccessionState state, Guid lastId, IReadOnlySet<string> ids, IEnumerable<IEvent> events)
         {
+            HashSet<string>? more = null;
             foreach (var e in events)
             {
                 state = AccessionState.Evolve(state, e.Version, e.Data);
                 lastId = e.Id;
+                if (RecordedEntry.HeaderText(e, LedgerRecorder.Headers.CommandId) is { } id && !ids.Contains(id))
+                {
+                    (more ??= new HashSet<string>(ids, StringComparer.Ordinal)).Add(id);
+                }
             }
-            return new Loaded(state, lastId);
+            return new Loaded(state, lastId, more ?? ids);
         }
     }
 }
