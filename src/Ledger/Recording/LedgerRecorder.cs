@@ -72,7 +72,7 @@ public sealed class LedgerRecorder
         var turn = await _stripes[stripe].WaitAsync(TurnWait, ct).ConfigureAwait(false);
         try
         {
-            return (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false))[0];
+            return (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false)).Results[0];
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
@@ -131,7 +131,7 @@ public sealed class LedgerRecorder
                     taken.Add(stripe);
                 }
             }
-            return await RecordPrefixAsync(items, null, ct).ConfigureAwait(false);
+            return (await RecordPrefixAsync(items, null, ct).ConfigureAwait(false)).Results;
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
@@ -191,51 +191,169 @@ public sealed class LedgerRecorder
         public List<IEvent> Staged { get; } = [];
     }
 
-    /// <summary>Decides and records a prefix of <paramref name="items"/> (all of one organization and stamp) in one transaction.</summary>
-    private async Task<List<RecordResult>> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct)
+    // A batch decided and not yet written: the session it was read in (which writes it), the answers, each stream's
+    // change, the receipts known, and the organization and open processes as the batch leaves them (an import decides
+    // its next batch on these while this one is written).
+    private sealed class Decided(IDocumentSession session, IReadOnlyList<Item> items, List<RecordResult> results, Provenance provenance)
     {
-        var orgCode = items[0].Organization;
-        var provenance = items[0].Provenance;
+        public IDocumentSession Session { get; } = session;
+        public IReadOnlyList<Item> Items { get; } = items;
+        public List<RecordResult> Results { get; } = results;
+        public Provenance Provenance { get; } = provenance;
+        public Dictionary<string, StreamChange> Streams { get; init; } = new(StringComparer.Ordinal);
+        public Dictionary<string, CommandReceipt> Receipts { get; init; } = new(StringComparer.Ordinal);
+        public List<CommandReceipt> NewReceipts { get; } = [];
+        public List<(string Candidate, DateOnly On, Item Item)> Admissions { get; } = [];
+        public Organization Organization { get; set; } = null!;
+        public OpenCandidacies? Open { get; set; }
+
+        // Something to write.
+        public bool Written { get; set; }
+
+        // The batch stopped where what follows must wait for it to be written and answered: a refusal, a conflict, or an
+        // accession whose reaction runs before the next command.
+        public bool Pauses { get; set; }
+    }
+
+    /// <summary>
+    /// Decides and records a prefix of <paramref name="items"/> (all of one organization and stamp) in one transaction,
+    /// deciding again on fresh state after a conflict. <paramref name="decided"/>: the batch already decided (an import's
+    /// look-ahead); AsDecided tells whether that decision is what was written.
+    /// </summary>
+    private async Task<(List<RecordResult> Results, bool AsDecided)> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct, Decided? decided = null)
+    {
         var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        await EnsureReceiptTableAsync(ct).ConfigureAwait(false);
+        var lookupAll = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = decided ?? await DecideAsync(items, expectedVersion, null, lookupAll, ct).ConfigureAwait(false);
+            decided = null;
+            await using var session = current.Session;
+            if (!current.Written)
+            {
+                return (current.Results, attempt == 1);
+            }
+            try
+            {
+                await WriteAsync(current, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
+            {
+                foreach (var process in processes)
+                {
+                    _states.Evict(process);
+                }
+                var duplicate = IsDuplicate(e);
+                if (duplicate && attempt <= _options.ConcurrencyRetries)
+                {
+                    // The same command id committed concurrently (or a chosen id that looks derived names another
+                    // stream): the next round reads every receipt, finds this one and answers as it did.
+                    lookupAll = true;
+                    continue;
+                }
+                if (expectedVersion is not null && !duplicate)
+                {
+                    return ([await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)], false);
+                }
+                if (attempt > _options.ConcurrencyRetries)
+                {
+                    var command = items[0].Command;
+                    return ([new RecordResult(RecordOutcome.Conflict, command.Process, items[0].CommandId, [],
+                        new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), current.Streams[command.Process].Read.Version)], false);
+                }
+                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
+                continue;
+            }
+            foreach (var (process, change) in current.Streams)
+            {
+                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.CommandIds);
+            }
+            return (current.Results, attempt == 1);
+        }
+    }
+
+    private async Task EnsureReceiptTableAsync(CancellationToken ct)
+    {
         if (!_receiptTableReady)
         {
             // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use.
             await _store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
             _receiptTableReady = true;
         }
-        var lookupAll = false;
-        for (var attempt = 1; ; attempt++)
+    }
+
+    /// <summary>
+    /// Reads what <paramref name="items"/> need and decides them in order, in memory: nothing is written. On top of
+    /// <paramref name="previous"/> (a batch decided and being written), the streams, receipts, organization and open
+    /// processes it leaves are taken from it, so the result holds only if it commits as decided.
+    /// </summary>
+    private async Task<Decided> DecideAsync(IReadOnlyList<Item> items, long? expectedVersion, Decided? previous, bool lookupAll, CancellationToken ct)
+    {
+        var orgCode = items[0].Organization;
+        var provenance = items[0].Provenance;
+        var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        var session = _store.LightweightSession();
+        try
         {
-            await using var session = _store.LightweightSession();
             var batch = session.CreateBatchQuery();
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a receipt turned up that the streams did not show. The others are read below only when their stream
             // holds events recorded under them.
-            var early = items.Where(i => lookupAll || !i.Derived).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
+            // On top of a previous batch (still being written), what it leaves is taken from it rather than read.
+            var receipts = new Dictionary<string, CommandReceipt>(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                if (previous is not null && previous.Receipts.TryGetValue(item.CommandId, out var known))
+                {
+                    receipts[item.CommandId] = known;
+                }
+            }
+            var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
-            var organizationQuery = batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode));
+            var organizationQuery = previous is null ? batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode)) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
-            var openQuery = items.Count == 1 ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
-            var reads = processes.ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
-            await batch.Execute(ct).ConfigureAwait(false);
+            var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
+            var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
+                .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
+            if (receiptsQuery is not null || organizationQuery is not null || openQuery is not null || reads.Count > 0)
+            {
+                await batch.Execute(ct).ConfigureAwait(false);
+            }
 
-            if (await organizationQuery.ConfigureAwait(false) is not { } organizationView)
+            Organization organization;
+            if (previous is not null)
+            {
+                organization = previous.Organization;
+            }
+            else if (await organizationQuery!.ConfigureAwait(false) is { } organizationView)
+            {
+                organization = organizationView.Organization;
+            }
+            else
             {
                 var command = items[0].Command;
-                return [new RecordResult(RecordOutcome.Rejected, command.Process, items[0].CommandId, [],
-                    new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0)];
+                return new Decided(session, items, [new RecordResult(RecordOutcome.Rejected, command.Process, items[0].CommandId, [],
+                    new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0)], provenance);
             }
-            var organization = organizationView.Organization;
-            var receipts = (receiptsQuery is null ? [] : await receiptsQuery.ConfigureAwait(false)).ToDictionary(r => r.Id, StringComparer.Ordinal);
-            var open = openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false));
-            var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
-            foreach (var (process, read) in reads)
+            foreach (var receipt in receiptsQuery is null ? [] : await receiptsQuery.ConfigureAwait(false))
             {
-                var loaded = await read.ResolveAsync(session, ct).ConfigureAwait(false);
+                receipts[receipt.Id] = receipt;
+            }
+            var open = previous?.Open?.Copy() ?? (openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false)));
+            var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
+            foreach (var process in processes)
+            {
+                if (previous is not null && previous.Streams.TryGetValue(process, out var before))
+                {
+                    streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.CommandIds);
+                    continue;
+                }
+                var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.CommandIds);
             }
             // A command id derived from a command on this stream has a receipt only if the stream's events carry it.
-            var late = lookupAll ? [] : items.Where(i => i.Derived && streams[i.Command.Process].CommandIds.Contains(i.CommandId))
+            var late = lookupAll ? [] : items.Where(i => i.Derived && !receipts.ContainsKey(i.CommandId) && streams[i.Command.Process].CommandIds.Contains(i.CommandId))
                 .Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             if (late.Length > 0)
             {
@@ -245,10 +363,10 @@ public sealed class LedgerRecorder
                 }
             }
 
-            var results = new List<RecordResult>(items.Count);
-            var admissions = new List<(string Candidate, DateOnly On, Item Item)>();
-            var newReceipts = new List<CommandReceipt>(items.Count);
-            var written = false;
+            var decided = new Decided(session, items, new List<RecordResult>(items.Count), provenance) { Streams = streams, Receipts = receipts };
+            var results = decided.Results;
+            var admissions = decided.Admissions;
+            var newReceipts = decided.NewReceipts;
             Stamp(session, provenance);
             foreach (var item in items)
             {
@@ -259,6 +377,7 @@ public sealed class LedgerRecorder
                     results.Add(Resend(receipt, item, streams.TryGetValue(receipt.Stream, out var s) ? s.Current : null));
                     if (results[^1].Outcome == RecordOutcome.Rejected)
                     {
+                        decided.Pauses = true;
                         break;
                     }
                     if (organization.NewMembersRatifyOpenProcesses && results[^1].Notifications.OfType<AccessionCompletedNotification>().Any())
@@ -266,6 +385,7 @@ public sealed class LedgerRecorder
                         // A resent accession carries its notification again (its first answer may have been lost before
                         // the reaction ran): as for a new one, the reaction runs before the next command is decided, so
                         // a rerun records what a clean run would, in the same order.
+                        decided.Pauses = true;
                         break;
                     }
                     continue;
@@ -274,6 +394,7 @@ public sealed class LedgerRecorder
                 if (expectedVersion is { } expected && state.Version != expected)
                 {
                     results.Add(VersionConflict(item, expected, state.Version));
+                    decided.Pauses = true;
                     break;
                 }
                 var unread = open is null ? new UnreadCandidacies() : null;
@@ -286,6 +407,7 @@ public sealed class LedgerRecorder
                 if (decision.Rejection is { } rejection)
                 {
                     results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], rejection, state.Version));
+                    decided.Pauses = true;
                     break;
                 }
                 if (decision.Events.Count == 0)
@@ -321,7 +443,7 @@ public sealed class LedgerRecorder
                 };
                 newReceipts.Add(receiptRecord);
                 receipts[item.CommandId] = receiptRecord;
-                written = true;
+                decided.Written = true;
                 results.Add(new RecordResult(RecordOutcome.Recorded, process, item.CommandId, entries, null, after.Version)
                 {
                     Notifications = Notify(process, state, after, organization.Code, decision.Events),
@@ -333,103 +455,82 @@ public sealed class LedgerRecorder
                     {
                         // The reaction (RatifierAdded on the open processes) runs on the published notification: let it
                         // run before the next command is decided.
+                        decided.Pauses = true;
                         break;
                     }
                     organization = organization.Admit(after.Candidate!, accession.On);
                 }
             }
-            if (!written)
-            {
-                return results;
-            }
-            // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
-            var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
-            if (bulk is null)
-            {
-                InsertReceipts(session, newReceipts);
-            }
-            if (admissions.Count > 0)
-            {
-                // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
-                await AdmitAsync(session, orgCode, admissions, ct).ConfigureAwait(false);
-            }
+            decided.Organization = organization;
+            decided.Open = open;
+            return decided;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
 
-            var appends = new List<BulkAppender.StreamAppend>();
-            foreach (var (process, change) in streams.Where(s => s.Value.Staged.Count > 0))
-            {
-                if (bulk is not null)
-                {
-                    appends.Add(new BulkAppender.StreamAppend(process, change.Read.Version, change.Staged));
-                }
-                else if (change.Read.Version == 0)
-                {
-                    session.Events.StartStream<AccessionStream>(process, change.Staged);
-                }
-                else
-                {
-                    session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
-                }
-                if (ProcessEntry.Differs(change.Read, change.Current))
-                {
-                    session.Store(ProcessEntry.From(process, change.Current));
-                }
-            }
+    /// <summary>Writes a decided batch in its session's transaction and commits; a conflict or a receipt written meanwhile throws.</summary>
+    private async Task WriteAsync(Decided decided, CancellationToken ct)
+    {
+        var items = decided.Items;
+        var session = decided.Session;
+        // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
+        var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
+        if (bulk is null)
+        {
+            InsertReceipts(session, decided.NewReceipts);
+        }
+        if (decided.Admissions.Count > 0)
+        {
+            // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
+            await AdmitAsync(session, items[0].Organization, decided.Admissions, ct).ConfigureAwait(false);
+        }
 
-            var committing = false;
-            try
+        var appends = new List<BulkAppender.StreamAppend>();
+        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0))
+        {
+            if (bulk is not null)
             {
-                if (bulk is not null)
-                {
-                    await bulk.WriteAsync(session, appends, newReceipts, provenance.RecordedBy ?? _options.DefaultRecordedBy, ct).ConfigureAwait(false);
-                    // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
-                    session.QueueSqlCommand("select 1");
-                }
-                committing = true;
-                await session.SaveChangesAsync(ct).ConfigureAwait(false);
+                appends.Add(new BulkAppender.StreamAppend(process, change.Read.Version, change.Staged));
             }
-            catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
+            else if (change.Read.Version == 0)
             {
-                foreach (var process in processes)
-                {
-                    _states.Evict(process);
-                }
-                var duplicate = IsDuplicate(e);
-                if (duplicate && attempt <= _options.ConcurrencyRetries)
-                {
-                    // The same command id committed concurrently (or a chosen id that looks derived names another
-                    // stream): the next round reads every receipt, finds this one and answers as it did.
-                    lookupAll = true;
-                    continue;
-                }
-                if (expectedVersion is not null && !duplicate)
-                {
-                    return [await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)];
-                }
-                if (attempt > _options.ConcurrencyRetries)
-                {
-                    var command = items[0].Command;
-                    return [new RecordResult(RecordOutcome.Conflict, command.Process, items[0].CommandId, [],
-                        new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), streams[command.Process].Read.Version)];
-                }
-                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
-                continue;
+                session.Events.StartStream<AccessionStream>(process, change.Staged);
             }
-            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+            else
             {
-                // The connection failed during the commit: it may have committed with only the answer lost. (Before the
-                // commit, in the bulk write, nothing was.)
-                foreach (var process in processes)
-                {
-                    _states.Evict(process);
-                }
-                throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
+                session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
             }
+            if (ProcessEntry.Differs(change.Read, change.Current))
+            {
+                session.Store(ProcessEntry.From(process, change.Current));
+            }
+        }
 
-            foreach (var (process, change) in streams)
+        var committing = false;
+        try
+        {
+            if (bulk is not null)
             {
-                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.CommandIds);
+                await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, ct).ConfigureAwait(false);
+                // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
+                session.QueueSqlCommand("select 1");
             }
-            return results;
+            committing = true;
+            await session.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!IsConcurrency(e) && !IsDuplicate(e) && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // The connection failed during the commit: it may have committed with only the answer lost. (Before the
+            // commit, in the bulk write, nothing was.)
+            foreach (var process in decided.Streams.Keys)
+            {
+                _states.Evict(process);
+            }
+            throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
         }
     }
 

@@ -21,6 +21,15 @@ internal sealed class OpenCandidacies
         }
     }
 
+    private OpenCandidacies(OpenCandidacies other)
+    {
+        _open = new Dictionary<string, string>(other._open, StringComparer.Ordinal);
+        _count = new Dictionary<string, int>(other._count, StringComparer.Ordinal);
+    }
+
+    /// <summary>An independent copy (a batch decided on top of another gets its own).</summary>
+    public OpenCandidacies Copy() => new(this);
+
     public void Update(string process, AccessionState state)
     {
         if (_open.Remove(process, out var candidate))
