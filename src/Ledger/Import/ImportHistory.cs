@@ -70,50 +70,50 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
             RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
             CorrelationId = entry.Provenance.CorrelationId ?? correlation,
         }))).ToArray();
-        var batchSize = Math.Max(1, options.ImportBatchSize);
         int recorded = 0, already = 0, next = 0;
-        while (next < commands.Length)
+        ImportFailure? failure = null;
+        try
         {
-            IReadOnlyList<RecordResult> results;
-            try
+            await recorder.ImportAsync(commands, options.ImportBatchSize, async results =>
             {
-                results = await recorder.RecordManyAsync(new ArraySegment<(AccessionCommand, Provenance?)>(commands, next, Math.Min(batchSize, commands.Length - next)), cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
-            {
-                // A batch commits as one transaction: everything before this entry is recorded, this entry on may be.
-                throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
-            }
-            foreach (var result in results)
-            {
-                var entry = entries[next++];
-                try
+                foreach (var result in results)
                 {
-                    foreach (var notification in result.Notifications)
+                    var entry = entries[next++];
+                    try
                     {
-                        await publisher.Publish(notification, cancellationToken).ConfigureAwait(false);
+                        foreach (var notification in result.Notifications)
+                        {
+                            await publisher.Publish(notification, cancellationToken).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
+                    {
+                        // The entry is recorded; the reaction to it (new member ratifying open processes) is not complete.
+                        // Importing again resends it, and the resend publishes its notifications again.
+                        throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
+                    }
+                    switch (result.Outcome)
+                    {
+                        case RecordOutcome.Recorded when !result.IsResend:
+                            recorded++;
+                            break;
+                        case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
+                            already++;
+                            break;
+                        default:
+                            failure = new ImportFailure(entry, result.Rejection!);
+                            return false;
                     }
                 }
-                catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
-                {
-                    // The entry is recorded; the reaction to it (new member ratifying open processes) is not complete.
-                    // Importing again resends it, and the resend publishes its notifications again.
-                    throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
-                }
-                switch (result.Outcome)
-                {
-                    case RecordOutcome.Recorded when !result.IsResend:
-                        recorded++;
-                        break;
-                    case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
-                        already++;
-                        break;
-                    default:
-                        return new ImportResult(recorded, already, entries.Count, new ImportFailure(entry, result.Rejection!));
-                }
-            }
+                return true;
+            }, cancellationToken).ConfigureAwait(false);
         }
-        return new ImportResult(recorded, already, entries.Count, null);
+        catch (Exception e) when (e is not ImportInterruptedException && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // A batch commits as one transaction: everything before this entry is recorded, this entry on may be.
+            throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
+        }
+        return new ImportResult(recorded, already, entries.Count, failure);
     }
 }
 
