@@ -12,6 +12,8 @@ internal sealed class Probe : IAsyncDisposable
     private readonly Stopwatch _wall = Stopwatch.StartNew();
     private readonly TimeSpan _cpuStart;
     private readonly long _allocatedStart;
+    private readonly TimeSpan _gcPauseStart;
+    private readonly int[] _collectionsStart = new int[3];
     private readonly double _serverCpuStart;
     private readonly int? _postmaster;
     private readonly CancellationTokenSource _stop = new();
@@ -27,6 +29,11 @@ internal sealed class Probe : IAsyncDisposable
         using var self = Process.GetCurrentProcess();
         _cpuStart = self.TotalProcessorTime;
         _allocatedStart = GC.GetTotalAllocatedBytes();
+        _gcPauseStart = GC.GetTotalPauseDuration();
+        for (var g = 0; g < 3; g++)
+        {
+            _collectionsStart[g] = GC.CollectionCount(g);
+        }
         _serverCpuStart = ServerCpuSeconds(postmaster);
         _peakWorkingSet = self.WorkingSet64;
         _sampler = Task.Run(SampleAsync);
@@ -71,7 +78,11 @@ internal sealed class Probe : IAsyncDisposable
             _postmaster is null ? null : TimeSpan.FromSeconds(ServerCpuSeconds(_postmaster) - _serverCpuStart),
             _peakWorkingSet,
             _peakManaged,
-            GC.GetTotalAllocatedBytes() - _allocatedStart);
+            GC.GetTotalAllocatedBytes() - _allocatedStart)
+        {
+            GcPause = GC.GetTotalPauseDuration() - _gcPauseStart,
+            Collections = [.. Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - _collectionsStart[g])],
+        };
         _stop.Dispose();
     }
 
@@ -138,7 +149,13 @@ internal sealed class Probe : IAsyncDisposable
 /// <param name="Allocated">Bytes allocated on the managed heap during the phase.</param>
 internal sealed record ProbeResult(TimeSpan Wall, TimeSpan ClientCpu, TimeSpan? ServerCpu, long PeakWorkingSet, long PeakManaged, long Allocated)
 {
+    /// <summary>Time the runtime paused the process for garbage collections during the phase.</summary>
+    public TimeSpan GcPause { get; init; }
+
+    /// <summary>Collections of generations 0, 1 and 2 during the phase.</summary>
+    public int[] Collections { get; init; } = [0, 0, 0];
+
     public string Describe() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"wall {Wall.TotalSeconds:0.00} s, client CPU {ClientCpu.TotalSeconds:0.00} s, server CPU {(ServerCpu is { } s ? $"{s.TotalSeconds:0.00} s" : "n/a")}, peak working set {PeakWorkingSet / 1048576.0:0} MiB, peak managed heap {PeakManaged / 1048576.0:0} MiB, allocated {Allocated / 1048576.0:0} MiB");
+            $"wall {Wall.TotalSeconds:0.00} s, client CPU {ClientCpu.TotalSeconds:0.00} s, server CPU {(ServerCpu is { } s ? $"{s.TotalSeconds:0.00} s" : "n/a")}, peak working set {PeakWorkingSet / 1048576.0:0} MiB, peak managed heap {PeakManaged / 1048576.0:0} MiB, allocated {Allocated / 1048576.0:0} MiB, GC pauses {GcPause.TotalSeconds:0.00} s ({Collections[0]}/{Collections[1]}/{Collections[2]} collections of gen 0/1/2)");
 }

@@ -35,10 +35,11 @@ public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, Imp
 
 /// <summary>
 /// Handles <see cref="ImportHistoryRequest"/>: registers the organization through Mediator, then records the entries in
-/// batches with <see cref="LedgerRecorder.RecordManyAsync"/> (the same decider, validation, receipts and metadata as
-/// one command at a time, <see cref="LedgerOptions.ImportBatchSize"/> entries per transaction) and publishes each
-/// recorded entry's notifications after its batch commits. A batch ends after an accession, so reactions to it (new
-/// members ratifying open processes) run before the next entry, as they would one command at a time.
+/// batches of <see cref="LedgerOptions.ImportBatchSize"/> (the same decider, validation, receipts and metadata as one
+/// command at a time; each batch one transaction, written with COPY where the store allows it, the next batch decided
+/// while one is written) and publishes each recorded entry's notifications after its batch commits. A batch ends after
+/// an accession whose reaction (new members ratifying open processes) must run before the next entry, as it would one
+/// command at a time.
 /// </summary>
 public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder, IPublisher publisher, LedgerOptions options) : IRequestHandler<ImportHistoryRequest, ImportResult>
 {
