@@ -197,6 +197,7 @@ public sealed class LedgerRecorder
                     ReleaseStripes(taken);
                     if (next is not null && !asDecided)
                     {
+                        Interlocked.Increment(ref LookAheadsDiscarded);
                         Abandon(next);
                     }
                 }
@@ -207,6 +208,7 @@ public sealed class LedgerRecorder
                     try
                     {
                         ahead = (nextItems!, await next.ConfigureAwait(false));
+                        Interlocked.Increment(ref LookAheadsUsed);
                     }
                     catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
                     {
@@ -222,6 +224,8 @@ public sealed class LedgerRecorder
                 {
                     throw new LedgerUnavailableException(nextItems![0].Command.Process, nextItems[0].Name, nextItems[0].CommandId, mayHaveBeenRecorded: false, aheadFailure);
                 }
+                // What is answered is not needed again: let its prepared commands go.
+                Array.Clear(prepared, start, results.Count);
                 start += results.Count;
             }
         }
@@ -637,11 +641,22 @@ public sealed class LedgerRecorder
         }
     }
 
+    // Tests: called before each write with the streams it appends to and the versions they were read at.
+    internal Func<IReadOnlyList<(string Stream, long ReadVersion)>, Task>? BeforeWrite { get; set; }
+
+    // Import look-aheads written as decided, and thrown away because the batch before them did not commit as decided.
+    internal int LookAheadsUsed;
+    internal int LookAheadsDiscarded;
+
     /// <summary>Writes a decided batch in its session's transaction and commits; a conflict or a receipt written meanwhile throws.</summary>
     private async Task WriteAsync(Decided decided, CancellationToken ct)
     {
         var items = decided.Items;
         var session = decided.Session;
+        if (BeforeWrite is { } hook)
+        {
+            await hook([.. decided.Streams.Where(s => s.Value.Staged.Count > 0).Select(s => (s.Key, s.Value.Read.Version))]).ConfigureAwait(false);
+        }
         // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
         var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
         if (bulk is null)

@@ -77,6 +77,50 @@ public sealed class BatchRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batch_that_loses_a_race_is_decided_again_and_the_batch_decided_on_top_of_it_is_thrown_away()
+    {
+        var file = HistoryFile.Parse(Json(FinlandAndSweden()));
+        // The schema exists before the other app starts (two apps creating it at once is not what this is about).
+        (await _host.RegisterAsync(file.Organization)).Succeeded.Should().BeTrue();
+        await _host.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        var writes = 0;
+        string? raced = null;
+        _host.Recorder.BeforeWrite = async streams =>
+        {
+            // At the fourth write (the next batch is being decided on top of it by now), another app appends to one of
+            // its streams between the batch's read and its write.
+            if (Interlocked.Increment(ref writes) != 4 || streams.FirstOrDefault(s => s.ReadVersion > 0).Stream is not { } stream)
+            {
+                return;
+            }
+            raced = stream;
+            await using var session = other.Store.LightweightSession();
+            session.Events.Append(stream, new ParliamentVoted("DNK", D("2022-07-01"), "Race Chamber", 1, 0, 0, true));
+            await session.SaveChangesAsync();
+        };
+        var usedBefore = _host.Recorder.LookAheadsUsed;
+
+        var result = await _host.Sender.Send(new ImportHistoryRequest(file));
+        _host.Recorder.BeforeWrite = null;
+
+        result.Failure.Should().BeNull();
+        result.Recorded.Should().Be(file.Entries.Count);
+        raced.Should().NotBeNull();
+        _host.Recorder.LookAheadsDiscarded.Should().Be(1);
+        _host.Recorder.LookAheadsUsed.Should().BeGreaterThan(usedBefore + 1);
+        foreach (var process in new[] { "nato/fin", "nato/swe" })
+        {
+            var entries = await _host.Recorder.ReadEntriesAsync(process);
+            entries.Select(e => e.Number).Should().Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i));
+            entries.Count(e => e.Event is ParliamentVoted { Chamber: "Race Chamber" }).Should().Be(process == raced ? 1 : 0);
+            var status = (await _host.Queries.StatusAsync(process))!;
+            status.Stage.Should().Be(Stage.Member);
+            status.Version.Should().Be(entries.Count);
+        }
+    }
+
+    [Fact]
     public async Task An_import_stops_at_a_refused_entry_keeps_what_came_before_and_a_rerun_continues()
     {
         var json = FinlandAndSweden();
