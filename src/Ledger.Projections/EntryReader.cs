@@ -49,42 +49,73 @@ internal sealed class EntryReader
         await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
         {
-            var type = reader.GetString(2);
-            if (!TypesByName.TryGetValue(type, out var clr))
-            {
-                throw new InvalidOperationException($"{process}: entry {reader.GetInt64(0)} has the unknown stored type '{type}'.");
-            }
-            var data = _serializer.FromJson(clr, reader, 3);
-            string? source = null, note = null, commandId = null;
-            var unconfirmed = false;
-            if (!reader.IsDBNull(6))
-            {
-                using var headers = JsonDocument.Parse(reader.GetString(6));
-                foreach (var header in headers.RootElement.EnumerateObject())
-                {
-                    switch (header.Name)
-                    {
-                        case LedgerRecorder.Headers.Source:
-                            source = Text(header.Value);
-                            break;
-                        case LedgerRecorder.Headers.Note:
-                            note = Text(header.Value);
-                            break;
-                        case LedgerRecorder.Headers.CommandId:
-                            commandId = Text(header.Value);
-                            break;
-                        case LedgerRecorder.Headers.Unconfirmed:
-                            unconfirmed = header.Value.ValueKind == JsonValueKind.True
-                                || (header.Value.ValueKind == JsonValueKind.String && bool.TryParse(header.Value.GetString(), out var b) && b);
-                            break;
-                    }
-                }
-            }
-            entries.Add(new RecordedEntry(process, reader.GetInt64(0), reader.GetInt64(1), type, data,
-                reader.GetFieldValue<DateTimeOffset>(4), NullableText(reader, 5), source, note, unconfirmed, commandId,
-                NullableText(reader, 7), NullableText(reader, 8)));
+            entries.Add(Decode(reader, process, 0));
         }
         return entries;
+    }
+
+    /// <summary>Every entry of each of <paramref name="processes"/>, in one query (a rebuild's read), in recorded order.</summary>
+    public async Task<List<(string Process, List<RecordedEntry> Entries)>> ReadAllAsync(string[] processes, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        await using var command = new NpgsqlCommand(
+            $"select stream_id, version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id from {_table} where stream_id = any($1) order by stream_id, version");
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = processes });
+        var result = new List<(string, List<RecordedEntry>)>(processes.Length);
+        await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
+        string? current = null;
+        List<RecordedEntry>? entries = null;
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var process = reader.GetString(0);
+            if (process != current)
+            {
+                current = process;
+                entries = [];
+                result.Add((process, entries));
+            }
+            entries!.Add(Decode(reader, process, 1));
+        }
+        return result;
+    }
+
+    // One row: version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id from `first` on.
+    private RecordedEntry Decode(System.Data.Common.DbDataReader reader, string process, int first)
+    {
+        var type = reader.GetString(first + 2);
+        if (!TypesByName.TryGetValue(type, out var clr))
+        {
+            throw new InvalidOperationException($"{process}: entry {reader.GetInt64(first)} has the unknown stored type '{type}'.");
+        }
+        var data = _serializer.FromJson(clr, reader, first + 3);
+        string? source = null, note = null, commandId = null;
+        var unconfirmed = false;
+        if (!reader.IsDBNull(first + 6))
+        {
+            using var headers = JsonDocument.Parse(reader.GetString(first + 6));
+            foreach (var header in headers.RootElement.EnumerateObject())
+            {
+                switch (header.Name)
+                {
+                    case LedgerRecorder.Headers.Source:
+                        source = Text(header.Value);
+                        break;
+                    case LedgerRecorder.Headers.Note:
+                        note = Text(header.Value);
+                        break;
+                    case LedgerRecorder.Headers.CommandId:
+                        commandId = Text(header.Value);
+                        break;
+                    case LedgerRecorder.Headers.Unconfirmed:
+                        unconfirmed = header.Value.ValueKind == JsonValueKind.True
+                            || (header.Value.ValueKind == JsonValueKind.String && bool.TryParse(header.Value.GetString(), out var b) && b);
+                        break;
+                }
+            }
+        }
+        return new RecordedEntry(process, reader.GetInt64(first), reader.GetInt64(first + 1), type, data,
+            reader.GetFieldValue<DateTimeOffset>(first + 4), NullableText(reader, first + 5), source, note, unconfirmed, commandId,
+            NullableText(reader, first + 7), NullableText(reader, first + 8));
     }
 
     public async Task<bool> ExistsAsync(string process, DateTimeOffset? knownAt, CancellationToken ct)

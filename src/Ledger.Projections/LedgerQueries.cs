@@ -181,12 +181,16 @@ public sealed class LedgerQueries
         var next = batches.Length > 0 ? ReadStreamsAsync(batches[0], ct) : null;
         for (var i = 0; i < batches.Length; i++)
         {
-            var events = await next!.ConfigureAwait(false);
+            var streams = await next!.ConfigureAwait(false);
             next = i + 1 < batches.Length ? ReadStreamsAsync(batches[i + 1], ct) : null;
             await using var session = _store.LightweightSession();
-            foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+            // The folds are independent and pure: on every core.
+            var built = new (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit)[streams.Count];
+            Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = ProcessViews.Build(streams[j].Process, streams[j].Entries));
+            for (var j = 0; j < streams.Count; j++)
             {
-                var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                var (status, register, audit) = built[j];
+                var process = streams[j].Process;
                 if (views)
                 {
                     session.Store(status);
@@ -201,7 +205,7 @@ public sealed class LedgerQueries
                         {
                             records[member] = record = new MemberRecord { Id = member };
                         }
-                        MemberRecords.Add(record, stream.Key, status, register);
+                        MemberRecords.Add(record, process, status, register);
                     }
                 }
             }
@@ -262,10 +266,18 @@ public sealed class LedgerQueries
         }
     }
 
-    private async Task<IReadOnlyList<IEvent>> ReadStreamsAsync(string[] streams, CancellationToken ct)
+    // Every entry of each stream, in recorded order: straight from the event table (EntryReader), or through Marten when
+    // the store upcasts events.
+    private async Task<List<(string Process, List<RecordedEntry> Entries)>> ReadStreamsAsync(string[] streams, CancellationToken ct)
     {
+        if (_reader.Usable)
+        {
+            return await _reader.ReadAllAsync(streams, ct).ConfigureAwait(false);
+        }
         await using var session = _store.QuerySession();
-        return await session.Events.QueryAllRawEvents().Where(e => streams.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
+        var events = await session.Events.QueryAllRawEvents().Where(e => streams.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
+        return [.. events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.OrderBy(e => e.Version).Select(RecordedEntry.From).ToList()))];
     }
 
     private async Task<IReadOnlyList<string>> ProcessStreamIdsAsync(CancellationToken ct) =>
