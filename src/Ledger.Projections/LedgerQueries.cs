@@ -249,12 +249,9 @@ public sealed class LedgerQueries
                 foreach (var batch in streams.Chunk(200))
                 {
                     await using var session = _store.LightweightSession();
-                    var events = await session.Events.QueryAllRawEvents()
-                        .Where(e => batch.Contains(e.StreamKey!))
-                        .ToListAsync(ct).ConfigureAwait(false);
-                    foreach (var stream in events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal))
+                    foreach (var (process, entries) in await ReadStreamsAsync(batch, ct).ConfigureAwait(false))
                     {
-                        var (status, register, audit) = ProcessViews.Build(stream.Key, [.. stream.OrderBy(e => e.Version).Select(RecordedEntry.From)]);
+                        var (status, register, audit) = ProcessViews.Build(process, entries);
                         session.Store(status);
                         session.Store(register);
                         session.Store(audit);
