@@ -37,7 +37,7 @@ internal sealed class BulkAppender
     private BulkAppender(StoreOptions options, IReadOnlyList<IInlineProjection<IDocumentOperations>> inline)
     {
         _schema = options.Events.DatabaseSchemaName;
-        _receiptTable = $"{options.DatabaseSchemaName}.mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+        _receiptTable = $"{options.DatabaseSchemaName}.{LedgerRecorder.ReceiptTable}";
         _serializer = options.Serializer();
         _inline = inline;
         // Marten's alias for the stream's aggregate type (StartStream<AccessionStream>), as it writes it to mt_streams.type.
@@ -61,7 +61,7 @@ internal sealed class BulkAppender
         await using var command = connection.CreateCommand();
         command.CommandText = "select table_name, column_name from information_schema.columns where table_schema = $1 and table_name in ('mt_events', 'mt_streams', $2) order by table_name, ordinal_position";
         command.Parameters.Add(new NpgsqlParameter { Value = options.Events.DatabaseSchemaName });
-        command.Parameters.Add(new NpgsqlParameter { Value = $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}" });
+        command.Parameters.Add(new NpgsqlParameter { Value = LedgerRecorder.ReceiptTable });
         var columns = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
@@ -77,7 +77,7 @@ internal sealed class BulkAppender
         }
         if (options.Events.DatabaseSchemaName != options.DatabaseSchemaName
             || !Same(columns, "mt_events", EventColumns) || !Same(columns, "mt_streams", StreamColumns)
-            || !Same(columns, $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}", ReceiptColumns))
+            || !Same(columns, LedgerRecorder.ReceiptTable, ReceiptColumns))
         {
             return null;
         }

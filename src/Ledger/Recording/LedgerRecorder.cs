@@ -714,6 +714,10 @@ public sealed class LedgerRecorder
         }
     }
 
+    // Marten's table for CommandReceipt as AddRatificationLedger registers it (default alias), without the schema; both
+    // the recorder's plain insert and the import's COPY write it.
+    internal static readonly string ReceiptTable = $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+
     private BulkAppender? _bulk;
     private volatile bool _bulkChecked;
 
@@ -744,8 +748,7 @@ public sealed class LedgerRecorder
         {
             return;
         }
-        // Marten's table for the document as AddRatificationLedger registers it (default alias).
-        _receiptTable ??= $"{_store.Options.DatabaseSchemaName}.mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+        _receiptTable ??= $"{_store.Options.DatabaseSchemaName}.{ReceiptTable}";
         _serializer ??= _store.Options.Serializer();
         var ids = new string[receipts.Count];
         var data = new string[receipts.Count];
