@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using JasperFx;
 using JasperFx.Events;
@@ -15,7 +16,7 @@ namespace Ledger.Recording;
 /// transaction with the command's idempotency receipt. The Mediator handlers call it; tools may call it directly
 /// (they then publish <see cref="RecordResult.Notifications"/> themselves).
 /// </summary>
-public sealed class LedgerRecorder
+public sealed partial class LedgerRecorder
 {
     /// <summary>Header keys every recorded event carries.</summary>
     public static class Headers
@@ -324,10 +325,21 @@ public sealed class LedgerRecorder
         provenance ??= Provenance.None;
         var name = CommandName(command);
         var hash = ContentHash(name, command);
-        var id = provenance.CommandId ?? $"{name}:{hash[..40]}";
+        var derived = $"{name}:{hash[..40]}";
+        var id = provenance.CommandId ?? derived;
         ProcessId.TryParse(command.Process, out var orgCode, out _);
-        return new Item(command, provenance, name, hash, id, provenance.CommandId is null, orgCode, ValidateProvenance(provenance));
+        var invalid = ValidateProvenance(provenance);
+        if (invalid is null && id != derived && DerivedIdForm().IsMatch(id))
+        {
+            // Derived ids are found on their streams, without a receipt: one chosen in their form could pass for another command's.
+            invalid = new Rejection(RecordCodes.InvalidProvenance,
+                $"command id '{id}' has the form of an id derived from a command ('{{command_name}}:{{40 hex digits}}') but is not this command's ({derived}); leave it out or choose one of another form.");
+        }
+        return new Item(command, provenance, name, hash, id, id == derived, orgCode, invalid);
     }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]*:[0-9a-f]{40}$", RegexOptions.CultureInvariant)]
+    private static partial Regex DerivedIdForm();
 
     // Answers that need no database: bad provenance, a malformed process id.
     private RecordResult? Refuse(Item item)
@@ -351,10 +363,25 @@ public sealed class LedgerRecorder
     private int StripeOf(string process) => (StringComparer.Ordinal.GetHashCode(process) & int.MaxValue) % _stripes.Length;
 
     // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
-    private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlySet<string> commandIds)
+    private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {
+        private bool _ownsCommands;
+
         public AccessionState Read { get; } = read;
-        public IReadOnlySet<string> CommandIds { get; set; } = commandIds;
+
+        /// <summary>The command ids the stream's events carry, with their entries (shared with the cache until changed).</summary>
+        public IReadOnlyDictionary<string, CommandEntries> Commands { get; private set; } = commands;
+
+        public void Recorded(string commandId, CommandEntries entries)
+        {
+            if (!_ownsCommands)
+            {
+                Commands = new Dictionary<string, CommandEntries>(Commands, StringComparer.Ordinal);
+                _ownsCommands = true;
+            }
+            ((Dictionary<string, CommandEntries>)Commands)[commandId] = entries;
+        }
+
         public AccessionState Current { get; set; } = read;
         public Guid LastEventId { get; set; } = lastEventId;
         public List<IEvent> Staged { get; } = [];
@@ -436,7 +463,7 @@ public sealed class LedgerRecorder
             }
             foreach (var (process, change) in current.Streams)
             {
-                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.CommandIds);
+                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.Commands);
             }
             return (current.Results, attempt == 1);
         }
@@ -467,8 +494,7 @@ public sealed class LedgerRecorder
         {
             var batch = session.CreateBatchQuery();
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
-            // after a receipt turned up that the streams did not show. The others are read below only when their stream
-            // holds events recorded under them.
+            // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
             // On top of a previous batch (still being written), what it leaves is taken from it rather than read.
             var receipts = new Dictionary<string, CommandReceipt>(StringComparer.Ordinal);
             foreach (var item in items)
@@ -515,20 +541,28 @@ public sealed class LedgerRecorder
             {
                 if (previous is not null && previous.Streams.TryGetValue(process, out var before))
                 {
-                    streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.CommandIds);
+                    streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.Commands);
                     continue;
                 }
                 var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
-                streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.CommandIds);
+                streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
             }
-            // A command id derived from a command on this stream has a receipt only if the stream's events carry it.
-            var late = lookupAll ? [] : items.Where(i => i.Derived && !receipts.ContainsKey(i.CommandId) && streams[i.Command.Process].CommandIds.Contains(i.CommandId))
-                .Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
-            if (late.Length > 0)
+            // A command id derived from a command names the command (its name and content hash) and its stream: the
+            // command was recorded exactly when the stream's events carry the id, and those events are its receipt.
+            foreach (var item in items)
             {
-                foreach (var receipt in await session.LoadManyAsync<CommandReceipt>(ct, late).ConfigureAwait(false))
+                if (item.Derived && !receipts.ContainsKey(item.CommandId)
+                    && streams[item.Command.Process].Commands.TryGetValue(item.CommandId, out var recorded))
                 {
-                    receipts[receipt.Id] = receipt;
+                    receipts[item.CommandId] = new CommandReceipt
+                    {
+                        Id = item.CommandId,
+                        Stream = item.Command.Process,
+                        Command = item.Name,
+                        ContentHash = item.Hash,
+                        FirstVersion = recorded.First,
+                        LastVersion = recorded.Last,
+                    };
                 }
             }
 
@@ -595,10 +629,7 @@ public sealed class LedgerRecorder
                     entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
                 }
                 change.Current = after;
-                if (!change.CommandIds.Contains(item.CommandId))
-                {
-                    change.CommandIds = new HashSet<string>(change.CommandIds, StringComparer.Ordinal) { item.CommandId };
-                }
+                change.Recorded(item.CommandId, new CommandEntries(entries[0].Number, entries[^1].Number));
                 open?.Update(process, after);
                 var receiptRecord = new CommandReceipt
                 {
@@ -610,7 +641,11 @@ public sealed class LedgerRecorder
                     LastVersion = entries[^1].Number,
                     RecordedAt = _options.Clock.GetUtcNow(),
                 };
-                newReceipts.Add(receiptRecord);
+                if (!item.Derived)
+                {
+                    // A chosen id may name any stream: its receipt is what finds it. A derived one is found on its stream.
+                    newReceipts.Add(receiptRecord);
+                }
                 receipts[item.CommandId] = receiptRecord;
                 decided.Written = true;
                 results.Add(new RecordResult(RecordOutcome.Recorded, process, item.CommandId, entries, null, after.Version)

@@ -20,7 +20,7 @@ internal sealed class StreamStateCache(int capacity)
 
     private long _clock;
 
-    internal sealed record Cached(AccessionState State, Guid LastEventId, IReadOnlySet<string> CommandIds)
+    internal sealed record Cached(AccessionState State, Guid LastEventId, IReadOnlyDictionary<string, CommandEntries> Commands)
     {
         // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
         public long Touched;
@@ -28,10 +28,10 @@ internal sealed class StreamStateCache(int capacity)
 
     /// <summary>
     /// A stream's state loaded for a command, with the id of its last event (for the cache after the commit) and the
-    /// command ids its events were recorded under (a receipt can only exist for a command id derived from a command on
-    /// this stream if one of its events carries that id).
+    /// command ids its events were recorded under, each with the entries it recorded (a command whose id is derived from
+    /// it was recorded on this stream exactly when one of its events carries that id: the stream is its receipt).
     /// </summary>
-    public sealed record Loaded(AccessionState State, Guid LastEventId, IReadOnlySet<string> CommandIds);
+    public sealed record Loaded(AccessionState State, Guid LastEventId, IReadOnlyDictionary<string, CommandEntries> Commands);
 
     /// <summary>Enlists the read of <paramref name="stream"/> in a batch query; resolve it after the batch executes.</summary>
     public Pending Enlist(IBatchedQuery batch, string stream)
@@ -45,7 +45,7 @@ internal sealed class StreamStateCache(int capacity)
     }
 
     /// <summary>Remembers the state a committed write left the stream in.</summary>
-    public void Store(string stream, AccessionState state, Guid lastEventId, IReadOnlySet<string> commandIds)
+    public void Store(string stream, AccessionState state, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {
         if (capacity <= 0 || state.Version == 0 || lastEventId == Guid.Empty)
         {
@@ -60,7 +60,7 @@ internal sealed class StreamStateCache(int capacity)
                 _streams.TryRemove(key, out _);
             }
         }
-        _streams[stream] = new Cached(state, lastEventId, commandIds) { Touched = Interlocked.Increment(ref _clock) };
+        _streams[stream] = new Cached(state, lastEventId, commands) { Touched = Interlocked.Increment(ref _clock) };
     }
 
     public void Evict(string stream) => _streams.TryRemove(stream, out _);
@@ -89,7 +89,7 @@ internal sealed class StreamStateCache(int capacity)
             {
                 if (events.Count > 0 && events[0].Id == cached.LastEventId && events[0].Version == cached.State.Version)
                 {
-                    return Fold(cached.State, cached.LastEventId, cached.CommandIds, events.Skip(1));
+                    return Fold(cached.State, cached.LastEventId, cached.Commands, events.Skip(1));
                 }
                 _cache.Evict(_stream);
                 events = await session.Events.FetchStreamAsync(_stream, token: ct).ConfigureAwait(false);
@@ -97,21 +97,25 @@ internal sealed class StreamStateCache(int capacity)
             return Fold(AccessionState.Initial, Guid.Empty, NoIds, events);
         }
 
-        private static readonly IReadOnlySet<string> NoIds = new HashSet<string>(StringComparer.Ordinal);
+        private static readonly IReadOnlyDictionary<string, CommandEntries> NoIds = new Dictionary<string, CommandEntries>(StringComparer.Ordinal);
 
-        private static Loaded Fold(AccessionState state, Guid lastId, IReadOnlySet<string> ids, IEnumerable<IEvent> events)
+        private static Loaded Fold(AccessionState state, Guid lastId, IReadOnlyDictionary<string, CommandEntries> ids, IEnumerable<IEvent> events)
         {
-            HashSet<string>? more = null;
+            Dictionary<string, CommandEntries>? more = null;
             foreach (var e in events)
             {
                 state = AccessionState.Evolve(state, e.Version, e.Data);
                 lastId = e.Id;
-                if (RecordedEntry.HeaderText(e, LedgerRecorder.Headers.CommandId) is { } id && !ids.Contains(id))
+                if (RecordedEntry.HeaderText(e, LedgerRecorder.Headers.CommandId) is { } id)
                 {
-                    (more ??= new HashSet<string>(ids, StringComparer.Ordinal)).Add(id);
+                    more ??= new Dictionary<string, CommandEntries>(ids, StringComparer.Ordinal);
+                    more[id] = more.TryGetValue(id, out var known) ? known with { Last = e.Version } : new CommandEntries(e.Version, e.Version);
                 }
             }
             return new Loaded(state, lastId, more ?? ids);
         }
     }
 }
+
+/// <summary>The entries (first and last number) a command recorded on a stream.</summary>
+internal readonly record struct CommandEntries(long First, long Last);

@@ -139,6 +139,27 @@ public sealed class RecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_chosen_id_in_the_derived_form_is_taken_as_derived_when_it_is_the_commands_own_and_refused_otherwise()
+    {
+        await OpenAsync("nato/fin", "FIN");
+        var canada = new ApproveRatification("nato/fin", "CAN", D("2022-07-05"), "Parliament");
+        var first = await _host.SendAsync(canada);
+        var count = await _host.EventCountAsync();
+
+        // Derived ids have no receipt (their stream's events are it): one chosen to look like another command's could
+        // otherwise be answered with that command's entries.
+        var impostor = await _host.SendAsync(new ApproveRatification("nato/fin", "DNK", D("2022-07-06"), "Parliament"), new Provenance(CommandId: first.CommandId));
+        impostor.Outcome.Should().Be(RecordOutcome.Rejected);
+        impostor.Rejection!.Code.Should().Be(RecordCodes.InvalidProvenance);
+        impostor.Rejection.Message.Should().Contain(first.CommandId).And.Contain("derived");
+        (await _host.EventCountAsync()).Should().Be(count);
+
+        var own = await _host.SendAsync(canada, new Provenance(CommandId: first.CommandId));
+        own.Should().BeEquivalentTo(new { Outcome = RecordOutcome.Recorded, IsResend = true, first.CommandId });
+        own.Entries.Should().BeEquivalentTo(first.Entries);
+    }
+
+    [Fact]
     public async Task A_refused_command_leaves_the_event_count_unchanged()
     {
         await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));

@@ -11,14 +11,15 @@ namespace Ledger.IntegrationTests.Reliability.Support;
 /// committed the transaction and sent <c>CommandComplete COMMIT</c>, and the proxy closes both sides instead of passing
 /// that answer on. The client sees a broken connection for a transaction that is durable: a lost acknowledgement,
 /// exactly as a network failure after the commit produces it. Only commits that record a ledger command (their
-/// transaction inserts a command receipt) are dropped, so the async daemon's own commits never take the shot.
+/// transaction appends events) are dropped, so the async daemon's own commits never take the shot.
 /// </summary>
 public sealed class CommitDroppingProxy : IAsyncDisposable
 {
     private static readonly byte[] CommitTag = Encoding.ASCII.GetBytes("COMMIT\0");
     private static readonly byte[] RollbackTag = Encoding.ASCII.GetBytes("ROLLBACK\0");
-    private static readonly byte[] Insert = Encoding.ASCII.GetBytes("insert into ");
-    private static readonly byte[] ReceiptTable = Encoding.ASCII.GetBytes("mt_doc_commandreceipt");
+    // Marten's quick append (single commands) and the import's COPY into the event table.
+    private static readonly byte[] QuickAppend = Encoding.ASCII.GetBytes("mt_quick_append_events");
+    private static readonly byte[] CopyEvents = Encoding.ASCII.GetBytes(".mt_events (seq_id");
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly int _targetPort;
     private readonly CancellationTokenSource _stop = new();
@@ -98,12 +99,12 @@ public sealed class CommitDroppingProxy : IAsyncDisposable
 
     private sealed class ConnectionState
     {
-        public volatile bool WritesReceipt;
+        public volatile bool WritesEvents;
     }
 
     // Client messages: the startup message (an int32 length that counts itself, then the payload), then typed messages
-    // (a type byte, the length, the payload). A statement inserting into the receipt table marks the transaction as a
-    // ledger write (reads of receipts do not: a pooled connection that read one may carry the daemon's commit next).
+    // (a type byte, the length, the payload). A statement appending events marks the transaction as a ledger write
+    // (reads of events do not: a pooled connection that read some may carry the daemon's commit next).
     private async Task ClientToServerAsync(NetworkStream from, NetworkStream to, ConnectionState connection)
     {
         var length = new byte[4];
@@ -118,9 +119,9 @@ public sealed class CommitDroppingProxy : IAsyncDisposable
             await from.ReadExactlyAsync(header, _stop.Token);
             var payload = new byte[BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1)) - 4];
             await from.ReadExactlyAsync(payload, _stop.Token);
-            if (payload.AsSpan().IndexOf(ReceiptTable) >= 0 && payload.AsSpan().IndexOf(Insert) >= 0)
+            if (payload.AsSpan().IndexOf(QuickAppend) >= 0 || payload.AsSpan().IndexOf(CopyEvents) >= 0)
             {
-                connection.WritesReceipt = true;
+                connection.WritesEvents = true;
             }
             await to.WriteAsync(header, _stop.Token);
             await to.WriteAsync(payload, _stop.Token);
@@ -139,12 +140,12 @@ public sealed class CommitDroppingProxy : IAsyncDisposable
             await from.ReadExactlyAsync(payload, _stop.Token);
             if (header[0] == (byte)'C' && payload.AsSpan().SequenceEqual(RollbackTag))
             {
-                connection.WritesReceipt = false;
+                connection.WritesEvents = false;
             }
             if (header[0] == (byte)'C' && payload.AsSpan().SequenceEqual(CommitTag))
             {
-                var ledgerWrite = connection.WritesReceipt;
-                connection.WritesReceipt = false;
+                var ledgerWrite = connection.WritesEvents;
+                connection.WritesEvents = false;
                 if (ledgerWrite && TryTakeShot())
                 {
                     Interlocked.Increment(ref _dropped);
