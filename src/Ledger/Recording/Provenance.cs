@@ -7,7 +7,7 @@ namespace Ledger.Recording;
 /// <param name="Source">Citation: a URL or document reference.</param>
 /// <param name="Note">Short free text kept with the entry.</param>
 /// <param name="Unconfirmed">True when no source states this exact date; shown wherever the date is shown.</param>
-/// <param name="CommandId">Idempotency key. When null, one is derived from the command's content.</param>
+/// <param name="CommandId">Idempotency key. When null, one is derived from the command's content (<c>{command_name}:{40 hex digits}</c>; a chosen id of that form must be the command's own).</param>
 /// <param name="RecordedBy">Who records it (Marten user name). Defaults to the ledger's configured user.</param>
 /// <param name="CorrelationId">Correlation id of the larger operation (e.g. one import).</param>
 /// <param name="CausationId">What caused this command (e.g. the accession that made a state a ratifier).</param>

@@ -99,8 +99,10 @@ public sealed class ProcessEntry
 }
 
 /// <summary>
-/// The idempotency record of a command that recorded something, inserted in the same transaction as its events and keyed
-/// by the command id. A resend finds it and gets the first answer; a different command under the same id is refused.
+/// The idempotency record of a command that recorded something under a command id its sender chose, inserted in the same
+/// transaction as its events and keyed by the command id. A resend finds it and gets the first answer; a different
+/// command under the same id is refused. A derived id (command name and content hash) needs none: the events it recorded
+/// carry it in their <c>command-id</c> header, on the stream it names.
 /// </summary>
 public sealed class CommandReceipt
 {
