@@ -40,6 +40,21 @@ public partial class GoldenEventTests
         JsonSerializer.Serialize(read, sample.GetType(), LedgerJson.Options).Should().Be(golden);
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(999, 2, 3)]
+    [InlineData(1955, 5, 9)]
+    [InlineData(2022, 5, 18)]
+    [InlineData(2024, 2, 29)]
+    [InlineData(9999, 12, 31)]
+    public void Effective_dates_are_stored_as_iso_dates_and_read_back(int year, int month, int day)
+    {
+        var date = new DateOnly(year, month, day);
+        var json = JsonSerializer.Serialize(date, LedgerJson.Options);
+        json.Should().Be($"\"{date.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}\"");
+        JsonSerializer.Deserialize<DateOnly>(json, LedgerJson.Options).Should().Be(date);
+    }
+
     [Fact]
     public void Stored_name_map_matches_its_golden_file()
     {
