@@ -12,9 +12,10 @@ using Marten;
 namespace Ledger.Recording;
 
 /// <summary>
-/// The write path: read the process stream (through a validated state cache), decide, append at the expected version with audit metadata, save, in one
-/// transaction with the command's idempotency receipt. The Mediator handlers call it; tools may call it directly
-/// (they then publish <see cref="RecordResult.Notifications"/> themselves).
+/// The write path: read the process stream (through a validated state cache), decide, append at the expected version
+/// with audit metadata, save, in one transaction with what makes a resend safe: the command id in every event's
+/// <c>command-id</c> header and, for an id the sender chose, a <see cref="Storage.CommandReceipt"/>. The Mediator handlers
+/// call it; tools may call it directly (they then publish <see cref="RecordResult.Notifications"/> themselves).
 /// </summary>
 public sealed partial class LedgerRecorder
 {
@@ -338,7 +339,7 @@ public sealed partial class LedgerRecorder
         return new Item(command, provenance, name, hash, id, id == derived, orgCode, invalid);
     }
 
-    [GeneratedRegex("^[a-z][a-z0-9_]*:[0-9a-f]{40}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z][a-z0-9_]*:[0-9a-f]{40}\z", RegexOptions.CultureInvariant)]
     private static partial Regex DerivedIdForm();
 
     // Answers that need no database: bad provenance, a malformed process id.
