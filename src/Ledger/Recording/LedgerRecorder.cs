@@ -366,22 +366,16 @@ public sealed partial class LedgerRecorder
     // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
     private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {
-        private bool _ownsCommands;
+        // The cache's (or the previous batch's) command ids until this change records one: then a copy of its own.
+        private Dictionary<string, CommandEntries>? _ownCommands;
 
         public AccessionState Read { get; } = read;
 
-        /// <summary>The command ids the stream's events carry, with their entries (shared with the cache until changed).</summary>
-        public IReadOnlyDictionary<string, CommandEntries> Commands { get; private set; } = commands;
+        /// <summary>The command ids the stream's events carry, with the entries each recorded.</summary>
+        public IReadOnlyDictionary<string, CommandEntries> Commands => _ownCommands ?? commands;
 
-        public void Recorded(string commandId, CommandEntries entries)
-        {
-            if (!_ownsCommands)
-            {
-                Commands = new Dictionary<string, CommandEntries>(Commands, StringComparer.Ordinal);
-                _ownsCommands = true;
-            }
-            ((Dictionary<string, CommandEntries>)Commands)[commandId] = entries;
-        }
+        public void Recorded(string commandId, CommandEntries entries) =>
+            (_ownCommands ??= new Dictionary<string, CommandEntries>(commands, StringComparer.Ordinal))[commandId] = entries;
 
         public AccessionState Current { get; set; } = read;
         public Guid LastEventId { get; set; } = lastEventId;
