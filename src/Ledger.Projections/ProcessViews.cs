@@ -122,12 +122,25 @@ public static class ProcessViews
 
     private static RatificationRegister Register(string process, AccessionState s, Func<object?, RecordedEntry?> of)
     {
-        var rows = new List<RegisterRow>();
+        var rows = new List<RegisterRow>(s.RequiredRatifiers.Count);
         var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
+        // Each member's live (not retracted) events in recorded order, gathered in one pass over the entries.
+        var byMember = new Dictionary<string, List<object>>(StringComparer.Ordinal);
+        foreach (var entry in s.Entries)
+        {
+            if (MemberOf(entry.Event) is { } memberOf && !s.Retracted.Contains(entry.Number))
+            {
+                if (!byMember.TryGetValue(memberOf, out var list))
+                {
+                    byMember[memberOf] = list = [];
+                }
+                list.Add(entry.Event);
+            }
+        }
         foreach (var (member, since) in s.RequiredRatifiers)
         {
             var steps = s.StepsOf(member);
-            var events = s.Entries.Where(e => !s.Retracted.Contains(e.Number)).Select(e => e.Event).Where(e => MemberOf(e) == member).ToList();
+            var events = byMember.TryGetValue(member, out var own) ? own : [];
             var principal = of(steps.Approval) ?? (events.Count > 0 ? of(events[^1]) : null);
             rows.Add(new RegisterRow
             {

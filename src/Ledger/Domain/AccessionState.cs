@@ -123,7 +123,18 @@ public sealed record AccessionState
     public IEnumerable<Veto> ActiveVetoes => Vetoes.Where(v => v.EndedOn is null);
 
     /// <summary>The active veto of <paramref name="member"/>, or null.</summary>
-    public Veto? ActiveVetoOf(string member) => Vetoes.LastOrDefault(v => v.Member == member && v.EndedOn is null);
+    public Veto? ActiveVetoOf(string member)
+    {
+        Veto? active = null;
+        foreach (var v in Vetoes)
+        {
+            if (v.EndedOn is null && v.Member == member)
+            {
+                active = v;
+            }
+        }
+        return active;
+    }
 
     /// <summary>The steps of <paramref name="member"/> (empty when none).</summary>
     public MemberSteps StepsOf(string member) => Steps.TryGetValue(member, out var s) ? s : new MemberSteps(member);
@@ -200,9 +211,9 @@ public sealed record AccessionState
         },
         AccessionProtocolSigned e => s with { ProtocolSignedOn = e.On },
         MemorandumSigned e => s with { Memoranda = s.Memoranda.Add(e) },
-        ParliamentVoted e => WithSteps(s, e.Member, m => m with { Votes = m.Votes.Add(e) }),
-        RatificationApproved e => EndVeto(WithSteps(s, e.Member, m => m with { Approval = e }), e.Member, e.On, $"ratification approved ({e.Authority})"),
-        InstrumentDeposited e => WithSteps(s, e.Member, m => m with { Deposit = e }),
+        ParliamentVoted e => WithSteps(s, e.Member, e, static (m, e) => m with { Votes = m.Votes.Add(e) }),
+        RatificationApproved e => Approved(WithSteps(s, e.Member, e, static (m, e) => m with { Approval = e }), e),
+        InstrumentDeposited e => WithSteps(s, e.Member, e, static (m, e) => m with { Deposit = e }),
         VetoDeclared e => s with { Vetoes = s.Vetoes.Add(new Veto(e.Member, e.On, e.Reason, e.Formal)) },
         VetoLifted e => EndVeto(s, e.Member, e.On, e.Reason),
         RatifierAdded e => s.RequiredRatifiers.ContainsKey(e.Member)
@@ -213,8 +224,12 @@ public sealed record AccessionState
         _ => s,
     };
 
-    private static AccessionState WithSteps(AccessionState s, string member, Func<MemberSteps, MemberSteps> change) =>
-        s with { Steps = s.Steps.SetItem(member, change(s.StepsOf(member))) };
+    private static AccessionState WithSteps<TEvent>(AccessionState s, string member, TEvent e, Func<MemberSteps, TEvent, MemberSteps> change) =>
+        s with { Steps = s.Steps.SetItem(member, change(s.StepsOf(member), e)) };
+
+    // A member's approval ends its hold (the reason is only written when there is one to end).
+    private static AccessionState Approved(AccessionState s, RatificationApproved e) =>
+        s.ActiveVetoOf(e.Member) is null ? s : EndVeto(s, e.Member, e.On, $"ratification approved ({e.Authority})");
 
     private static AccessionState EndVeto(AccessionState s, string member, DateOnly on, string reason)
     {
