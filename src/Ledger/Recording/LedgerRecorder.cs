@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -325,8 +327,7 @@ public sealed partial class LedgerRecorder
     {
         provenance ??= Provenance.None;
         var name = CommandName(command);
-        var hash = ContentHash(name, command);
-        var derived = $"{name}:{hash[..40]}";
+        var (hash, derived) = HashAndDerivedId(name, command);
         var id = provenance.CommandId ?? derived;
         ProcessId.TryParse(command.Process, out var orgCode, out _);
         var invalid = ValidateProvenance(provenance);
@@ -921,29 +922,75 @@ public sealed partial class LedgerRecorder
     public static string CommandName(object command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var name = command.GetType().Name;
-        var builder = new StringBuilder(name.Length + 4);
-        for (var i = 0; i < name.Length; i++)
+        return s_commandNames.GetOrAdd(command.GetType(), static type =>
         {
-            if (char.IsUpper(name[i]) && i > 0)
+            var name = type.Name;
+            var builder = new StringBuilder(name.Length + 4);
+            for (var i = 0; i < name.Length; i++)
             {
-                builder.Append('_');
+                if (char.IsUpper(name[i]) && i > 0)
+                {
+                    builder.Append('_');
+                }
+                builder.Append(char.ToLowerInvariant(name[i]));
             }
-            builder.Append(char.ToLowerInvariant(name[i]));
-        }
-        return builder.ToString();
+            return builder.ToString();
+        });
     }
+
+    private static readonly ConcurrentDictionary<Type, string> s_commandNames = new();
 
     /// <summary>SHA-256 (hex) of a command's canonical JSON, prefixed by its name: equal for equal commands.</summary>
     public static string ContentHash(string name, object command)
     {
+        ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(command);
-        var json = JsonSerializer.SerializeToUtf8Bytes(command, command.GetType(), CanonicalJson);
-        var bytes = new byte[Encoding.UTF8.GetByteCount(name) + 1 + json.Length];
-        var n = Encoding.UTF8.GetBytes(name, bytes);
-        bytes[n] = (byte)'\n';
-        json.CopyTo(bytes, n + 1);
-        return Convert.ToHexStringLower(SHA256.HashData(bytes));
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        HashOf(name, command, hash);
+        return Convert.ToHexStringLower(hash);
+    }
+
+    // The command's hash: SHA-256 of its name, a line break and its canonical JSON, written into a buffer of the
+    // calling thread's (an import prepares commands on every core) rather than a new array per command.
+    private static void HashOf(string name, object command, Span<byte> hash)
+    {
+        var buffer = t_hashBuffer ??= new ArrayBufferWriter<byte>(1024);
+        var writer = t_hashWriter ??= new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = CanonicalJson.Encoder, Indented = false });
+        buffer.ResetWrittenCount();
+        var n = Encoding.UTF8.GetBytes(name, buffer.GetSpan(Encoding.UTF8.GetMaxByteCount(name.Length) + 1));
+        buffer.GetSpan(n + 1)[n] = (byte)'\n';
+        buffer.Advance(n + 1);
+        writer.Reset(buffer);
+        JsonSerializer.Serialize(writer, command, command.GetType(), CanonicalJson);
+        writer.Flush();
+        SHA256.HashData(buffer.WrittenSpan, hash);
+        if (buffer.Capacity > 1 << 16)
+        {
+            // One huge command must not pin its buffer to the thread.
+            t_hashBuffer = null;
+            t_hashWriter = null;
+        }
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_hashBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_hashWriter;
+
+    // "{name}:{first 40 hex digits of the hash}", the id derived from a command, and the full hash, in two strings.
+    private static (string Hash, string Derived) HashAndDerivedId(string name, object command)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        HashOf(name, command, hash);
+        var hex = Convert.ToHexStringLower(hash);
+        var derived = string.Create(name.Length + 41, (name, hex), static (span, s) =>
+        {
+            s.name.CopyTo(span);
+            span[s.name.Length] = ':';
+            s.hex.AsSpan(0, 40).CopyTo(span[(s.name.Length + 1)..]);
+        });
+        return (hex, derived);
     }
 
     private static readonly JsonSerializerOptions CanonicalJson = CreateCanonicalJson();
@@ -957,12 +1004,15 @@ public sealed partial class LedgerRecorder
 
     internal static Rejection? ValidateProvenance(Provenance p)
     {
-        foreach (var (value, field) in new[] { (p.Source, "source"), (p.Note, "note"), (p.CommandId, "command id"), (p.RecordedBy, "recorded by"), (p.CorrelationId, "correlation id"), (p.CausationId, "causation id") })
+        var bad = AccessionDecider.Text(p.Source, "source", Provenance.TextLimit)
+            ?? AccessionDecider.Text(p.Note, "note", Provenance.TextLimit)
+            ?? AccessionDecider.Text(p.CommandId, "command id", Provenance.TextLimit)
+            ?? AccessionDecider.Text(p.RecordedBy, "recorded by", Provenance.TextLimit)
+            ?? AccessionDecider.Text(p.CorrelationId, "correlation id", Provenance.TextLimit)
+            ?? AccessionDecider.Text(p.CausationId, "causation id", Provenance.TextLimit);
+        if (bad is not null)
         {
-            if (AccessionDecider.Text(value, field, Provenance.TextLimit) is { } bad)
-            {
-                return new Rejection(RecordCodes.InvalidProvenance, bad.Message);
-            }
+            return new Rejection(RecordCodes.InvalidProvenance, bad.Message);
         }
         return p.CommandId is { Length: 0 } ? new Rejection(RecordCodes.InvalidProvenance, "command id is empty; leave it out to derive one from the command.") : null;
     }
