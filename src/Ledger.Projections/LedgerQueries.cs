@@ -185,18 +185,20 @@ public sealed class LedgerQueries
             next = i + 1 < batches.Length ? ReadStreamsAsync(batches[i + 1], ct) : null;
             await using var session = _store.LightweightSession();
             // The folds are independent and pure: on every core.
-            var built = new (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit)[streams.Count];
-            Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = ProcessViews.Build(streams[j].Process, streams[j].Entries));
-            for (var j = 0; j < streams.Count; j++)
+            var built = ProcessViews.BuildAll(streams, ct);
+            if (views)
             {
-                var (status, register, audit) = built[j];
-                var process = streams[j].Process;
-                if (views)
+                foreach (var (status, register, audit) in built)
                 {
                     session.Store(status);
                     session.Store(register);
                     session.Store(audit);
                 }
+            }
+            for (var j = 0; j < streams.Count; j++)
+            {
+                var (status, register, _) = built[j];
+                var process = streams[j].Process;
                 if (members)
                 {
                     foreach (var member in MemberRecords.Of(status, register))

@@ -27,9 +27,14 @@ public sealed class ProcessViewsProjection : IProjection
     {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
-        foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
+        var streams = await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false);
+        if (streams.Count == 0)
         {
-            var (status, register, audit) = ProcessViews.Build(process, entries);
+            return;
+        }
+        // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
+        foreach (var (status, register, audit) in ProcessViews.BuildAll(streams, cancellation))
+        {
             operations.Store(status);
             operations.Store(register);
             operations.Store(audit);
