@@ -35,6 +35,7 @@ internal sealed class EntryReader
 
     public async Task<List<RecordedEntry>> ReadAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
     {
+        await EnsureEventTablesAsync(ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         await using var command = new NpgsqlCommand(
             $"select version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id from {_table} where stream_id = $1"
@@ -118,8 +119,22 @@ internal sealed class EntryReader
             NullableText(reader, first + 7), NullableText(reader, first + 8));
     }
 
+    // Plain SQL does not create Marten's event tables as its own reads do: a ledger that has recorded nothing yet has
+    // none, and is asked anyway (a status, an audit trail of a process never recorded).
+    private async Task EnsureEventTablesAsync(CancellationToken ct)
+    {
+        if (!_eventTablesExist)
+        {
+            await _store.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), ct).ConfigureAwait(false);
+            _eventTablesExist = true;
+        }
+    }
+
+    private volatile bool _eventTablesExist;
+
     public async Task<bool> ExistsAsync(string process, DateTimeOffset? knownAt, CancellationToken ct)
     {
+        await EnsureEventTablesAsync(ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         await using var command = new NpgsqlCommand(
             $"select exists (select 1 from {_table} where stream_id = $1" + (knownAt is null ? ")" : " and timestamp <= $2)"));

@@ -16,8 +16,8 @@ namespace Ledger.Projections;
 public static class ReadModelRegistration
 {
     /// <summary>
-    /// Adds the read models: AccessionStatus, RatificationRegister and AuditTrail inline; MemberRecord async (the
-    /// async daemon runs in Solo mode); and <see cref="LedgerQueries"/> in the container.
+    /// Adds the read models: AccessionStatus and RatificationRegister inline; MemberRecord async (the async daemon runs
+    /// in Solo mode); and <see cref="LedgerQueries"/> in the container. The audit trail is read from the stream itself.
     /// </summary>
     public static LedgerOptions AddReadModels(this LedgerOptions ledger)
     {
@@ -28,13 +28,11 @@ public static class ReadModelRegistration
                 {
                     o.DeleteViewTypeOnTeardown<AccessionStatus>();
                     o.DeleteViewTypeOnTeardown<RatificationRegister>();
-                    o.DeleteViewTypeOnTeardown<AuditTrail>();
                 });
                 store.Projections.Add(new MemberRecordProjection(), ProjectionLifecycle.Async, MemberRecordProjection.Name,
                     o => o.DeleteViewTypeOnTeardown<MemberRecord>());
                 store.Schema.For<AccessionStatus>().Index(s => s.Organization);
                 store.Schema.For<RatificationRegister>();
-                store.Schema.For<AuditTrail>();
                 store.Schema.For<MemberRecord>();
             },
             needsAsyncDaemon: true,
@@ -85,12 +83,14 @@ public sealed class LedgerQueries
             : null;
     }
 
-    /// <summary>Every entry of a process as recorded, retracted ones marked. Null when the process has no entries.</summary>
-    public async Task<AuditTrail?> AuditAsync(string process, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        return await session.LoadAsync<AuditTrail>(process, ct).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// Every entry of a process as recorded, retracted ones marked, read from its stream (the trail is the stream: it
+    /// is not kept as a second copy). Null when the process has no entries.
+    /// </summary>
+    public async Task<AuditTrail?> AuditAsync(string process, CancellationToken ct = default) =>
+        ProcessId.TryParse(process, out _, out _) && await LoadAsync(process, null, null, ct).ConfigureAwait(false) is { } entries
+            ? ProcessViews.BuildAudit(process, entries)
+            : null;
 
     /// <summary>One member's ratifications and vetoes across processes (async projection: may trail the latest writes briefly).</summary>
     public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
@@ -188,16 +188,15 @@ public sealed class LedgerQueries
             var built = ProcessViews.BuildAll(streams, ct);
             if (views)
             {
-                foreach (var (status, register, audit) in built)
+                foreach (var (status, register) in built)
                 {
                     session.Store(status);
                     session.Store(register);
-                    session.Store(audit);
                 }
             }
             for (var j = 0; j < streams.Count; j++)
             {
-                var (status, register, _) = built[j];
+                var (status, register) = built[j];
                 var process = streams[j].Process;
                 if (members)
                 {

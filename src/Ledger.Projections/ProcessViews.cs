@@ -17,29 +17,61 @@ public static class ProcessViews
     public static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit) Build(
         string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
+        var (status, register) = BuildStored(process, entries, asOf, knownAt);
+        return (status, register, BuildAudit(process, entries, knownAt));
+    }
+
+    // The views kept as documents (the audit trail is read from the stream itself: see BuildAudit).
+    private static (AccessionStatus Status, RatificationRegister Register) BuildStored(
+        string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
+    {
         var fold = Fold(entries, asOf, knownAt);
-        var status = Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded);
-        var register = Register(process, fold.State, fold.Of);
-        var audit = Audit(process, fold.Known, fold.State);
-        return (status, register, audit);
+        return (Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded), Register(process, fold.State, fold.Of));
     }
 
     /// <summary>
-    /// The current views of several processes (each stream's process id and entries), in the same order; the folds are
-    /// independent and pure, so they run on every core.
+    /// The audit trail of <paramref name="process"/>: every entry recorded (up to <paramref name="knownAt"/>) in recorded
+    /// order, with its metadata, retracted ones marked. It needs no fold: it is the stream as recorded, so it is built
+    /// from the stream when asked rather than stored as a copy rewritten at every entry.
     /// </summary>
-    internal static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit)[] BuildAll<TEntries>(
+    public static AuditTrail BuildAudit(string process, IReadOnlyList<RecordedEntry> entries, DateTimeOffset? knownAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var known = entries.Where(e => knownAt is null || e.RecordedAt <= knownAt).ToList();
+        var retractedBy = new Dictionary<long, long>();
+        foreach (var e in known)
+        {
+            if (e.Event is EntryRetracted r)
+            {
+                retractedBy.TryAdd(r.Entry, e.Number);
+            }
+        }
+        return new AuditTrail
+        {
+            Id = process,
+            Entries = [.. known.OrderBy(e => e.Number).Select(e => new AuditEntry(
+                e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
+                e.CommandId, e.CorrelationId, e.CausationId, retractedBy.ContainsKey(e.Number),
+                retractedBy.TryGetValue(e.Number, out var by) ? by : null))],
+        };
+    }
+
+    /// <summary>
+    /// The stored views (status and register) of several processes (each stream's process id and entries), in the same
+    /// order; the folds are independent and pure, so they run on every core.
+    /// </summary>
+    internal static (AccessionStatus Status, RatificationRegister Register)[] BuildAll<TEntries>(
         IReadOnlyList<(string Process, TEntries Entries)> streams, CancellationToken ct = default)
         where TEntries : IReadOnlyList<RecordedEntry>
     {
         ArgumentNullException.ThrowIfNull(streams);
-        var built = new (AccessionStatus, RatificationRegister, AuditTrail)[streams.Count];
+        var built = new (AccessionStatus, RatificationRegister)[streams.Count];
         if (streams.Count == 1)
         {
-            built[0] = Build(streams[0].Process, streams[0].Entries);
+            built[0] = BuildStored(streams[0].Process, streams[0].Entries);
             return built;
         }
-        Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = Build(streams[j].Process, streams[j].Entries));
+        Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = BuildStored(streams[j].Process, streams[j].Entries));
         return built;
     }
 
@@ -212,18 +244,5 @@ public static class ProcessViews
             ? ""
             : string.Create(CultureInfo.InvariantCulture, $" {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
         return $"{v.Chamber}{counts}, {(v.Passed ? "passed" : "rejected")}";
-    }
-
-    private static AuditTrail Audit(string process, List<RecordedEntry> known, AccessionState s)
-    {
-        var retractedBy = known.Where(e => e.Event is EntryRetracted).ToDictionary(e => ((EntryRetracted)e.Event).Entry, e => e.Number);
-        return new AuditTrail
-        {
-            Id = process,
-            Entries = [.. known.OrderBy(e => e.Number).Select(e => new AuditEntry(
-                e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
-                e.CommandId, e.CorrelationId, e.CausationId, s.Retracted.Contains(e.Number) || retractedBy.ContainsKey(e.Number),
-                retractedBy.TryGetValue(e.Number, out var by) ? by : null))],
-        };
     }
 }

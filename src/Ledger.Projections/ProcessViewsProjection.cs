@@ -7,8 +7,9 @@ using Marten.Events.Projections;
 namespace Ledger.Projections;
 
 /// <summary>
-/// Inline projection of each process stream into <see cref="AccessionStatus"/>, <see cref="RatificationRegister"/> and
-/// <see cref="AuditTrail"/>, in the transaction that appends the events. A retraction can change the effect of any
+/// Inline projection of each process stream into <see cref="AccessionStatus"/> and <see cref="RatificationRegister"/>,
+/// in the transaction that appends the events (the <see cref="AuditTrail"/> is the stream as recorded, built from it
+/// when asked: see <see cref="LedgerQueries.AuditAsync"/>). A retraction can change the effect of any
 /// earlier entry, so the views are rebuilt from the whole stream (stored entries plus the ones being appended) with the
 /// same fold the write side uses, rather than patched event by event.
 /// </summary>
@@ -33,11 +34,10 @@ public sealed class ProcessViewsProjection : IProjection
             return;
         }
         // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
-        foreach (var (status, register, audit) in ProcessViews.BuildAll(streams, cancellation))
+        foreach (var (status, register) in ProcessViews.BuildAll(streams, cancellation))
         {
             operations.Store(status);
             operations.Store(register);
-            operations.Store(audit);
         }
     }
 }

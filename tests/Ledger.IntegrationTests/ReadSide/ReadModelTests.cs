@@ -54,6 +54,25 @@ public sealed class ReadModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_audit_trail_is_read_from_the_stream_and_is_null_for_what_is_not_a_recorded_process()
+    {
+        await using (var empty = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("emptyledger")))
+        {
+            // A ledger that has recorded nothing has no event tables yet: the answers are "no such process", not errors.
+            (await empty.Queries.AuditAsync("nato/fin")).Should().BeNull();
+            (await empty.Queries.StatusAsync("nato/fin", asOf: D("2023-01-01"))).Should().BeNull();
+        }
+        await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")), new Provenance(Source: "letter", RecordedBy: "clerk"));
+
+        (await _host.Queries.AuditAsync("nato/swe")).Should().BeNull();
+        (await _host.Queries.AuditAsync(OrganizationDecider.StreamKey("NATO"))).Should().BeNull("an organization's stream is not a process");
+        var audit = (await _host.Queries.AuditAsync("nato/fin"))!;
+        audit.Entries.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Sequence = 1L, Type = "application_submitted", RecordedBy = "clerk", Source = "letter", Retracted = false });
+        await using var session = _host.Store.QuerySession();
+        (await session.LoadAsync<AuditTrail>("nato/fin")).Should().BeNull("the trail is the stream, not a second copy of it");
+    }
+
+    [Fact]
     public async Task A_retraction_changes_the_present_answer_but_not_an_earlier_known_at_answer()
     {
         await _host.RecordAsync(new SubmitApplication("nato/swe", "NATO", "SWE", D("2022-05-18")));

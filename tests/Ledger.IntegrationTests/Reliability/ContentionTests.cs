@@ -117,7 +117,7 @@ public sealed class ContentionTests(ITestOutputHelper output) : IAsyncLifetime
             var (status, register, audit) = ProcessViews.Build(process, entries);
             (await session.LoadAsync<AccessionStatus>(process)).Should().BeEquivalentTo(status, $"{process} status document");
             (await session.LoadAsync<RatificationRegister>(process)).Should().BeEquivalentTo(register, $"{process} register document");
-            (await session.LoadAsync<AuditTrail>(process)).Should().BeEquivalentTo(audit, $"{process} audit document");
+            (await _host.Queries.AuditAsync(process)).Should().BeEquivalentTo(audit, o => o.WithStrictOrdering(), $"{process} audit trail");
             status.RequiredRatifiers.Select(r => r.Member).Should().Equal(folded.RequiredRatifiers.Keys);
             status.Pending.Should().Equal(folded.Pending());
             status.AccededOn.Should().Be(folded.Accession?.On);
