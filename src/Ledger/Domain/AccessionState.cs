@@ -95,8 +95,7 @@ public sealed record AccessionState
         ImmutableSortedDictionary<string, DateOnly>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>National steps of every state that took one, required or not yet required (early approvals).</summary>
-    public ImmutableSortedDictionary<string, MemberSteps> Steps { get; init; } =
-        ImmutableSortedDictionary<string, MemberSteps>.Empty.WithComparers(StringComparer.Ordinal);
+    public MemberStepsMap Steps { get; init; }
 
     /// <summary>Every veto and hold, active and ended, in recorded order.</summary>
     public ImmutableList<Veto> Vetoes { get; init; } = [];
