@@ -201,7 +201,7 @@ public sealed record AccessionState
             Phase = ProcessPhase.Invited,
             OpenedOn = s.OpenedOn ?? e.On,
             Invitation = e,
-            RequiredRatifiers = s.RequiredRatifiers.SetItems(e.RequiredRatifiers.Select(m => KeyValuePair.Create(m, e.On))),
+            RequiredRatifiers = Required(s.RequiredRatifiers, e.RequiredRatifiers, e.On),
             Entries = entries,
             Version = version,
         },
@@ -239,6 +239,18 @@ public sealed record AccessionState
         ApplicationWithdrawn e => s with { Phase = ProcessPhase.Withdrawn, Withdrawal = e, Entries = entries, Version = version },
         _ => s with { Entries = entries, Version = version },
     };
+
+    // SetItems with a builder: SetItems copies a path of the tree per ratifier, the builder changes its own nodes in place.
+    private static ImmutableSortedDictionary<string, DateOnly> Required(ImmutableSortedDictionary<string, DateOnly> required, IReadOnlyList<string> members, DateOnly since)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        var builder = required.ToBuilder();
+        foreach (var member in members)
+        {
+            builder[member] = since;
+        }
+        return builder.ToImmutable();
+    }
 
     private static MemberSteps Voted(MemberSteps m, ParliamentVoted e) => m with { Votes = m.Votes.Add(e) };
 
