@@ -95,8 +95,7 @@ public sealed record AccessionState
         ImmutableSortedDictionary<string, DateOnly>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>National steps of every state that took one, required or not yet required (early approvals).</summary>
-    public ImmutableSortedDictionary<string, MemberSteps> Steps { get; init; } =
-        ImmutableSortedDictionary<string, MemberSteps>.Empty.WithComparers(StringComparer.Ordinal);
+    public MemberStepsMap Steps { get; init; }
 
     /// <summary>Every veto and hold, active and ended, in recorded order.</summary>
     public ImmutableList<Veto> Vetoes { get; init; } = [];
@@ -105,7 +104,7 @@ public sealed record AccessionState
     public ImmutableList<MemorandumSigned> Memoranda { get; init; } = [];
 
     /// <summary>Every entry in recorded order, retracted ones included.</summary>
-    public ImmutableList<Entry> Entries { get; init; } = [];
+    public EntryList Entries { get; init; }
 
     /// <summary>Numbers of the retracted entries.</summary>
     public ImmutableSortedSet<long> Retracted { get; init; } = [];
@@ -123,18 +122,7 @@ public sealed record AccessionState
     public IEnumerable<Veto> ActiveVetoes => Vetoes.Where(v => v.EndedOn is null);
 
     /// <summary>The active veto of <paramref name="member"/>, or null.</summary>
-    public Veto? ActiveVetoOf(string member)
-    {
-        Veto? active = null;
-        foreach (var v in Vetoes)
-        {
-            if (v.EndedOn is null && v.Member == member)
-            {
-                active = v;
-            }
-        }
-        return active;
-    }
+    public Veto? ActiveVetoOf(string member) => ActiveIn(Vetoes, member);
 
     /// <summary>The steps of <paramref name="member"/> (empty when none).</summary>
     public MemberSteps StepsOf(string member) => Steps.TryGetValue(member, out var s) ? s : new MemberSteps(member);
@@ -163,32 +151,36 @@ public sealed record AccessionState
     /// </summary>
     public static AccessionState Evolve(AccessionState state, long number, object @event)
     {
-        var next = state with
-        {
-            Entries = state.Entries.Add(new Entry(number, @event)),
-            Version = Math.Max(state.Version, number),
-        };
+        var entries = state.Entries.Add(new Entry(number, @event));
+        var version = Math.Max(state.Version, number);
         return @event switch
         {
-            EntryRetracted r => Refold(next, next.Retracted.Add(r.Entry)),
-            _ when next.Retracted.Contains(number) => next,
-            _ => Apply(next, @event),
+            EntryRetracted r => Refold(entries, state.Retracted.Add(r.Entry), version),
+            _ when state.Retracted.Contains(number) => state with { Entries = entries, Version = version },
+            _ => Apply(state, entries, version, @event),
         };
     }
 
     /// <summary>Folds <paramref name="events"/> from <see cref="Initial"/>, numbering them 1, 2, 3...</summary>
     public static AccessionState Fold(IEnumerable<object> events) => events.Aggregate(Initial, Evolve);
 
-    private static AccessionState Refold(AccessionState state, ImmutableSortedSet<long> retracted)
+    private static AccessionState Refold(EntryList entries, ImmutableSortedSet<long> retracted, long version)
     {
-        var fresh = Initial with { Entries = state.Entries, Retracted = retracted, Version = state.Version };
-        return state.Entries
-            .Where(e => e.Event is not EntryRetracted && !retracted.Contains(e.Number))
-            .Aggregate(fresh, (s, e) => Apply(s, e.Event));
+        var state = Initial with { Entries = entries, Retracted = retracted, Version = version };
+        foreach (var e in entries)
+        {
+            if (e.Event is not EntryRetracted && !retracted.Contains(e.Number))
+            {
+                state = Apply(state, entries, version, e.Event);
+            }
+        }
+        return state;
     }
 
-    // The effect of one fact on the state; entries, numbering and retraction are handled by Evolve.
-    private static AccessionState Apply(AccessionState s, object @event) => @event switch
+    // The effect of one fact on the state, made in the one copy that also takes the new entries and version: the fold
+    // runs for every recorded event, and a copy for the entries followed by one for the effect doubled its largest
+    // allocation. Numbering and retraction are handled by Evolve.
+    private static AccessionState Apply(AccessionState s, EntryList entries, long version, object @event) => @event switch
     {
         ApplicationSubmitted e => s with
         {
@@ -198,6 +190,8 @@ public sealed record AccessionState
             Phase = ProcessPhase.Applied,
             OpenedOn = e.On,
             Application = e,
+            Entries = entries,
+            Version = version,
         },
         InvitationExtended e => s with
         {
@@ -207,35 +201,73 @@ public sealed record AccessionState
             Phase = ProcessPhase.Invited,
             OpenedOn = s.OpenedOn ?? e.On,
             Invitation = e,
-            RequiredRatifiers = s.RequiredRatifiers.SetItems(e.RequiredRatifiers.Select(m => KeyValuePair.Create(m, e.On))),
+            RequiredRatifiers = Required(s.RequiredRatifiers, e.RequiredRatifiers, e.On),
+            Entries = entries,
+            Version = version,
         },
-        AccessionProtocolSigned e => s with { ProtocolSignedOn = e.On },
-        MemorandumSigned e => s with { Memoranda = s.Memoranda.Add(e) },
-        ParliamentVoted e => WithSteps(s, e.Member, e, static (m, e) => m with { Votes = m.Votes.Add(e) }),
-        RatificationApproved e => Approved(WithSteps(s, e.Member, e, static (m, e) => m with { Approval = e }), e),
-        InstrumentDeposited e => WithSteps(s, e.Member, e, static (m, e) => m with { Deposit = e }),
-        VetoDeclared e => s with { Vetoes = s.Vetoes.Add(new Veto(e.Member, e.On, e.Reason, e.Formal)) },
-        VetoLifted e => EndVeto(s, e.Member, e.On, e.Reason),
-        RatifierAdded e => s.RequiredRatifiers.ContainsKey(e.Member)
-            ? s
-            : s with { RequiredRatifiers = s.RequiredRatifiers.Add(e.Member, e.On) },
-        AccessionCompleted e => s with { Phase = ProcessPhase.Acceded, Accession = e },
-        ApplicationWithdrawn e => s with { Phase = ProcessPhase.Withdrawn, Withdrawal = e },
-        _ => s,
+        AccessionProtocolSigned e => s with { ProtocolSignedOn = e.On, Entries = entries, Version = version },
+        MemorandumSigned e => s with { Memoranda = s.Memoranda.Add(e), Entries = entries, Version = version },
+        ParliamentVoted e => s with
+        {
+            Steps = s.Steps.SetItem(e.Member, Voted(s.StepsOf(e.Member), e)),
+            Entries = entries,
+            Version = version,
+        },
+        RatificationApproved e => s with
+        {
+            Steps = s.Steps.SetItem(e.Member, s.StepsOf(e.Member) with { Approval = e }),
+            // A member's approval ends its hold (the reason is only written when there is one to end).
+            Vetoes = s.ActiveVetoOf(e.Member) is null ? s.Vetoes : EndVeto(s.Vetoes, e.Member, e.On, $"ratification approved ({e.Authority})"),
+            Entries = entries,
+            Version = version,
+        },
+        InstrumentDeposited e => s with
+        {
+            Steps = s.Steps.SetItem(e.Member, s.StepsOf(e.Member) with { Deposit = e }),
+            Entries = entries,
+            Version = version,
+        },
+        VetoDeclared e => s with { Vetoes = s.Vetoes.Add(new Veto(e.Member, e.On, e.Reason, e.Formal)), Entries = entries, Version = version },
+        VetoLifted e => s with { Vetoes = EndVeto(s.Vetoes, e.Member, e.On, e.Reason), Entries = entries, Version = version },
+        RatifierAdded e => s with
+        {
+            RequiredRatifiers = s.RequiredRatifiers.ContainsKey(e.Member) ? s.RequiredRatifiers : s.RequiredRatifiers.Add(e.Member, e.On),
+            Entries = entries,
+            Version = version,
+        },
+        AccessionCompleted e => s with { Phase = ProcessPhase.Acceded, Accession = e, Entries = entries, Version = version },
+        ApplicationWithdrawn e => s with { Phase = ProcessPhase.Withdrawn, Withdrawal = e, Entries = entries, Version = version },
+        _ => s with { Entries = entries, Version = version },
     };
 
-    private static AccessionState WithSteps<TEvent>(AccessionState s, string member, TEvent e, Func<MemberSteps, TEvent, MemberSteps> change) =>
-        s with { Steps = s.Steps.SetItem(member, change(s.StepsOf(member), e)) };
-
-    // A member's approval ends its hold (the reason is only written when there is one to end).
-    private static AccessionState Approved(AccessionState s, RatificationApproved e) =>
-        s.ActiveVetoOf(e.Member) is null ? s : EndVeto(s, e.Member, e.On, $"ratification approved ({e.Authority})");
-
-    private static AccessionState EndVeto(AccessionState s, string member, DateOnly on, string reason)
+    // SetItems with a builder: SetItems copies a path of the tree per ratifier, the builder changes its own nodes in place.
+    private static ImmutableSortedDictionary<string, DateOnly> Required(ImmutableSortedDictionary<string, DateOnly> required, IReadOnlyList<string> members, DateOnly since)
     {
-        var active = s.ActiveVetoOf(member);
-        return active is null
-            ? s
-            : s with { Vetoes = s.Vetoes.Replace(active, active with { EndedOn = on, EndedBy = reason }) };
+        ArgumentNullException.ThrowIfNull(members);
+        var builder = required.ToBuilder();
+        foreach (var member in members)
+        {
+            builder[member] = since;
+        }
+        return builder.ToImmutable();
     }
+
+    private static MemberSteps Voted(MemberSteps m, ParliamentVoted e) => m with { Votes = m.Votes.Add(e) };
+
+    private static Veto? ActiveIn(ImmutableList<Veto> vetoes, string member)
+    {
+        Veto? active = null;
+        foreach (var v in vetoes)
+        {
+            if (v.EndedOn is null && v.Member == member)
+            {
+                active = v;
+            }
+        }
+        return active;
+    }
+
+    // The vetoes with the member's active one ended (unchanged when none is active).
+    private static ImmutableList<Veto> EndVeto(ImmutableList<Veto> vetoes, string member, DateOnly on, string reason) =>
+        ActiveIn(vetoes, member) is { } active ? vetoes.Replace(active, active with { EndedOn = on, EndedBy = reason }) : vetoes;
 }
