@@ -250,12 +250,10 @@ public sealed class LedgerQueries
                 foreach (var batch in streams.Chunk(200))
                 {
                     await using var session = _store.LightweightSession();
-                    foreach (var (process, entries) in await ReadStreamsAsync(batch, ct).ConfigureAwait(false))
+                    foreach (var (status, register) in ProcessViews.BuildAll(await ReadStreamsAsync(batch, ct).ConfigureAwait(false), ct))
                     {
-                        var (status, register, audit) = ProcessViews.Build(process, entries);
                         session.Store(status);
                         session.Store(register);
-                        session.Store(audit);
                     }
                     await session.SaveChangesAsync(ct).ConfigureAwait(false);
                 }

@@ -22,7 +22,7 @@ public static class ProcessViews
     }
 
     // The views kept as documents (the audit trail is read from the stream itself: see BuildAudit).
-    private static (AccessionStatus Status, RatificationRegister Register) BuildStored(
+    internal static (AccessionStatus Status, RatificationRegister Register) BuildStored(
         string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
         var fold = Fold(entries, asOf, knownAt);

@@ -69,7 +69,7 @@ public sealed class MemberRecordProjection : IProjection
 
         foreach (var (process, entries) in await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false))
         {
-            var (status, register, _) = ProcessViews.Build(process, entries);
+            var (status, register) = ProcessViews.BuildStored(process, entries);
             var members = MemberRecords.Of(status, register);
             var stale = await operations.Query<MemberRecord>().Where(m => m.Ratifications.Any(r => r.Process == process) || m.Vetoes.Any(v => v.Process == process))
                 .Select(m => m.Id).ToListAsync(cancellation).ConfigureAwait(false);

@@ -68,8 +68,10 @@ public sealed class ReadModelTests : IAsyncLifetime
         (await _host.Queries.AuditAsync(OrganizationDecider.StreamKey("NATO"))).Should().BeNull("an organization's stream is not a process");
         var audit = (await _host.Queries.AuditAsync("nato/fin"))!;
         audit.Entries.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Sequence = 1L, Type = "application_submitted", RecordedBy = "clerk", Source = "letter", Retracted = false });
+        await _host.Queries.RebuildAllAsync();
         await using var session = _host.Store.QuerySession();
         (await session.LoadAsync<AuditTrail>("nato/fin")).Should().BeNull("the trail is the stream, not a second copy of it");
+        (await _host.Queries.AuditAsync("nato/fin")).Should().BeEquivalentTo(audit);
     }
 
     [Fact]
