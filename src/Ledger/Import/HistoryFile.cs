@@ -49,13 +49,7 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
     public static HistoryFile Parse(Stream json, string name = "history file")
     {
         ArgumentNullException.ThrowIfNull(json);
-        byte[] bytes;
-        using (var buffer = new MemoryStream())
-        {
-            json.CopyTo(buffer);
-            bytes = buffer.ToArray();
-        }
-        var text = bytes.AsMemory();
+        var text = ReadAll(json);
         if (text.Span.StartsWith(Utf8Bom))
         {
             text = text[Utf8Bom.Length..];
@@ -116,14 +110,33 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
                     throw process.Error("id", $"process '{id}' appears twice in the file.");
                 }
                 var index = 0;
+                var events = $"{id} events";
                 foreach (var entry in process.Array("events"))
                 {
                     // Name the entry by process id and index: "nato/fin events[7].member: ...".
-                    entries.Add(ReadEntry(entry with { Path = $"{id} events[{index}]" }, id, index++, organization));
+                    entries.Add(ReadEntry(new Node(entry.Element, events, index), id, index++, organization));
                 }
             }
             return new HistoryFile(organization, entries);
         }
+    }
+
+    // The whole stream's bytes: read straight into one array when its length is known (a file), else buffered.
+    private static Memory<byte> ReadAll(Stream json)
+    {
+        if (json.CanSeek && json.Length - json.Position is var length and < int.MaxValue)
+        {
+            var bytes = new byte[length];
+            var read = 0;
+            while (read < bytes.Length && json.Read(bytes, read, bytes.Length - read) is var n and > 0)
+            {
+                read += n;
+            }
+            return bytes.AsMemory(0, read);
+        }
+        using var buffer = new MemoryStream();
+        json.CopyTo(buffer);
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     private static Organization ReadOrganization(Node o)
@@ -156,6 +169,23 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
     private static readonly string[] s_types =
         ["application", "invitation", "protocol-signed", "memorandum", "vote", "ratification", "deposit", "veto", "veto-lifted", "ratifier-added", "accession", "withdrawal"];
 
+    // The fields each entry type allows: the common ones, then its own.
+    private static readonly Dictionary<string, string[]> s_fields = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        ["application"] = [],
+        ["invitation"] = ["venue", "ratifiers"],
+        ["protocol-signed"] = [],
+        ["memorandum"] = ["title", "parties", "summary"],
+        ["vote"] = ["member", "chamber", "for", "against", "abstained", "passed"],
+        ["ratification"] = ["member", "authority"],
+        ["deposit"] = ["member", "depositary"],
+        ["veto"] = ["member", "reason", "formal"],
+        ["veto-lifted"] = ["member", "reason"],
+        ["ratifier-added"] = ["member", "reason"],
+        ["accession"] = ["memberCount"],
+        ["withdrawal"] = ["reason"],
+    }.ToDictionary(t => t.Key, t => (string[])[.. s_common, .. t.Value], StringComparer.Ordinal);
+
     private static HistoryEntry ReadEntry(Node e, string process, int index, Organization organization)
     {
         var type = e.String("type");
@@ -165,77 +195,80 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
             throw e.Error("type", $"'{type}' is not an entry type; expected one of: {string.Join(", ", s_types)}.");
         }
         var on = e.Date("on");
-        string[] Fields(params string[] specific) => [.. s_common, .. specific];
         AccessionCommand command;
         switch (type)
         {
             case "application":
-                e.Only(Fields());
+                e.Only(s_fields["application"]);
                 ProcessId.TryParse(process, out var org, out var candidate);
                 command = new SubmitApplication(process, org, candidate, on);
                 break;
             case "invitation":
-                e.Only(Fields("venue", "ratifiers"));
+                e.Only(s_fields["invitation"]);
                 command = new ExtendInvitation(process, on, e.OptionalString("venue") ?? "", e.OptionalCodes("ratifiers"));
                 break;
             case "protocol-signed":
-                e.Only(Fields());
+                e.Only(s_fields["protocol-signed"]);
                 command = new SignAccessionProtocol(process, on);
                 break;
             case "memorandum":
-                e.Only(Fields("title", "parties", "summary"));
+                e.Only(s_fields["memorandum"]);
                 command = new SignMemorandum(process, on, e.String("title"), e.OptionalStrings("parties") ?? throw e.Error("parties", "is required."), e.OptionalString("summary"));
                 break;
             case "vote":
-                e.Only(Fields("member", "chamber", "for", "against", "abstained", "passed"));
+                e.Only(s_fields["vote"]);
                 command = new RecordParliamentVote(process, e.Code("member"), on, e.String("chamber"),
                     e.OptionalInt("for"), e.OptionalInt("against"), e.OptionalInt("abstained"), e.Bool("passed"));
                 break;
             case "ratification":
-                e.Only(Fields("member", "authority"));
+                e.Only(s_fields["ratification"]);
                 command = new ApproveRatification(process, e.Code("member"), on, e.String("authority"));
                 break;
             case "deposit":
-                e.Only(Fields("member", "depositary"));
+                e.Only(s_fields["deposit"]);
                 command = new DepositInstrument(process, e.Code("member"), on, e.OptionalCode("depositary") ?? organization.Depositary);
                 break;
             case "veto":
-                e.Only(Fields("member", "reason", "formal"));
+                e.Only(s_fields["veto"]);
                 command = new DeclareVeto(process, e.Code("member"), on, e.OptionalString("reason") ?? "", e.Bool("formal"));
                 break;
             case "veto-lifted":
-                e.Only(Fields("member", "reason"));
+                e.Only(s_fields["veto-lifted"]);
                 command = new LiftVeto(process, e.Code("member"), on, e.OptionalString("reason") ?? "");
                 break;
             case "ratifier-added":
-                e.Only(Fields("member", "reason"));
+                e.Only(s_fields["ratifier-added"]);
                 command = new AddRatifier(process, e.Code("member"), on, e.OptionalString("reason") ?? "");
                 break;
             case "accession":
-                e.Only(Fields("memberCount"));
+                e.Only(s_fields["accession"]);
                 command = new CompleteAccession(process, on, e.OptionalInt("memberCount"));
                 break;
             case "withdrawal":
-                e.Only(Fields("reason"));
+                e.Only(s_fields["withdrawal"]);
                 command = new WithdrawApplication(process, on, e.OptionalString("reason") ?? "");
                 break;
             default:
                 throw new InvalidOperationException($"Entry type '{type}' is listed as known but has no reader.");
         }
         var provenance = new Provenance(e.OptionalString("source"), e.OptionalString("note"), e.OptionalBool("unconfirmed") ?? false);
-        foreach (var (field, text) in new[] { ("source", provenance.Source), ("note", provenance.Note) })
+        if (AccessionDecider.Text(provenance.Source, "source", Provenance.TextLimit) is { } badSource)
         {
-            if (AccessionDecider.Text(text, field, Provenance.TextLimit) is { } bad)
-            {
-                throw e.Error(field, bad.Message);
-            }
+            throw e.Error("source", badSource.Message);
+        }
+        if (AccessionDecider.Text(provenance.Note, "note", Provenance.TextLimit) is { } badNote)
+        {
+            throw e.Error("note", badNote.Message);
         }
         return new HistoryEntry(process, index, type, command, provenance);
     }
 
-    // A JSON element with its path, for messages like "$.processes[1].events[7].member: ...".
-    private readonly record struct Node(JsonElement Element, string Path)
+    // A JSON element with its path, for messages like "$.processes[1].events[7].member: ...": a prefix and, for an array
+    // item, its index, joined only when a message needs the path.
+    private readonly record struct Node(JsonElement Element, string Prefix, int Index = -1)
     {
+        public string Path => Index < 0 ? Prefix : $"{Prefix}[{Index}]";
+
         public HistoryFileException Error(string field, string message) => new($"{Path}.{field}: {message}");
 
         private JsonElement Required(string field, JsonValueKind kind)
@@ -262,28 +295,47 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
             {
                 throw new HistoryFileException($"{Path}: expected an object, found {Kind(Element.ValueKind)}.");
             }
-            var seen = new HashSet<string>(StringComparer.Ordinal);
+            // Compared as the file's bytes, without making a string of every field name; which allowed names were seen is
+            // a bit each (no object of the format has more than 64 fields).
+            var seen = 0UL;
             foreach (var property in Element.EnumerateObject())
             {
-                if (!allowed.Contains(property.Name, StringComparer.Ordinal))
+                var known = -1;
+                for (var i = 0; i < allowed.Length; i++)
+                {
+                    if (property.NameEquals(allowed[i]))
+                    {
+                        known = i;
+                        break;
+                    }
+                }
+                if (known < 0)
                 {
                     throw Error(property.Name, $"is not a known field here; known fields: {string.Join(", ", allowed)}.");
                 }
-                if (!seen.Add(property.Name))
+                if ((seen & (1UL << known)) != 0)
                 {
                     // Otherwise one of two values (say two "on" dates) would win silently.
                     throw Error(property.Name, "is given twice; give each field once.");
                 }
+                seen |= 1UL << known;
             }
         }
 
         public Node Object(string field) => new(Required(field, JsonValueKind.Object), $"{Path}.{field}");
 
-        public IEnumerable<Node> Array(string field)
+        public IReadOnlyList<Node> Array(string field)
         {
             var array = Required(field, JsonValueKind.Array);
             var path = $"{Path}.{field}";
-            return array.EnumerateArray().Select((item, i) => new Node(item, $"{path}[{i}]")).ToArray();
+            var items = new Node[array.GetArrayLength()];
+            var i = 0;
+            foreach (var item in array.EnumerateArray())
+            {
+                items[i] = new Node(item, path, i);
+                i++;
+            }
+            return items;
         }
 
         public string String(string field) => Required(field, JsonValueKind.String).GetString()!;

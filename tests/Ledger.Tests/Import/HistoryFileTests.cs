@@ -463,4 +463,72 @@ public class HistoryFileTests
         FluentActions.Invoking(() => HistoryFile.Load(path)).Should().Throw<HistoryFileException>()
             .WithMessage($"History file '{path}' does not exist.");
     }
+
+    // Many processes, copies of nato/swe's as its attempts nato/swe, nato/swe-2, ..., with mistakes placed by the test.
+    private static string ManyProcesses(int count, Action<JsonArray> spoil)
+    {
+        var root = JsonNode.Parse(Valid)!.AsObject();
+        var processes = new JsonArray();
+        for (var i = 0; i < count; i++)
+        {
+            var process = Process(root, 1).DeepClone().AsObject();
+            process["id"] = Attempt(i);
+            processes.Add(process);
+        }
+        spoil(processes);
+        root["processes"] = processes;
+        return root.ToJsonString();
+    }
+
+    private static string Attempt(int i) => i == 0 ? "nato/swe" : $"nato/swe-{i + 1}";
+
+    [Fact]
+    public void Many_processes_are_read_in_file_order()
+    {
+        var file = Parse(ManyProcesses(300, _ => { }));
+
+        file.Entries.Select(e => e.Process).Distinct().Should().Equal(Enumerable.Range(0, 300).Select(Attempt));
+        file.Entries.Select(e => (e.Process, e.Index, e.Type)).Should().Equal(
+            Enumerable.Range(0, 300).SelectMany(i => new[] { (Attempt(i), 0, "application"), (Attempt(i), 1, "withdrawal") }));
+    }
+
+    [Theory]
+    [InlineData(3, 250)]
+    [InlineData(250, 3)]
+    public void Of_mistakes_in_several_processes_the_first_in_the_file_is_reported(int badEntry, int badHeader)
+    {
+        var json = ManyProcesses(300, p =>
+        {
+            p[badEntry]!["events"]![1]!["on"] = "2022-02-30";
+            p[badHeader]!["candidate"] = "xx";
+        });
+        var expected = badEntry < badHeader
+            ? $"{Attempt(badEntry)} events[1].on: '2022-02-30' is not a date; expected YYYY-MM-DD (e.g. 2022-07-05)."
+            : $"$.processes[{badHeader}].candidate: 'xx' is not an ISO 3166-1 alpha-3 country code*";
+
+        FluentActions.Invoking(() => Parse(json)).Should().Throw<HistoryFileException>().WithMessage(expected);
+    }
+
+    [Fact]
+    public void A_process_given_twice_is_reported_before_its_bad_entries_and_after_earlier_ones()
+    {
+        // The fourth process repeats the second's id and has a bad entry itself; the sixth has a bad entry after both.
+        var repeated = ManyProcesses(200, p =>
+        {
+            p[3]!["id"] = Attempt(1);
+            p[3]!["events"]![0]!["type"] = "coronation";
+            p[5]!["events"]![0]!["type"] = "coronation";
+        });
+        // The third has a bad entry before the fourth repeats the second's id.
+        var earlier = ManyProcesses(200, p =>
+        {
+            p[2]!["events"]![0]!["type"] = "coronation";
+            p[3]!["id"] = Attempt(1);
+        });
+
+        FluentActions.Invoking(() => Parse(repeated)).Should().Throw<HistoryFileException>()
+            .WithMessage("$.processes[3].id: process 'nato/swe-2' appears twice in the file.");
+        FluentActions.Invoking(() => Parse(earlier)).Should().Throw<HistoryFileException>()
+            .WithMessage("nato/swe-3 events[0].type: 'coronation' is not an entry type*");
+    }
 }
