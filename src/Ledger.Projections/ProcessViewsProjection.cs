@@ -3,6 +3,7 @@ using Ledger.Domain;
 using Ledger.Recording;
 using Marten;
 using Marten.Events.Projections;
+using Marten.Services.BatchQuerying;
 
 namespace Ledger.Projections;
 
@@ -133,17 +134,39 @@ internal static class ProcessStreams
         {
             return result;
         }
-        var batch = session.CreateBatchQuery();
-        var reads = groups.Select(g => cache.Enlist(batch, g.Key)).ToList();
-        await batch.Execute(ct).ConfigureAwait(false);
-        List<(int Index, StreamEntriesCache.Read Read)>? stale = null;
+        // A stream the recorder read in this session, and appends to at the version it read, needs no read when the
+        // cached copy ends there with the same event (see SessionStreams); the others are read in one batch.
         var stored = new IReadOnlyList<RecordedEntry>?[groups.Count];
+        var reads = new StreamEntriesCache.Read?[groups.Count];
+        var lastEventIds = new Guid[groups.Count];
+        IBatchedQuery? batch = null;
         for (var i = 0; i < groups.Count; i++)
         {
-            stored[i] = await reads[i].ResolveAsync().ConfigureAwait(false);
+            if (SessionStreams.TryGet(session, groups[i].Key, out var version, out var lastEventId)
+                && cache.TryConfirmed(groups[i].Key, version, lastEventId, out var confirmed))
+            {
+                stored[i] = confirmed;
+                lastEventIds[i] = lastEventId;
+                continue;
+            }
+            reads[i] = cache.Enlist(batch ??= session.CreateBatchQuery(), groups[i].Key);
+        }
+        if (batch is not null)
+        {
+            await batch.Execute(ct).ConfigureAwait(false);
+        }
+        List<(int Index, StreamEntriesCache.Read Read)>? stale = null;
+        for (var i = 0; i < groups.Count; i++)
+        {
+            if (reads[i] is not { } read)
+            {
+                continue;
+            }
+            stored[i] = await read.ResolveAsync().ConfigureAwait(false);
+            lastEventIds[i] = read.LastEventId;
             if (stored[i] is null)
             {
-                (stale ??= []).Add((i, reads[i]));
+                (stale ??= []).Add((i, read));
             }
         }
         if (stale is not null)
@@ -155,6 +178,7 @@ internal static class ProcessStreams
             foreach (var (index, read) in full)
             {
                 stored[index] = await read.ResolveAsync().ConfigureAwait(false);
+                lastEventIds[index] = read.LastEventId;
             }
         }
         for (var i = 0; i < groups.Count; i++)
@@ -166,7 +190,7 @@ internal static class ProcessStreams
             // The daemon hands over events that are already stored; inline projections, events being appended.
             all.AddRange(groups[i].Where(e => e.Version > last).OrderBy(e => e.Version).Select(RecordedEntry.From));
             var lastNew = groups[i].Where(e => e.Version > last).MaxBy(e => e.Version);
-            cache.Remember(groups[i].Key, all, lastNew?.Id ?? reads[i].LastEventId);
+            cache.Remember(groups[i].Key, all, lastNew?.Id ?? lastEventIds[i]);
             result.Add((groups[i].Key, all));
         }
         return result;

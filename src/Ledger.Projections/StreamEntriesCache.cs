@@ -35,6 +35,29 @@ internal sealed class StreamEntriesCache(int capacity)
 
     public Read EnlistFull(IBatchedQuery batch, string stream) => new(null, batch.Events.FetchStream(stream));
 
+    /// <summary>
+    /// The cached entries of <paramref name="stream"/> when they end exactly at <paramref name="version"/> with the event
+    /// <paramref name="lastEventId"/> (what the writing session read and appends after), so no read is needed.
+    /// </summary>
+    public bool TryConfirmed(string stream, long version, Guid lastEventId, out IReadOnlyList<RecordedEntry> entries)
+    {
+        if (version == 0)
+        {
+            // The stream did not exist when it was read: nothing is stored before the events being appended.
+            entries = [];
+            return true;
+        }
+        if (capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0
+            && cached.Entries[^1].Number == version && cached.LastEventId == lastEventId)
+        {
+            cached.Touched = Interlocked.Increment(ref _clock);
+            entries = cached.Entries;
+            return true;
+        }
+        entries = [];
+        return false;
+    }
+
     public void Remember(string stream, List<RecordedEntry> entries, Guid lastEventId)
     {
         if (capacity <= 0 || entries.Count == 0 || lastEventId == Guid.Empty)

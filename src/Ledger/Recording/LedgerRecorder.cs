@@ -543,6 +543,10 @@ public sealed partial class LedgerRecorder
                 var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
             }
+            foreach (var (process, change) in streams)
+            {
+                SessionStreams.Read(session, process, change.Read.Version, change.LastEventId);
+            }
             // A command id derived from a command names the command (its name and content hash) and its stream: the
             // command was recorded exactly when the stream's events carry the id, and those events are its receipt.
             foreach (var item in items)

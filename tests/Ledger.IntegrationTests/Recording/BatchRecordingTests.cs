@@ -130,6 +130,44 @@ public sealed class BatchRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_command_that_loses_a_race_is_projected_from_what_was_committed_not_from_its_own_failed_attempt()
+    {
+        (await _host.RegisterAsync(Nato())).Succeeded.Should().BeTrue();
+        await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+        await _host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
+        await _host.RecordAsync(new SignAccessionProtocol("nato/fin", D("2022-07-05")));
+        await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        var raced = false;
+        _host.Recorder.BeforeWrite = async _ =>
+        {
+            // Once: another app appends to the stream between this command's read (version 3) and its write. The first
+            // attempt fails at commit after the inline projection has cached it as entry 4; the retry reads entry 4 as
+            // the other app wrote it, and the projection must not take its cached copy (same version, other event).
+            if (raced)
+            {
+                return;
+            }
+            raced = true;
+            await using var session = other.Store.LightweightSession();
+            session.Events.Append("nato/fin", new ParliamentVoted("DNK", D("2022-07-01"), "Race Chamber", 1, 0, 0, true));
+            await session.SaveChangesAsync();
+        };
+
+        var result = await _host.RecordAsync(new RecordParliamentVote("nato/fin", "POL", D("2022-07-07"), "Sejm", 445, 0, 0, true));
+        _host.Recorder.BeforeWrite = null;
+
+        raced.Should().BeTrue();
+        result.Entries.Should().ContainSingle().Which.Number.Should().Be(5);
+        var entries = await _host.Recorder.ReadEntriesAsync("nato/fin");
+        var (status, register, _) = ProcessViews.Build("nato/fin", entries);
+        (await _host.Queries.StatusAsync("nato/fin")).Should().BeEquivalentTo(status);
+        var stored = (await _host.Queries.RegisterAsync("nato/fin"))!;
+        stored.Should().BeEquivalentTo(register);
+        stored.Rows.Single(r => r.Member == "DNK").Steps.Should().ContainSingle().Which.Detail.Should().StartWith("Race Chamber");
+        stored.Rows.Single(r => r.Member == "POL").Steps.Should().ContainSingle();
+    }
+
+    [Fact]
     public async Task An_import_stops_at_a_refused_entry_keeps_what_came_before_and_a_rerun_continues()
     {
         var json = FinlandAndSweden();
