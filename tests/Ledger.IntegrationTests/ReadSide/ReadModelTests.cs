@@ -61,6 +61,8 @@ public sealed class ReadModelTests : IAsyncLifetime
             // A ledger that has recorded nothing has no event tables yet: the answers are "no such process", not errors.
             (await empty.Queries.AuditAsync("nato/fin")).Should().BeNull();
             (await empty.Queries.StatusAsync("nato/fin", asOf: D("2023-01-01"))).Should().BeNull();
+            await empty.Queries.RebuildAllAsync();
+            (await empty.Queries.ListAsync()).Should().BeEmpty();
         }
         await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")), new Provenance(Source: "letter", RecordedBy: "clerk"));
 
