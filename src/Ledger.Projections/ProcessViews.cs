@@ -89,7 +89,7 @@ public static class ProcessViews
         return Register(process, fold.State, fold.Of);
     }
 
-    private sealed record Folding(AccessionState State, List<RecordedEntry> Known, List<RecordedEntry> Folded, Dictionary<object, RecordedEntry> ByEvent)
+    private sealed record Folding(AccessionState State, List<RecordedEntry> Folded, Dictionary<object, RecordedEntry> ByEvent)
     {
         public RecordedEntry? Of(object? e) => e is not null && ByEvent.TryGetValue(e, out var r) ? r : null;
 
@@ -99,9 +99,8 @@ public static class ProcessViews
     private static Folding Fold(IReadOnlyList<RecordedEntry> entries, DateOnly? asOf, DateTimeOffset? knownAt)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        var known = entries.Where(e => knownAt is null || e.RecordedAt <= knownAt).ToList();
-        var folded = known
-            .Where(e => asOf is null || e.On <= asOf || e.Event is EntryRetracted)
+        var folded = entries
+            .Where(e => (knownAt is null || e.RecordedAt <= knownAt) && (asOf is null || e.On <= asOf || e.Event is EntryRetracted))
             .OrderBy(e => e.Event is EntryRetracted ? DateOnly.MaxValue : e.On)
             .ThenBy(e => e.Number)
             .ToList();
@@ -111,7 +110,7 @@ public static class ProcessViews
             state = AccessionState.Evolve(state, entry.Number, entry.Event);
         }
         var byEvent = folded.ToDictionary(e => e.Event, ReferenceEqualityComparer.Instance);
-        return new Folding(state, known, folded, byEvent);
+        return new Folding(state, folded, byEvent);
     }
 
     private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, List<RecordedEntry> folded)
