@@ -850,7 +850,7 @@ public sealed partial class LedgerRecorder
         ArgumentNullException.ThrowIfNull(organization);
         provenance ??= Provenance.None;
         var key = OrganizationDecider.StreamKey(organization.Code ?? "");
-        var commandId = provenance.CommandId ?? $"register_organization:{ContentHash("register_organization", organization)[..40]}";
+        var commandId = provenance.CommandId ?? HashAndDerivedId("register_organization", organization).Derived;
         if (ValidateProvenance(provenance) is { } invalid)
         {
             return new RecordResult(RecordOutcome.Rejected, key, commandId, [], invalid, 0);
