@@ -95,15 +95,42 @@ internal sealed class BulkAppender
     public sealed record StreamAppend(string Stream, long ReadVersion, IReadOnlyList<IEvent> Events);
 
     /// <summary>
+    /// The streams' event rows in COPY's binary format, the events stamped as the write stamps them (see
+    /// <see cref="EventRows"/>). An import encodes a batch while it decides it; <see cref="WriteAsync"/> encodes what it is
+    /// not given.
+    /// </summary>
+    public EventRows Encode(IReadOnlyList<StreamAppend> streams, string tenant, string recordedBy, string? correlationId, string? causationId) =>
+        EventRows.Encode(streams, _serializer, tenant, recordedBy, correlationId, causationId);
+
+    /// <summary>
     /// Writes the events, stream versions and receipts in the session's transaction (started here) and applies the
     /// inline projections to them. A stream changed since it was read fails with <see cref="BulkConflictException"/>;
     /// a receipt or stream that exists meanwhile with PostgreSQL's unique violation. Nothing is committed here.
+    /// <paramref name="rows"/>: the streams' rows as <see cref="Encode"/> made them for this session and recorded-by, or
+    /// null to encode them here; the rows are released either way.
     /// </summary>
-    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, string recordedBy, CancellationToken ct)
+    public async Task WriteAsync(IDocumentSession session, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, string recordedBy, EventRows? rows, CancellationToken ct)
+    {
+        rows ??= Encode(streams, session.TenantId, recordedBy, session.CorrelationId, session.CausationId);
+        try
+        {
+            await WriteRowsAsync(session, streams, receipts, rows, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            rows.Release();
+        }
+    }
+
+    private async Task WriteRowsAsync(IDocumentSession session, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, EventRows rows, CancellationToken ct)
     {
         await session.BeginTransactionAsync(ct).ConfigureAwait(false);
         var connection = session.Connection ?? throw new InvalidOperationException("The session has no open connection.");
         var count = streams.Sum(s => s.Events.Count);
+        if (rows.Count != count)
+        {
+            throw new InvalidOperationException($"{rows.Count} encoded rows for {count} events.");
+        }
 
         // Sequence numbers first (the same sequence Marten's append draws from, in order).
         var sequence = new long[count];
@@ -147,8 +174,9 @@ internal sealed class BulkAppender
             }
         }
 
-        // The events stamped as Marten stamps them, then the inline projections applied to them as Marten applies them
-        // at SaveChanges (before the events are stored, so a projection reading its streams sees only the stored part).
+        // The events stamped as Marten stamps them (the rest was stamped when they were encoded), then the inline
+        // projections applied to them as Marten applies them at SaveChanges (before the events are stored, so a
+        // projection reading its streams sees only the stored part).
         var timestamp = DateTimeOffset.UtcNow;
         timestamp = timestamp.AddTicks(-(timestamp.Ticks % 10));
         var tenant = session.TenantId;
@@ -156,17 +184,11 @@ internal sealed class BulkAppender
         var n = 0;
         foreach (var stream in streams)
         {
-            var version = stream.ReadVersion;
+            var version = stream.ReadVersion + stream.Events.Count;
             foreach (var e in stream.Events)
             {
                 e.Sequence = sequence[n++];
-                e.Version = ++version;
-                e.StreamKey = stream.Stream;
                 e.Timestamp = timestamp;
-                e.TenantId = tenant;
-                e.UserName = recordedBy;
-                e.CorrelationId ??= session.CorrelationId;
-                e.CausationId ??= session.CausationId;
             }
             var action = stream.ReadVersion == 0 ? StreamAction.Start(stream.Stream, [.. stream.Events]) : StreamAction.Append(stream.Stream, [.. stream.Events]);
             action.Version = version;
@@ -180,31 +202,11 @@ internal sealed class BulkAppender
         }
 
         // The rows, as Marten's append writes them.
-        await using (var copy = await connection.BeginBinaryImportAsync(
+        rows.Complete(sequence, timestamp);
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(
             $"copy {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, correlation_id, causation_id, headers, user_name, is_archived) from stdin (format binary)", ct).ConfigureAwait(false))
         {
-            foreach (var stream in streams)
-            {
-                foreach (var e in stream.Events)
-                {
-                    copy.StartRow();
-                    copy.Write(e.Sequence, NpgsqlDbType.Bigint);
-                    copy.Write(e.Id, NpgsqlDbType.Uuid);
-                    copy.Write(stream.Stream, NpgsqlDbType.Varchar);
-                    copy.Write(e.Version, NpgsqlDbType.Bigint);
-                    copy.Write(_serializer.ToJson(e.Data), NpgsqlDbType.Jsonb);
-                    copy.Write(e.EventTypeName, NpgsqlDbType.Varchar);
-                    copy.Write(timestamp, NpgsqlDbType.TimestampTz);
-                    copy.Write(tenant, NpgsqlDbType.Varchar);
-                    copy.Write(e.DotNetTypeName, NpgsqlDbType.Varchar);
-                    WriteNullable(copy, e.CorrelationId, NpgsqlDbType.Varchar);
-                    WriteNullable(copy, e.CausationId, NpgsqlDbType.Varchar);
-                    WriteNullable(copy, e.Headers is { Count: > 0 } headers ? _serializer.ToJson(headers) : null, NpgsqlDbType.Jsonb);
-                    WriteNullable(copy, e.UserName, NpgsqlDbType.Varchar);
-                    copy.Write(false, NpgsqlDbType.Boolean);
-                }
-            }
-            await copy.CompleteAsync(ct).ConfigureAwait(false);
+            await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
 
         if (receipts.Count > 0)
@@ -221,18 +223,6 @@ internal sealed class BulkAppender
                 copy.Write(type, NpgsqlDbType.Varchar);
             }
             await copy.CompleteAsync(ct).ConfigureAwait(false);
-        }
-    }
-
-    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : class
-    {
-        if (value is null)
-        {
-            copy.WriteNull();
-        }
-        else
-        {
-            copy.Write(value, type);
         }
     }
 }

@@ -405,6 +405,10 @@ public sealed partial class LedgerRecorder
         // The batch stopped where what follows must wait for it to be written and answered: a refusal, a conflict, or an
         // accession whose reaction runs before the next command.
         public bool Pauses { get; set; }
+
+        // For the bulk write, when encoded as the batch was decided: the streams appended to and their rows.
+        public List<BulkAppender.StreamAppend>? Appends { get; set; }
+        public EventRows? Rows { get; set; }
     }
 
     /// <summary>
@@ -667,6 +671,12 @@ public sealed partial class LedgerRecorder
             }
             decided.Organization = organization;
             decided.Open = open;
+            if (decided.Written && items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is { } bulk)
+            {
+                // A batch the bulk write will take: its rows now, while the batch before it is written.
+                decided.Appends = Appends(streams);
+                decided.Rows = bulk.Encode(decided.Appends, session.TenantId, provenance.RecordedBy ?? _options.DefaultRecordedBy, session.CorrelationId, session.CausationId);
+            }
             return decided;
         }
         catch
@@ -704,18 +714,14 @@ public sealed partial class LedgerRecorder
             await AdmitAsync(session, items[0].Organization, decided.Admissions, ct).ConfigureAwait(false);
         }
 
-        var appends = new List<BulkAppender.StreamAppend>();
         foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0))
         {
-            if (bulk is not null)
-            {
-                appends.Add(new BulkAppender.StreamAppend(process, change.Read.Version, change.Staged));
-            }
-            else if (change.Read.Version == 0)
+            // (With the bulk write, the events are appended below.)
+            if (bulk is null && change.Read.Version == 0)
             {
                 session.Events.StartStream<AccessionStream>(process, change.Staged);
             }
-            else
+            else if (bulk is null)
             {
                 session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
             }
@@ -730,7 +736,10 @@ public sealed partial class LedgerRecorder
         {
             if (bulk is not null)
             {
-                await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, ct).ConfigureAwait(false);
+                var appends = decided.Appends ?? Appends(decided.Streams);
+                var rows = decided.Appends is null ? null : decided.Rows;
+                decided.Rows = null;
+                await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows, ct).ConfigureAwait(false);
                 // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
                 session.QueueSqlCommand("select 1");
             }
@@ -748,6 +757,10 @@ public sealed partial class LedgerRecorder
             throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
         }
     }
+
+    // The streams a batch appends to, with their staged events, in the order the bulk write stores them.
+    private static List<BulkAppender.StreamAppend> Appends(Dictionary<string, StreamChange> streams) =>
+        [.. streams.Where(s => s.Value.Staged.Count > 0).Select(s => new BulkAppender.StreamAppend(s.Key, s.Value.Read.Version, s.Value.Staged))];
 
     // Marten's table for CommandReceipt as AddRatificationLedger registers it (default alias), without the schema; both
     // the recorder's plain insert and the import's COPY write it.

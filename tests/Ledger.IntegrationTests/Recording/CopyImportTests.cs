@@ -114,6 +114,41 @@ public sealed class CopyImportTests : IAsyncLifetime
         (await _copy.Recorder.ReadEntriesAsync("nato/swe")).Should().HaveCount(61);
     }
 
+    [Fact]
+    public async Task Event_ids_timestamps_and_sequence_numbers_are_stored_as_the_write_stamps_them()
+    {
+        var bulk = await Ledger.Recording.BulkAppender.CreateAsync(_copy.Store, default);
+        bulk.Should().NotBeNull();
+        await using var session = _copy.Store.LightweightSession();
+        session.CorrelationId = "correlation-1";
+        // Ids whose bytes are all different, so a swapped byte order cannot pass.
+        var ids = new[] { Guid.Parse("00112233-4455-6677-8899-aabbccddeeff"), Guid.Parse("f0e1d2c3-b4a5-9687-7869-5a4b3c2d1e0f") };
+        var events = ids.Select((id, i) =>
+        {
+            var e = session.Events.BuildEvent(i == 0
+                ? new Ledger.Domain.ApplicationSubmitted("NATO", "ISL", new DateOnly(2024, 1, 2), Ledger.Domain.RatificationCounts.AtApproval)
+                : new Ledger.Domain.AccessionProtocolSigned(new DateOnly(2024, 2, 3)));
+            e.Id = id;
+            e.SetHeader("command-id", $"c-{i}");
+            e.SetHeader("unconfirmed", true);
+            return e;
+        }).ToList();
+
+        await bulk!.WriteAsync(session, [new("nato/isl", 0, events)], [], "writer", rows: null, default);
+        session.QueueSqlCommand("select 1");
+        await session.SaveChangesAsync();
+
+        var stored = await RowsAsync(_copy, $"select id::text, seq_id::text, version::text, (extract(epoch from timestamp) * 1000000)::bigint::text, headers::text, user_name, correlation_id from {_copySchema}.mt_events where stream_id = 'nato/isl' order by version");
+        stored.Should().Equal(events.Select(e => string.Join(" | ",
+            e.Id.ToString(), e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Version.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ((e.Timestamp.UtcTicks - DateTime.UnixEpoch.Ticks) / 10).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            $"{{\"command-id\": \"c-{e.Version - 1}\", \"unconfirmed\": true}}", "writer", "correlation-1")));
+        await using var query = _copy.Store.QuerySession();
+        var read = await query.Events.FetchStreamAsync("nato/isl");
+        read.Select(e => (e.Id, e.Sequence, e.Version, e.Timestamp)).Should().Equal(events.Select(e => (e.Id, e.Sequence, e.Version, e.Timestamp)));
+        read.Select(e => e.Data).Should().BeEquivalentTo(events.Select(e => e.Data), o => o.RespectingRuntimeTypes().WithStrictOrdering());
+    }
+
     private static async Task<List<string>> RowsAsync(LedgerHost host, string sql)
     {
         await using var session = host.Store.QuerySession();

@@ -1,0 +1,267 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using JasperFx.Events;
+using Marten;
+
+namespace Ledger.Recording;
+
+/// <summary>
+/// A batch's rows for Marten's event table in PostgreSQL's binary <c>COPY</c> format, written once, straight into one
+/// buffer: each value's bytes as the server reads them, with no per-value conversion left for the write. Built when an
+/// import decides the batch (on the core not busy writing the batch before), so the write only fills in what is known
+/// at the write (each row's sequence number and the common timestamp, at positions kept here) and streams the buffer.
+/// </summary>
+internal sealed class EventRows : IBufferWriter<byte>
+{
+    // The columns, in the order of BulkAppender's COPY statement.
+    private const short Columns = 14;
+    private static readonly byte[] Signature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0];
+    private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+    private static readonly JsonWriterOptions HeaderJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    private byte[] _buffer;
+    private int _length;
+    private readonly int[] _sequenceAt;
+    private readonly int[] _timestampAt;
+    private int _rows;
+
+    private EventRows(int rows)
+    {
+        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, rows * 512));
+        _sequenceAt = new int[rows];
+        _timestampAt = new int[rows];
+    }
+
+    /// <summary>How many rows the buffer holds.</summary>
+    public int Count => _rows;
+
+    /// <summary>
+    /// The rows of <paramref name="streams"/>' events, in order, each event stamped first as the write stamps it (stream,
+    /// version after the version read, tenant, recorded-by, correlation and causation); data and headers serialized with
+    /// <paramref name="serializer"/> (headers of plain strings and booleans written directly, as the same JSON value).
+    /// </summary>
+    public static EventRows Encode(IReadOnlyList<BulkAppender.StreamAppend> streams, ISerializer serializer, string tenant, string recordedBy, string? correlationId, string? causationId)
+    {
+        var count = 0;
+        foreach (var stream in streams)
+        {
+            count += stream.Events.Count;
+        }
+        var rows = new EventRows(count);
+        try
+        {
+            rows.Put(Signature);
+            rows.PutInt32(0); // flags
+            rows.PutInt32(0); // header extension
+            using var json = new Utf8JsonWriter(rows, HeaderJson);
+            foreach (var stream in streams)
+            {
+                var version = stream.ReadVersion;
+                foreach (var e in stream.Events)
+                {
+                    e.Version = ++version;
+                    e.StreamKey = stream.Stream;
+                    e.TenantId = tenant;
+                    e.UserName = recordedBy;
+                    e.CorrelationId ??= correlationId;
+                    e.CausationId ??= causationId;
+                    rows.Row(e, serializer, json);
+                }
+            }
+            return rows;
+        }
+        catch
+        {
+            rows.Release();
+            throw;
+        }
+    }
+
+    private void Row(IEvent e, ISerializer serializer, Utf8JsonWriter json)
+    {
+        PutInt16(Columns);
+        PutInt32(8);
+        _sequenceAt[_rows] = _length;
+        PutInt64(0); // seq_id: at the write
+        PutInt32(16);
+        e.Id.TryWriteBytes(Span(16), bigEndian: true, out _);
+        _length += 16;
+        PutText(e.StreamKey);
+        PutInt32(8);
+        PutInt64(e.Version);
+        PutJson(serializer.ToJson(e.Data));
+        PutText(e.EventTypeName);
+        PutInt32(8);
+        _timestampAt[_rows] = _length;
+        PutInt64(0); // timestamp: at the write
+        PutText(e.TenantId);
+        PutText(e.DotNetTypeName);
+        PutText(e.CorrelationId);
+        PutText(e.CausationId);
+        if (e.Headers is not { Count: > 0 } headers)
+        {
+            PutInt32(-1);
+        }
+        else if (PlainHeaders(headers))
+        {
+            var at = StartValue();
+            Put([1]); // jsonb version
+            json.Reset(this);
+            json.WriteStartObject();
+            foreach (var (key, value) in headers)
+            {
+                if (value is string text)
+                {
+                    json.WriteString(key, text);
+                }
+                else
+                {
+                    json.WriteBoolean(key, (bool)value);
+                }
+            }
+            json.WriteEndObject();
+            json.Flush();
+            EndValue(at);
+        }
+        else
+        {
+            PutJson(serializer.ToJson(headers));
+        }
+        PutText(e.UserName);
+        PutInt32(1);
+        Put([0]); // is_archived
+        _rows++;
+    }
+
+    private static bool PlainHeaders(Dictionary<string, object> headers)
+    {
+        foreach (var value in headers.Values)
+        {
+            if (value is not (string or bool))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Fills in every row's sequence number (in row order) and the timestamp, as the write knows them.</summary>
+    public void Complete(ReadOnlySpan<long> sequence, DateTimeOffset timestamp)
+    {
+        if (sequence.Length != _rows)
+        {
+            throw new ArgumentException($"{sequence.Length} sequence numbers for {_rows} rows.", nameof(sequence));
+        }
+        var micros = (timestamp.UtcTicks - PostgresEpochTicks) / TimeSpan.TicksPerMicrosecond;
+        for (var i = 0; i < _rows; i++)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(_buffer.AsSpan(_sequenceAt[i]), sequence[i]);
+            BinaryPrimitives.WriteInt64BigEndian(_buffer.AsSpan(_timestampAt[i]), micros);
+        }
+    }
+
+    /// <summary>The whole COPY payload, rows and trailer.</summary>
+    public ReadOnlyMemory<byte> Payload
+    {
+        get
+        {
+            BinaryPrimitives.WriteInt16BigEndian(Span(2), -1);
+            return _buffer.AsMemory(0, _length + 2);
+        }
+    }
+
+    /// <summary>Gives the buffer back to the pool; the rows are not used after this.</summary>
+    public void Release()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        if (buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void PutText(string? text)
+    {
+        if (text is null)
+        {
+            PutInt32(-1);
+            return;
+        }
+        var at = StartValue();
+        _length += Encoding.UTF8.GetBytes(text, Span(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        EndValue(at);
+    }
+
+    private void PutJson(string json)
+    {
+        var at = StartValue();
+        Put([1]); // jsonb version
+        _length += Encoding.UTF8.GetBytes(json, Span(Encoding.UTF8.GetMaxByteCount(json.Length)));
+        EndValue(at);
+    }
+
+    // A value of variable length: its length goes in front once it is written.
+    private int StartValue()
+    {
+        Span(4);
+        var at = _length;
+        _length += 4;
+        return at;
+    }
+
+    private void EndValue(int at) => BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(at), _length - at - 4);
+
+    private void PutInt16(short value)
+    {
+        BinaryPrimitives.WriteInt16BigEndian(Span(2), value);
+        _length += 2;
+    }
+
+    private void PutInt32(int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(Span(4), value);
+        _length += 4;
+    }
+
+    private void PutInt64(long value)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(Span(8), value);
+        _length += 8;
+    }
+
+    private void Put(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Span(bytes.Length));
+        _length += bytes.Length;
+    }
+
+    // At least `size` free bytes at the end (keeping 2 spare for the trailer), growing the buffer if need be.
+    private Span<byte> Span(int size)
+    {
+        if (_length + size + 2 > _buffer.Length)
+        {
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size + 2));
+            _buffer.AsSpan(0, _length).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = grown;
+        }
+        return _buffer.AsSpan(_length);
+    }
+
+    void IBufferWriter<byte>.Advance(int count) => _length += count;
+
+    Memory<byte> IBufferWriter<byte>.GetMemory(int sizeHint)
+    {
+        Span(Math.Max(sizeHint, 256));
+        return _buffer.AsMemory(_length, _buffer.Length - _length - 2);
+    }
+
+    Span<byte> IBufferWriter<byte>.GetSpan(int sizeHint)
+    {
+        Span(Math.Max(sizeHint, 256));
+        return _buffer.AsSpan(_length, _buffer.Length - _length - 2);
+    }
+}
