@@ -95,7 +95,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
         var writes = 0;
         string? raced = null;
-        _host.Recorder.BeforeWrite = async streams =>
+        _host.Recorder.BeforeWrite = async (streams, _) =>
         {
             // At the fourth write (the next batch is being decided on top of it by now), another app appends to one of
             // its streams between the batch's read and its write.
@@ -130,6 +130,31 @@ public sealed class BatchRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_import_starts_with_small_batches_and_doubles_them_up_to_the_batch_size()
+    {
+        var file = HistoryFile.Parse(Json(FinlandAndSweden()));
+        var writes = new List<int>();
+        _host.Recorder.BeforeWrite = (_, commands) =>
+        {
+            lock (writes)
+            {
+                writes.Add(commands);
+            }
+            return Task.CompletedTask;
+        };
+
+        var result = await _host.Sender.Send(new ImportHistoryRequest(file));
+        _host.Recorder.BeforeWrite = null;
+
+        result.Failure.Should().BeNull();
+        // ImportBatchSize is 7 here: the first batch is a sixteenth of it (at least one), each next one twice the one
+        // before, up to 7 (a batch can end sooner, at an accession whose reaction must run first).
+        writes.Take(4).Should().Equal(1, 2, 4, 7);
+        writes.Should().OnlyContain(n => n >= 1 && n <= 7);
+        writes.Sum().Should().Be(file.Entries.Count + 1, "every entry, and the reaction to Finland's accession in a write of its own");
+    }
+
+    [Fact]
     public async Task A_command_that_loses_a_race_is_projected_from_what_was_committed_not_from_its_own_failed_attempt()
     {
         (await _host.RegisterAsync(Nato())).Succeeded.Should().BeTrue();
@@ -138,7 +163,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         await _host.RecordAsync(new SignAccessionProtocol("nato/fin", D("2022-07-05")));
         await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
         var raced = false;
-        _host.Recorder.BeforeWrite = async _ =>
+        _host.Recorder.BeforeWrite = async (_, _) =>
         {
             // Once: another app appends to the stream between this command's read (version 3) and its write. The first
             // attempt fails at commit after the inline projection has cached it as entry 4; the retry reads entry 4 as
