@@ -191,7 +191,7 @@ internal sealed class EventRows : IBufferWriter<byte>
             return;
         }
         var at = StartValue();
-        _length += Encoding.UTF8.GetBytes(text, Span(Encoding.UTF8.GetMaxByteCount(text.Length)));
+        PutUtf8(text);
         EndValue(at);
     }
 
@@ -199,9 +199,11 @@ internal sealed class EventRows : IBufferWriter<byte>
     {
         var at = StartValue();
         Put([1]); // jsonb version
-        _length += Encoding.UTF8.GetBytes(json, Span(Encoding.UTF8.GetMaxByteCount(json.Length)));
+        PutUtf8(json);
         EndValue(at);
     }
+
+    private void PutUtf8(string text) => _length += Encoding.UTF8.GetBytes(text, Span(Encoding.UTF8.GetMaxByteCount(text.Length)));
 
     // A value of variable length: its length goes in front once it is written.
     private int StartValue()

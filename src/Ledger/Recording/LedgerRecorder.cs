@@ -743,7 +743,7 @@ public sealed partial class LedgerRecorder
             if (bulk is not null)
             {
                 var appends = decided.Appends ?? Appends(decided.Streams);
-                var rows = decided.Appends is null ? null : decided.Rows;
+                var rows = decided.Rows;
                 decided.Rows = null;
                 await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows, ct).ConfigureAwait(false);
                 // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
