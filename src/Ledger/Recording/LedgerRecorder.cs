@@ -474,6 +474,37 @@ public sealed partial class LedgerRecorder
         }
     }
 
+    // The organizations this recorder loaded, each with the state of its stream when loaded: a command decides on the
+    // copy when the stream is still at that version and was created at the same instant (a database wiped and written
+    // again starts the stream anew); otherwise the view is loaded again.
+    private readonly ConcurrentDictionary<string, KnownOrganization> _organizations = new(StringComparer.Ordinal);
+
+    private sealed record KnownOrganization(Organization Organization, long Version, DateTimeOffset Created)
+    {
+        public bool IsAt(JasperFx.Events.StreamState state) => state.Version == Version && state.Created == Created;
+    }
+
+    private Organization Remember(string code, JasperFx.Events.StreamState state, Organization organization)
+    {
+        _organizations[code] = new KnownOrganization(organization, state.Version, state.Created);
+        return organization;
+    }
+
+    // The organization as its view holds it, read after its stream's state: the view, written in the transaction that
+    // appends to the stream, is then at least as recent as that state. Remembered under that state, a copy can only be
+    // newer than its version says, and a newer stream never matches it. Null when the organization is not registered.
+    private async Task<Organization?> OrganizationAsync(IQuerySession session, string code, CancellationToken ct)
+    {
+        var key = OrganizationDecider.StreamKey(code);
+        var batch = session.CreateBatchQuery();
+        var stateQuery = batch.Events.FetchStreamState(key);
+        var viewQuery = batch.Load<OrganizationView>(key);
+        await batch.Execute(ct).ConfigureAwait(false);
+        var state = await stateQuery.ConfigureAwait(false);
+        var view = await viewQuery.ConfigureAwait(false);
+        return state is null || view is null ? null : Remember(code, state, view.Organization);
+    }
+
     private async Task EnsureReceiptTableAsync(CancellationToken ct)
     {
         if (!_receiptTableReady)
@@ -511,26 +542,38 @@ public sealed partial class LedgerRecorder
             }
             var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
-            var organizationQuery = previous is null ? batch.Load<OrganizationView>(OrganizationDecider.StreamKey(orgCode)) : null;
+            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
+            // here, one row of mt_streams), else the view, loaded after the stream's state (see OrganizationAsync).
+            var orgKey = OrganizationDecider.StreamKey(orgCode);
+            var knownOrganization = previous is null ? _organizations.GetValueOrDefault(orgCode) : null;
+            var organizationStateQuery = previous is null ? batch.Events.FetchStreamState(orgKey) : null;
+            var organizationQuery = previous is null && knownOrganization is null ? batch.Load<OrganizationView>(orgKey) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
                 .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
-            if (receiptsQuery is not null || organizationQuery is not null || openQuery is not null || reads.Count > 0)
+            if (receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
             {
                 await batch.Execute(ct).ConfigureAwait(false);
             }
 
-            Organization organization;
-            if (previous is not null)
+            var current = previous?.Organization;
+            if (previous is null)
             {
-                organization = previous.Organization;
+                var organizationState = await organizationStateQuery!.ConfigureAwait(false);
+                if (knownOrganization is not null && organizationState is not null && knownOrganization.IsAt(organizationState))
+                {
+                    current = knownOrganization.Organization;
+                }
+                else if (organizationState is not null)
+                {
+                    var view = organizationQuery is null ? null : await organizationQuery.ConfigureAwait(false);
+                    current = view is null
+                        ? await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false)
+                        : Remember(orgCode, organizationState, view.Organization);
+                }
             }
-            else if (await organizationQuery!.ConfigureAwait(false) is { } organizationView)
-            {
-                organization = organizationView.Organization;
-            }
-            else
+            if (current is not { } organization)
             {
                 var command = items[0].Command;
                 return new Decided(session, items, [new RecordResult(RecordOutcome.Rejected, command.Process, items[0].CommandId, [],

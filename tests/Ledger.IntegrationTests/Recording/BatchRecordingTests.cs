@@ -277,6 +277,46 @@ public sealed class BatchRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_roster_changed_by_another_app_is_what_the_next_command_is_decided_on()
+    {
+        await _host.RegisterAsync(Nato());
+        await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+
+        // This recorder has the roster (30 members). Another app adds a member.
+        await using (var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema))
+        {
+            (await other.RegisterAsync(WithIreland(Nato()))).Outcome.Should().Be(RecordOutcome.Recorded);
+        }
+
+        // The invitation takes the members on its date as required ratifiers: the roster as it now stands.
+        await _host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
+        (await _host.Recorder.LoadStateAsync("nato/fin")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
+    }
+
+    [Fact]
+    public async Task An_organization_registered_again_to_the_same_version_behind_the_recorders_back_is_not_decided_on_as_it_was()
+    {
+        await _host.RegisterAsync(Nato());
+        await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+
+        // The database is wiped and the organization registered again by another app, with one more member: its stream
+        // is at version 1 again, as it was when this recorder read it.
+        await _host.Store.Advanced.Clean.DeleteAllEventDataAsync();
+        await _host.Store.Advanced.Clean.DeleteAllDocumentsAsync();
+        await using (var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema))
+        {
+            await other.RegisterAsync(WithIreland(Nato()));
+        }
+
+        await _host.RecordAsync(new SubmitApplication("nato/swe", "NATO", "SWE", D("2022-05-18")));
+        await _host.RecordAsync(new ExtendInvitation("nato/swe", D("2022-06-29"), "Madrid Summit"));
+        (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
+    }
+
+    private static Organization WithIreland(Organization organization) =>
+        organization with { Members = [.. organization.Members, new Membership("IRL", D("2020-01-01"))] };
+
+    [Fact]
     public async Task RecordMany_answers_every_command_in_order_and_stops_after_the_first_refusal()
     {
         await _host.RegisterAsync(Nato());
