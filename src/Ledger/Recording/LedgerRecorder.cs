@@ -543,11 +543,8 @@ public sealed partial class LedgerRecorder
             var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
             // The organization: the copy this recorder last loaded, when its stream is still at that version (read
-            // here, one row of mt_streams), else the view, loaded after the stream's state (see OrganizationAsync).
-            var orgKey = OrganizationDecider.StreamKey(orgCode);
-            var knownOrganization = previous is null ? _organizations.GetValueOrDefault(orgCode) : null;
-            var organizationStateQuery = previous is null ? batch.Events.FetchStreamState(orgKey) : null;
-            var organizationQuery = previous is null && knownOrganization is null ? batch.Load<OrganizationView>(orgKey) : null;
+            // here, one row of mt_streams), else loaded again (see OrganizationAsync).
+            var organizationStateQuery = previous is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
@@ -561,16 +558,11 @@ public sealed partial class LedgerRecorder
             if (previous is null)
             {
                 var organizationState = await organizationStateQuery!.ConfigureAwait(false);
-                if (knownOrganization is not null && organizationState is not null && knownOrganization.IsAt(organizationState))
+                if (organizationState is not null)
                 {
-                    current = knownOrganization.Organization;
-                }
-                else if (organizationState is not null)
-                {
-                    var view = organizationQuery is null ? null : await organizationQuery.ConfigureAwait(false);
-                    current = view is null
-                        ? await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false)
-                        : Remember(orgCode, organizationState, view.Organization);
+                    current = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState)
+                        ? kept.Organization
+                        : await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false);
                 }
             }
             if (current is not { } organization)
