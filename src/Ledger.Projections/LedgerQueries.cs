@@ -22,6 +22,7 @@ public static class ReadModelRegistration
     public static LedgerOptions AddReadModels(this LedgerOptions ledger)
     {
         ArgumentNullException.ThrowIfNull(ledger);
+        ledger.AddDocuments(typeof(AccessionStatus), typeof(RatificationRegister), typeof(MemberRecord));
         return ledger.Extend(store =>
             {
                 store.Projections.Add(new ProcessViewsProjection(), ProjectionLifecycle.Inline, ProcessViewsProjection.Name, o =>
@@ -169,6 +170,7 @@ public sealed class LedgerQueries
 
     private async Task RebuildAsync(bool views, bool members, CancellationToken ct)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         var schema = _store.Options.Events.DatabaseSchemaName;
         long mark;
         await using (var query = _store.QuerySession())

@@ -424,7 +424,7 @@ public sealed partial class LedgerRecorder
     private async Task<(List<RecordResult> Results, bool AsDecided)> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct, Decided? decided = null)
     {
         var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
-        await EnsureReceiptTableAsync(ct).ConfigureAwait(false);
+        await EnsureStorageAsync(ct).ConfigureAwait(false);
         var lookupAll = false;
         for (var attempt = 1; ; attempt++)
         {
@@ -505,13 +505,14 @@ public sealed partial class LedgerRecorder
         return state is null || view is null ? null : Remember(code, state, view.Organization);
     }
 
-    private async Task EnsureReceiptTableAsync(CancellationToken ct)
+    private async Task EnsureStorageAsync(CancellationToken ct)
     {
-        if (!_receiptTableReady)
+        if (!_storageReady)
         {
-            // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use.
-            await _store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
-            _receiptTableReady = true;
+            // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use, and
+            // the document tables get their compression with the ledger's storage feature.
+            await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+            _storageReady = true;
         }
     }
 
@@ -825,7 +826,7 @@ public sealed partial class LedgerRecorder
     internal async Task<bool> CopyAvailableAsync(CancellationToken ct) => _options.ImportWithCopy && await BulkAsync(ct).ConfigureAwait(false) is not null;
 
     private string? _receiptTable;
-    private volatile bool _receiptTableReady;
+    private volatile bool _storageReady;
     private ISerializer? _serializer;
 
     // Receipts go in as one plain INSERT (unnest of ids and JSON) instead of one statement per document: the rows are
@@ -909,6 +910,7 @@ public sealed partial class LedgerRecorder
         {
             return new RecordResult(RecordOutcome.Rejected, key, commandId, [], invalid, 0);
         }
+        await EnsureStorageAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = _store.LightweightSession();

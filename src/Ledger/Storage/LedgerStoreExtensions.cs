@@ -65,8 +65,10 @@ public static class LedgerStoreExtensions
         // Real columns (indexed) for the query every command makes: the open processes of its organization.
         store.Schema.For<ProcessEntry>().Duplicate(p => p.Organization).Duplicate(p => p.Phase);
         store.Schema.For<CommandReceipt>();
+        options.AddDocuments(typeof(OrganizationView), typeof(ProcessEntry), typeof(CommandReceipt));
 
         options.ApplyExtensions(store);
+        store.Storage.Add(new LedgerStorage(store, options));
         return store;
     }
 

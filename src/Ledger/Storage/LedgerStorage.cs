@@ -1,0 +1,95 @@
+using System.Data.Common;
+using Marten;
+using Weasel.Core;
+using Weasel.Core.Migrations;
+using Weasel.Postgresql;
+
+namespace Ledger.Storage;
+
+/// <summary>
+/// The ledger's document tables as one Marten storage feature: ensuring it ensures every table of the ledger's documents
+/// (its own and its read models'), then, with <see cref="LedgerOptions.CompressDocumentsWithLz4"/>, sets their
+/// <c>data</c> columns to compress with lz4. As a feature it is created with the tables, appears in exported migrations
+/// (<c>ApplyAllConfiguredChangesToDatabaseAsync</c>, Marten's command line) and in Marten's schema checks. Weasel does
+/// not read a column's compression, so Marten never takes it for drift.
+/// </summary>
+internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
+    : FeatureSchemaBase("ledger_storage", store.Advanced.Migrator)
+{
+    /// <summary>
+    /// Ensures the ledger's tables exist and are set as configured, once per database and process (Marten creates a
+    /// document table only when a session first uses its type; the writers call this before their first write).
+    /// </summary>
+    public static ValueTask EnsureAsync(IDocumentStore store, CancellationToken ct) =>
+        store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct);
+
+    public override IEnumerable<Type> DependentTypes() => options.Documents;
+
+    protected override IEnumerable<ISchemaObject> schemaObjects() =>
+        options.CompressDocumentsWithLz4
+            ? options.Documents.Select(type => new Lz4Column(((IReadOnlyStoreOptions)store).FindOrResolveDocumentType(type).TableName, "data"))
+            : [];
+}
+
+/// <summary>
+/// One column's lz4 compression as a schema object: missing until <c>pg_attribute</c> says lz4, created with
+/// <c>ALTER TABLE ... SET COMPRESSION lz4</c> (catalog only: values already stored keep their compression until
+/// rewritten). On a server without lz4 (older than PostgreSQL 14, or built without it) there is nothing to create, and
+/// the statement written into scripts checks for it before it alters anything.
+/// </summary>
+internal sealed class Lz4Column(DbObjectName table, string column) : ISchemaObjectWithDependencies
+{
+    // lz4 is among default_toast_compression's values exactly when the server can compress with it.
+    private const string Lz4Available = "exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals))";
+
+    public DbObjectName Table { get; } = table;
+
+    public string Column { get; } = column;
+
+    public DbObjectName Identifier { get; } = new PostgresqlObjectName(table.Schema, $"{table.Name}_{column}_lz4", SchemaUtils.IdentifierUsage.General);
+
+    public IEnumerable<DbObjectName> DependsOn => [Table];
+
+    public void WriteCreateStatement(Migrator migrator, TextWriter writer) => WriteSet(writer, "lz4");
+
+    public void WriteDropStatement(Migrator rules, TextWriter writer) => WriteSet(writer, "default");
+
+    private void WriteSet(TextWriter writer, string method)
+    {
+        writer.WriteLine("DO $$");
+        writer.WriteLine("BEGIN");
+        writer.WriteLine($"  IF to_regclass('{Table.QualifiedName}') IS NOT NULL AND {Lz4Available} THEN");
+        writer.WriteLine($"    ALTER TABLE {Table.QualifiedName} ALTER COLUMN {Column} SET COMPRESSION {method};");
+        writer.WriteLine("  END IF;");
+        writer.WriteLine("END $$;");
+    }
+
+    public void ConfigureQueryCommand(Weasel.Core.DbCommandBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        // to_jsonb(a) reads attcompression where it exists (PostgreSQL 14+) and gives null before.
+        builder.Append($"select {Lz4Available}, (select to_jsonb(a) ->> 'attcompression' from pg_attribute a where a.attrelid = to_regclass(");
+        builder.AppendParameter(Table.QualifiedName);
+        builder.Append(") and a.attname = ");
+        builder.AppendParameter(Column);
+        builder.Append(" and not a.attisdropped);");
+    }
+
+    public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var difference = SchemaPatchDifference.None;
+        if (await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetBoolean(0))
+        {
+            // 'l' is lz4; '' the server's default, 'p' pglz. A missing table gets the setting right after it is created.
+            var method = await reader.IsDBNullAsync(1, ct).ConfigureAwait(false) ? null : reader.GetString(1);
+            difference = method == "l" ? SchemaPatchDifference.None : SchemaPatchDifference.Create;
+        }
+        return new SchemaObjectDelta(this, difference);
+    }
+
+    public IEnumerable<DbObjectName> AllNames()
+    {
+        yield return Identifier;
+    }
+}

@@ -1,0 +1,167 @@
+using Ledger.Import;
+using Ledger.IntegrationTests.Reliability;
+using Ledger.IntegrationTests.Support;
+using Marten;
+using Npgsql;
+using JasperFx;
+using Weasel.Core;
+
+namespace Ledger.IntegrationTests.Foundation;
+
+/// <summary>
+/// The ledger's document tables compress with lz4 (<see cref="Ledger.Storage.LedgerOptions.CompressDocumentsWithLz4"/>),
+/// set as part of the schema: by the first write, by Marten's migrations, seen by Marten's schema checks, never taken
+/// for drift, and only on the ledger's own tables.
+/// </summary>
+public sealed class DocumentCompressionTests
+{
+    private static readonly string[] LedgerTables =
+    [
+        "mt_doc_organizationview", "mt_doc_processentry", "mt_doc_commandreceipt",
+        "mt_doc_accessionstatus", "mt_doc_ratificationregister", "mt_doc_memberrecord",
+    ];
+
+    [Fact]
+    public async Task The_first_write_sets_every_ledger_document_table_to_lz4_and_a_register_is_stored_compressed_so()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var lz4 = await ServerHasLz4Async(connection);
+        var schema = TestSchemas.Next("lz4");
+        await using var host = LedgerHost.Start(connection, schema, configure: l => l.Extend(store => store.Schema.For<FollowUpNote>()));
+
+        var import = await host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)));
+        import.Failure.Should().BeNull();
+        await using (var session = host.Store.LightweightSession())
+        {
+            session.Store(new FollowUpNote { Id = "n1", Process = "nato/swe", Text = "an app's own document" });
+            await session.SaveChangesAsync();
+        }
+
+        var methods = await CompressionAsync(connection, schema);
+        foreach (var table in LedgerTables)
+        {
+            methods.Should().ContainKey(table).WhoseValue.Should().Be(lz4 ? "l" : "", table);
+        }
+        methods["mt_doc_followupnote"].Should().Be("", "an app's own tables are not the ledger's to set");
+
+        // Sweden's register (31 ratifiers with their chambers, approvals and deposits) is larger than PostgreSQL's
+        // 2 KB threshold, so it is compressed, with the column's method.
+        var stored = await ScalarAsync(connection, $"select coalesce(pg_column_compression(data), 'none') || ' ' || octet_length(data::text) from {schema}.mt_doc_ratificationregister where id = 'nato/swe'");
+        var parts = stored.Split(' ');
+        int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture).Should().BeGreaterThan(2048);
+        parts[0].Should().Be(lz4 ? "lz4" : "pglz");
+    }
+
+    [Fact]
+    public async Task Marten_sees_no_drift_once_set_and_a_migration_sets_what_is_missing()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("lz4migration");
+        await using (var first = LedgerHost.Start(connection, schema))
+        {
+            // A write first: on a fresh schema the host's async daemon creates the event tables as it starts, and a
+            // migration run beside it would race it to create them.
+            await first.RegisterAsync(TestOrganizations.Nato());
+            await first.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            await first.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+            if (!await ServerHasLz4Async(connection))
+            {
+                // Nothing to set on this server, so nothing differs (the test server of this repository has lz4).
+                return;
+            }
+            (await CompressionAsync(connection, schema)).Where(m => LedgerTables.Contains(m.Key)).Should().OnlyContain(m => m.Value == "l");
+        }
+
+        // A table whose compression was reset (by hand, or created by an earlier version) is a difference Marten
+        // reports, its migration script sets it, and applying it leaves nothing to do.
+        await ScalarAsync(connection, $"alter table {schema}.mt_doc_ratificationregister alter column data set compression default; select ''");
+        await using (var second = LedgerHost.Start(connection, schema))
+        {
+            var migration = await second.Store.Storage.Database.CreateMigrationAsync();
+            migration.Difference.Should().Be(SchemaPatchDifference.Create);
+            var script = new StringWriter();
+            migration.WriteAllUpdates(script, ((StoreOptions)second.Store.Options).Advanced.Migrator, AutoCreate.CreateOrUpdate);
+            script.ToString().Should().Contain($"ALTER TABLE {schema}.mt_doc_ratificationregister ALTER COLUMN data SET COMPRESSION lz4;")
+                .And.NotContain("mt_doc_accessionstatus", "only what differs is in the patch");
+            await FluentActions.Awaiting(() => second.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync()).Should().ThrowAsync<Exception>();
+
+            await second.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+            (await CompressionAsync(connection, schema))["mt_doc_ratificationregister"].Should().Be("l");
+            (await second.Store.Storage.Database.CreateMigrationAsync()).Difference.Should().Be(SchemaPatchDifference.None);
+        }
+
+        // Without a migration, the recorder's first write sets it.
+        await ScalarAsync(connection, $"alter table {schema}.mt_doc_accessionstatus alter column data set compression pglz; select ''");
+        await using (var third = LedgerHost.Start(connection, schema))
+        {
+            await third.RegisterAsync(TestOrganizations.Nato());
+            (await CompressionAsync(connection, schema))["mt_doc_accessionstatus"].Should().Be("l");
+        }
+    }
+
+    [Fact]
+    public async Task The_creation_script_sets_the_compression_only_where_the_server_has_lz4()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("lz4script");
+        await using var host = LedgerHost.Start(connection, schema);
+
+        var script = host.Store.Storage.ToDatabaseScript();
+
+        script.Should().Contain($"ALTER TABLE {schema}.mt_doc_ratificationregister ALTER COLUMN data SET COMPRESSION lz4;")
+            .And.Contain("'lz4' = any(enumvals)");
+        script.IndexOf($"CREATE TABLE IF NOT EXISTS {schema}.mt_doc_ratificationregister", StringComparison.Ordinal)
+            .Should().BeGreaterThanOrEqualTo(0)
+            .And.BeLessThan(script.IndexOf($"ALTER TABLE {schema}.mt_doc_ratificationregister ALTER COLUMN data SET COMPRESSION", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_the_option_off_the_tables_keep_the_servers_default_and_marten_sees_no_difference()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("nolz4");
+        await using var host = LedgerHost.Start(connection, schema, configure: l => l.CompressDocumentsWithLz4 = false);
+
+        await host.RegisterAsync(TestOrganizations.Nato());
+        await host.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+
+        var methods = await CompressionAsync(connection, schema);
+        foreach (var table in LedgerTables)
+        {
+            methods.Should().ContainKey(table).WhoseValue.Should().Be("", table);
+        }
+        await host.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+        host.Store.Storage.ToDatabaseScript().Should().NotContain("SET COMPRESSION");
+    }
+
+    private static async Task<bool> ServerHasLz4Async(string connection) =>
+        await ScalarAsync(connection, "select exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals))::text") == "true";
+
+    // Each document table of the schema with its data column's compression ('' is the server's default).
+    private static async Task<Dictionary<string, string>> CompressionAsync(string connection, string schema)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            select c.relname::text, a.attcompression::text from pg_attribute a
+            join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = @schema and c.relkind = 'r' and c.relname like 'mt_doc_%' and a.attname = 'data'
+            """, conn);
+        command.Parameters.AddWithValue("schema", schema);
+        await using var reader = await command.ExecuteReaderAsync();
+        var methods = new Dictionary<string, string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync())
+        {
+            methods[reader.GetString(0)] = reader.GetString(1);
+        }
+        return methods;
+    }
+
+    private static async Task<string> ScalarAsync(string connection, string sql)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, conn);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+}
