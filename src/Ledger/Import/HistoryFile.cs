@@ -188,11 +188,13 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
 
     private static HistoryEntry ReadEntry(Node e, string process, int index, Organization organization)
     {
-        var type = e.String("type");
-        if (!s_types.Contains(type, StringComparer.Ordinal))
+        var written = e.String("type");
+        // The known name itself is kept, not the string read for every entry.
+        var type = Array.Find(s_types, t => string.Equals(t, written, StringComparison.Ordinal));
+        if (type is null)
         {
             // Checked before anything else, so that a misspelt type is reported as such and not as a missing field.
-            throw e.Error("type", $"'{type}' is not an entry type; expected one of: {string.Join(", ", s_types)}.");
+            throw e.Error("type", $"'{written}' is not an entry type; expected one of: {string.Join(", ", s_types)}.");
         }
         var on = e.Date("on");
         AccessionCommand command;

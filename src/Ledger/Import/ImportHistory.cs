@@ -66,11 +66,7 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
             throw new HistoryFileException($"organization {file.Organization.Code}: {refused.Code}: {refused.Message}" + (first is null ? "" : " No entry was imported."));
         }
 
-        var commands = entries.Select(entry => (entry.Command, (Provenance?)(entry.Provenance with
-        {
-            RecordedBy = entry.Provenance.RecordedBy ?? request.RecordedBy,
-            CorrelationId = entry.Provenance.CorrelationId ?? correlation,
-        }))).ToArray();
+        var commands = new Stamped(entries, request.RecordedBy, correlation);
         int recorded = 0, already = 0, next = 0;
         ImportFailure? failure = null;
         try
@@ -116,6 +112,38 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
         }
         return new ImportResult(recorded, already, entries.Count, failure);
     }
+}
+
+/// <summary>
+/// The entries' commands with the import's stamp (recorded-by and correlation where the entry names none), made as the
+/// recorder reaches each entry: the stamped provenances of a million entries are not all held for the whole import.
+/// </summary>
+internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recordedBy, string correlation) : IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)>
+{
+    public int Count => entries.Count;
+
+    public (AccessionCommand Command, Provenance? Provenance) this[int index]
+    {
+        get
+        {
+            var entry = entries[index];
+            return (entry.Command, entry.Provenance with
+            {
+                RecordedBy = entry.Provenance.RecordedBy ?? recordedBy,
+                CorrelationId = entry.Provenance.CorrelationId ?? correlation,
+            });
+        }
+    }
+
+    public IEnumerator<(AccessionCommand Command, Provenance? Provenance)> GetEnumerator()
+    {
+        for (var i = 0; i < entries.Count; i++)
+        {
+            yield return this[i];
+        }
+    }
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
 
 /// <summary>

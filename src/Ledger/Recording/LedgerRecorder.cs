@@ -291,8 +291,11 @@ public sealed partial class LedgerRecorder
         return (items, null);
     }
 
-    private Item PrepareAt(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, int i) =>
-        Prepare(commands[i].Command ?? throw new ArgumentException($"Command {i} is null.", nameof(commands)), commands[i].Provenance);
+    private Item PrepareAt(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, int i)
+    {
+        var (command, provenance) = commands[i];
+        return Prepare(command ?? throw new ArgumentException($"Command {i} is null.", nameof(commands)), provenance);
+    }
 
     private async Task<List<int>> TakeStripesAsync(List<Item> items, CancellationToken ct)
     {
