@@ -33,18 +33,53 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
         Console.WriteLine(measure ? "import:" : "import (setup for the read workloads, not measured):");
         var (path, entries, processIds) = await WriteHistoryAsync();
 
-        await server.ExecuteAsync($"DROP SCHEMA IF EXISTS {Schema} CASCADE");
-        var app = await LedgerApp.CreateAsync(server.ConnectionString, Schema);
+        // Measured: two rounds of the baseline then ours, each side's better run counting (as in the commands workload),
+        // so that the machine's drift and noise from elsewhere weigh alike on both; the second round's database is the
+        // one the read workloads use. Peak memory: the higher of each side's two runs.
+        var rounds = measure ? 2 : 1;
+        LedgerApp? app = null;
         (double Rate, ProbeResult Probe)? baseline = null;
+        (double Rate, ProbeResult Probe)? ours = null;
+        long baselinePeak = 0, oursPeak = 0;
+        for (var round = 1; round <= rounds; round++)
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+            await server.ExecuteAsync($"DROP SCHEMA IF EXISTS {Schema} CASCADE");
+            app = await LedgerApp.CreateAsync(server.ConnectionString, Schema);
+            if (measure)
+            {
+                var ceiling = await BaselineAsync(entries);
+                baseline = baseline is { } b && b.Rate >= ceiling.Rate ? b : ceiling;
+                baselinePeak = Math.Max(baselinePeak, ceiling.Probe.PeakWorkingSet);
+                await server.ExecuteAsync("CHECKPOINT");
+            }
+            var run = await ImportAsync(app, path, entries);
+            ours = ours is { } o && o.Rate >= run.Rate ? o : run;
+            oursPeak = Math.Max(oursPeak, run.Probe.PeakWorkingSet);
+        }
+        File.Delete(path);
         if (measure)
         {
-            // The better of two runs (noise from elsewhere on the machine must not make the ceiling look lower).
-            baseline = await BaselineAsync(entries);
-            var again = await BaselineAsync(entries);
-            baseline = again.Rate > baseline.Value.Rate ? again : baseline;
-            await server.ExecuteAsync("CHECKPOINT");
+            Report.Note(string.Create(CultureInfo.InvariantCulture, $"import: better runs: ours {ours!.Value.Rate:0} entries/s, baseline {baseline!.Value.Rate:0} rows/s"));
+            await Diagnostics.VerifyViewsAsync(app!, processIds);
+            var sizes = await server.RowsAsync($"SELECT avg(pg_column_size(data))::int, avg(pg_column_size(headers))::int, pg_size_pretty(pg_total_relation_size('{Schema}.mt_events')) FROM {Schema}.mt_events");
+            Report.Note($"ours: mt_events rows average {sizes[0][0]} B data + {sizes[0][1]} B headers; table with indexes {sizes[0][2]}");
+            report.Add(BenchResult.Throughput("import", ours.Value.Rate, "entries/s", "INSERT ... SELECT generate_series into a table LIKE mt_events", baseline.Value.Rate));
+            report.Add(BenchResult.Cost("import-peak-memory", oursPeak / 1048576.0, "MiB", "benchmark process during the server-side insert", baselinePeak / 1048576.0));
         }
+        // The read workloads need the history: generated again (the generator is deterministic), after the measurement.
+        var generator = new HistoryGenerator(options.Seed);
+        var history = generator.Generate(options.Processes, options.ImportEvents);
+        Check.That(history.EventCount == entries, "the history generated again is the one imported");
+        return new ImportedDatabase(app!, history, generator);
+    }
 
+    // One import of the file into the app's empty database, timed from the parse to the answer.
+    private async Task<(double Rate, ProbeResult Probe)> ImportAsync(LedgerApp app, string path, long entries)
+    {
         // The import starts as `ledger import` would: nothing on the heap but what the process itself holds.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         await server.ResetStatementsAsync();
@@ -61,7 +96,6 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
             await probe.DisposeAsync();
             probeResult = probe.Result;
         }
-        File.Delete(path);
         Check.That(result.Succeeded && result.Recorded == entries,
             $"the import records every entry ({result.Recorded} of {entries}; {result.Failure?.Message})");
         var rate = entries / wall.Elapsed.TotalSeconds;
@@ -71,19 +105,7 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
         await Diagnostics.PrintStatementsAsync(server, wall.Elapsed, 16);
         var plan = await server.RowsAsync($"EXPLAIN (ANALYZE, BUFFERS) SELECT d.id, d.data FROM {Schema}.mt_doc_commandreceipt AS d WHERE id = ANY(ARRAY(SELECT 'x:' || g FROM generate_series(1, {Math.Max(1, 5000)}) g)::varchar[])");
         Report.Note("receipt lookup plan: " + string.Join(" / ", plan.Select(r => r[0].Trim())));
-        if (measure)
-        {
-            await Diagnostics.VerifyViewsAsync(app, processIds);
-            var sizes = await server.RowsAsync($"SELECT avg(pg_column_size(data))::int, avg(pg_column_size(headers))::int, pg_size_pretty(pg_total_relation_size('{Schema}.mt_events')) FROM {Schema}.mt_events");
-            Report.Note($"ours: mt_events rows average {sizes[0][0]} B data + {sizes[0][1]} B headers; table with indexes {sizes[0][2]}");
-            report.Add(BenchResult.Throughput("import", rate, "entries/s", "INSERT ... SELECT generate_series into a table LIKE mt_events", baseline!.Value.Rate));
-            report.Add(BenchResult.Cost("import-peak-memory", probeResult.PeakWorkingSet / 1048576.0, "MiB", "benchmark process during the server-side insert", baseline.Value.Probe.PeakWorkingSet / 1048576.0));
-        }
-        // The read workloads need the history: generated again (the generator is deterministic), after the measurement.
-        var generator = new HistoryGenerator(options.Seed);
-        var history = generator.Generate(options.Processes, options.ImportEvents);
-        Check.That(history.EventCount == entries, "the history generated again is the one imported");
-        return new ImportedDatabase(app, history, generator);
+        return (rate, probeResult);
     }
 
     // Generates the history and writes its file; the generated objects are not kept (the measured import must not carry
