@@ -54,12 +54,14 @@ internal sealed class Lz4Column(DbObjectName table, string column) : ISchemaObje
 
     public void WriteDropStatement(Migrator rules, TextWriter writer) => WriteSet(writer, "default");
 
+    // The ALTER is run with EXECUTE, so that a server older than PostgreSQL 14 (which has no SET COMPRESSION) never parses it.
     private void WriteSet(TextWriter writer, string method)
     {
+        var table = Table.QualifiedName.Replace("'", "''", StringComparison.Ordinal);
         writer.WriteLine("DO $$");
         writer.WriteLine("BEGIN");
-        writer.WriteLine($"  IF to_regclass('{Table.QualifiedName}') IS NOT NULL AND {Lz4Available} THEN");
-        writer.WriteLine($"    ALTER TABLE {Table.QualifiedName} ALTER COLUMN {Column} SET COMPRESSION {method};");
+        writer.WriteLine($"  IF to_regclass('{table}') IS NOT NULL AND {Lz4Available} THEN");
+        writer.WriteLine($"    EXECUTE 'ALTER TABLE {table} ALTER COLUMN {Column} SET COMPRESSION {method}';");
         writer.WriteLine("  END IF;");
         writer.WriteLine("END $$;");
     }
