@@ -54,7 +54,9 @@ internal sealed class Lz4Column(DbObjectName table, string column) : ISchemaObje
 
     public void WriteDropStatement(Migrator rules, TextWriter writer) => WriteSet(writer, "default");
 
-    // The ALTER is run with EXECUTE, so that a server older than PostgreSQL 14 (which has no SET COMPRESSION) never parses it.
+    // The ALTER is run with EXECUTE, so that a server older than PostgreSQL 14 (which has no SET COMPRESSION) never parses
+    // it. A role that may write the table but does not own it (the tables made by another role, AutoCreate left on) gets
+    // a warning instead of an error: the compression saves the server time, and its absence must not stop the ledger.
     private void WriteSet(TextWriter writer, string method)
     {
         var table = Table.QualifiedName.Replace("'", "''", StringComparison.Ordinal);
@@ -63,6 +65,8 @@ internal sealed class Lz4Column(DbObjectName table, string column) : ISchemaObje
         writer.WriteLine($"  IF to_regclass('{table}') IS NOT NULL AND {Lz4Available} THEN");
         writer.WriteLine($"    EXECUTE 'ALTER TABLE {table} ALTER COLUMN {Column} SET COMPRESSION {method}';");
         writer.WriteLine("  END IF;");
+        writer.WriteLine("EXCEPTION WHEN insufficient_privilege THEN");
+        writer.WriteLine($"  RAISE WARNING 'ledger: {table}.{Column} keeps its compression: only the table''s owner can set it to {method} (ALTER TABLE {table} ALTER COLUMN {Column} SET COMPRESSION {method})';");
         writer.WriteLine("END $$;");
     }
 

@@ -134,6 +134,43 @@ public sealed class DocumentCompressionTests
         host.Store.Storage.ToDatabaseScript().Should().NotContain("SET COMPRESSION");
     }
 
+    [Fact]
+    public async Task A_role_that_writes_the_tables_without_owning_them_records_and_leaves_the_compression_as_it_is()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("lz4notowner");
+        var role = schema + "_app";
+        // The tables made by their owner (without lz4), as a migration role would make them.
+        await using (var owner = LedgerHost.Start(connection, schema, configure: l => l.CompressDocumentsWithLz4 = false))
+        {
+            await owner.RegisterAsync(TestOrganizations.Nato());
+            await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        await ScalarAsync(connection, $"""
+            create role {role} login;
+            grant usage on schema {schema} to {role};
+            grant select, insert, update, delete on all tables in schema {schema} to {role};
+            grant usage, select, update on all sequences in schema {schema} to {role};
+            grant execute on all functions in schema {schema} to {role};
+            select ''
+            """);
+        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Pooling = false }.ConnectionString;
+        try
+        {
+            await using (var app = LedgerHost.Start(asApp, schema))
+            {
+                await app.RecordAsync(new Ledger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
+                (await app.Recorder.LoadStateAsync("nato/swe")).Version.Should().Be(1);
+            }
+
+            (await CompressionAsync(connection, schema)).Where(m => LedgerTables.Contains(m.Key)).Should().OnlyContain(m => m.Value == "");
+        }
+        finally
+        {
+            await ScalarAsync(connection, $"drop owned by {role}; drop role {role}; select ''");
+        }
+    }
+
     private static async Task<bool> ServerHasLz4Async(string connection) =>
         await ScalarAsync(connection, "select exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals))::text") == "true";
 
