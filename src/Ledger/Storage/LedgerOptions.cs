@@ -44,9 +44,9 @@ public sealed class LedgerOptions
     /// server's default (<c>pglz</c> unless <c>default_toast_compression</c> says otherwise). Documents larger than about
     /// 2 KB are compressed at every write, and a register of 30 ratifiers is about 26 KB of JSON: lz4 costs the server a
     /// fraction of pglz's time for it (see docs/benchmarks.md). Set as part of the ledger's schema (<c>ALTER TABLE ...
-    /// ALTER COLUMN data SET COMPRESSION lz4</c>, a catalog change: documents are compressed so from their next write on), with
-    /// the tables and in exported migrations; a server
-    /// without lz4 (older than PostgreSQL 14 or built without it) keeps its default. Default true.
+    /// ALTER COLUMN data SET COMPRESSION lz4</c>, a catalog change: documents are compressed so from their next write
+    /// on), with the tables and in exported migrations. A server without lz4 (older than PostgreSQL 14, or built
+    /// without it) keeps its default; a role that does not own the tables gets a warning and keeps it too. Default true.
     /// </summary>
     public bool CompressDocumentsWithLz4 { get; set; } = true;
 
