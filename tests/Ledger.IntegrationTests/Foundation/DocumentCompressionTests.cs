@@ -74,7 +74,7 @@ public sealed class DocumentCompressionTests
 
         // A table whose compression was reset (by hand, or created by an earlier version) is a difference Marten
         // reports, its migration script sets it, and applying it leaves nothing to do.
-        await ScalarAsync(connection, $"alter table {schema}.mt_doc_ratificationregister alter column data set compression default; select ''");
+        await ExecuteAsync(connection, $"alter table {schema}.mt_doc_ratificationregister alter column data set compression default");
         await using (var second = LedgerHost.Start(connection, schema))
         {
             var migration = await second.Store.Storage.Database.CreateMigrationAsync();
@@ -91,7 +91,7 @@ public sealed class DocumentCompressionTests
         }
 
         // Without a migration, the recorder's first write sets it.
-        await ScalarAsync(connection, $"alter table {schema}.mt_doc_accessionstatus alter column data set compression pglz; select ''");
+        await ExecuteAsync(connection, $"alter table {schema}.mt_doc_accessionstatus alter column data set compression pglz");
         await using (var third = LedgerHost.Start(connection, schema))
         {
             await third.RegisterAsync(TestOrganizations.Nato());
@@ -146,13 +146,12 @@ public sealed class DocumentCompressionTests
             await owner.RegisterAsync(TestOrganizations.Nato());
             await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
-        await ScalarAsync(connection, $"""
+        await ExecuteAsync(connection, $"""
             create role {role} login;
             grant usage on schema {schema} to {role};
             grant select, insert, update, delete on all tables in schema {schema} to {role};
             grant usage, select, update on all sequences in schema {schema} to {role};
             grant execute on all functions in schema {schema} to {role};
-            select ''
             """);
         var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Pooling = false }.ConnectionString;
         try
@@ -167,7 +166,7 @@ public sealed class DocumentCompressionTests
         }
         finally
         {
-            await ScalarAsync(connection, $"drop owned by {role}; drop role {role}; select ''");
+            await ExecuteAsync(connection, $"drop owned by {role}; drop role {role}");
         }
     }
 
@@ -192,6 +191,14 @@ public sealed class DocumentCompressionTests
             methods[reader.GetString(0)] = reader.GetString(1);
         }
         return methods;
+    }
+
+    private static async Task ExecuteAsync(string connection, string sql)
+    {
+        await using var conn = new NpgsqlConnection(connection);
+        await conn.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, conn);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<string> ScalarAsync(string connection, string sql)
