@@ -29,8 +29,7 @@ for id in RatificationLedger RatificationLedger.Projections; do
   done
 done
 
-# The app's own feed configuration: the public registry, the folder feed for our packages, and the redirect package
-# Marten 9.58 needs on this registry (README, "Package feed").
+# The app's own feed configuration: the public registry and the folder feed for our packages.
 cat >"$app/nuget.config" <<EOF
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
@@ -38,12 +37,10 @@ cat >"$app/nuget.config" <<EOF
     <clear />
     <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
     <add key="ledger" value="$feed" />
-    <add key="ledger-redirects" value="$repo/build/packages" />
   </packageSources>
   <packageSourceMapping>
     <packageSource key="nuget.org"><package pattern="*" /></packageSource>
     <packageSource key="ledger"><package pattern="RatificationLedger*" /></packageSource>
-    <packageSource key="ledger-redirects"><package pattern="Patched.DistributedLock.Postgres" /></packageSource>
   </packageSourceMapping>
 </configuration>
 EOF

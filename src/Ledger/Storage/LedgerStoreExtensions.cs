@@ -37,7 +37,6 @@ public static class LedgerStoreExtensions
         marten.Services.ConfigureMarten(store => store.AddRatificationLedger(options));
         if (options.NeedsAsyncDaemon)
         {
-            // Solo, not HotCold: the redirected DistributedLock.Postgres package cannot take HotCold's leader lock (see README).
             marten.AddAsyncDaemon(DaemonMode.Solo);
         }
         return marten;
