@@ -46,9 +46,9 @@ public static class RuleCodes
     public const string ProcessClosed = "order.process_closed";
     public const string InvitationMissing = "order.invitation_missing";
     public const string ProtocolMissing = "order.protocol_missing";
-    public const string ApprovalMissing = "order.approval_missing";
     public const string AccessionIncomplete = "order.accession_incomplete";
     public const string AccessionBlocked = "order.accession_blocked_by_veto";
+    public const string BeforeEntryIntoForce = "order.before_entry_into_force";
     public const string DateBeforeDependency = "date.before_dependency";
     public const string DateInFuture = "date.in_future";
     public const string InvalidCode = "who.invalid_code";
@@ -57,6 +57,7 @@ public static class RuleCodes
     public const string NotRequiredRatifier = "who.not_required_ratifier";
     public const string CandidateOwnProtocol = "who.candidate_ratifies_own_protocol";
     public const string CandidateAlreadyMember = "who.candidate_already_member";
+    public const string CoCandidateIsMember = "who.co_candidate_is_member";
     public const string ConflictingRepeat = "repeat.conflicting_fact";
     public const string NoActiveVeto = "veto.none_active";
     public const string VetoAfterApproval = "veto.after_approval";
@@ -67,6 +68,7 @@ public static class RuleCodes
     public const string TextTooLong = "input.text_too_long";
     public const string InvalidText = "input.invalid_text";
     public const string InvalidNumber = "input.invalid_number";
+    public const string InvalidEntryIntoForce = "input.invalid_entry_into_force";
     public const string OrganizationConflict = "organization.conflicting_definition";
 #pragma warning restore CS1591
 }
