@@ -41,6 +41,7 @@ public sealed record EntryIntoForceRule(
     public const int MaxDays = 36_525;
 
     /// <summary>The rule's name as the history file writes it: <c>on-completion</c>, <c>fixed-date</c>, <c>days-after-completion</c>.</summary>
+    [JsonIgnore]
     public string Name => Rule switch
     {
         EntryIntoForceKind.FixedDate => "fixed-date",
