@@ -53,6 +53,7 @@ internal sealed class TimelineDrawing
         ".ms { stroke: #4b5563; stroke-width: 1; }",
         ".ms.memorandum { stroke-dasharray: 5 3; }",
         ".ms.accession { stroke: #009e73; stroke-width: 2; }",
+        ".ms.entry-into-force { stroke: #009e73; stroke-width: 1.5; stroke-dasharray: 8 3; }",
         ".ms.withdrawal { stroke: #111827; stroke-width: 2; stroke-dasharray: 6 3; }",
         ".ms.asof { stroke: #b5006b; stroke-width: 1.5; stroke-dasharray: 2 3; }",
         ".ms.unconfirmed { stroke-dasharray: 2 2; }",
@@ -104,7 +105,7 @@ internal sealed class TimelineDrawing
 
     private IEnumerable<DateOnly> Dates()
     {
-        DateOnly?[] singles = [_status.AppliedOn, _status.InvitedOn, _status.ProtocolSignedOn, _status.AccededOn, _status.WithdrawnOn, _status.AsOf];
+        DateOnly?[] singles = [_status.AppliedOn, _status.InvitedOn, _status.ProtocolSignedOn, _status.AccededOn, _status.WithdrawnOn, _status.AsOf, EntryIntoForceDate];
         foreach (var d in singles.OfType<DateOnly>())
         {
             yield return d;
@@ -393,6 +394,11 @@ internal sealed class TimelineDrawing
 
     private sealed record Milestone(DateOnly On, string Kind, string? Name, string? Detail, bool Unconfirmed, string Tooltip);
 
+    // The treaty's computed entry into force, drawn where a treaty states its own rule (a fixed date, days after
+    // completion); on completion it is the last counted step, already drawn.
+    private DateOnly? EntryIntoForceDate =>
+        _status.EntryIntoForce is { Rule: not "on-completion", Date: { } date } ? date : null;
+
     private sealed record Placed(Milestone Milestone, string? Detail, double LineX, double Left, double Right, bool AnchorEnd, int Lane);
 
     private List<Milestone> Milestones()
@@ -425,6 +431,11 @@ internal sealed class TimelineDrawing
         }
         Add<AccessionCompleted>(_status.AccededOn, "accession", "Acceded", null, $"{_status.Candidate} acceded to {_status.Organization}");
         Add<ApplicationWithdrawn>(_status.WithdrawnOn, "withdrawal", "Withdrawn", null, "Application withdrawn");
+        if (EntryIntoForceDate is { } inForce)
+        {
+            var rule = _status.EntryIntoForce!;
+            list.Add(new Milestone(inForce, "entry-into-force", "In force", rule.Rule, false, $"Treaty in force {Iso(inForce)} ({rule.Rule}): {rule.Reason}"));
+        }
         if (_status.AsOf is { } asOf && asOf != _status.AccededOn && asOf != _status.WithdrawnOn)
         {
             list.Add(new Milestone(asOf, "asof", "as-of date", null, false, $"Status as of {Iso(asOf)}: later entries are not drawn"));

@@ -106,6 +106,20 @@ public class CroatiaHistoryTests
             .And.Contain("\"organization\":\"EU\"").And.NotContain("coCandidates");
     }
 
+    [Fact]
+    public void The_timeline_draws_the_fixed_date_of_entry_into_force_before_the_accession()
+    {
+        var (_, state, _) = Replay();
+        var entries = Entries(state);
+        var (status, register, audit) = ProcessViews.Build("eu/hrv", entries, asOf: D("2013-06-25"));
+        var svg = System.Xml.Linq.XDocument.Parse(TimelineSvg.Render(status, register, audit.Entries));
+        var milestones = svg.Descendants().Where(e => ((string?)e.Attribute("class"))?.StartsWith("milestone", StringComparison.Ordinal) == true).ToArray();
+        var inForce = milestones.Should().ContainSingle(e => ((string)e.Attribute("class")!).Contains("entry-into-force")).Subject;
+        ((string?)inForce.Attribute("data-date")).Should().Be("2013-07-01");
+        inForce.Value.Should().Contain("In force");
+        milestones.Should().NotContain(e => ((string)e.Attribute("class")!).Contains(" accession"), "as of 2013-06-25 Croatia has not acceded");
+    }
+
     private static List<Ledger.Recording.RecordedEntry> Entries(AccessionState state) =>
         [.. state.Entries.Select(e => new Ledger.Recording.RecordedEntry("eu/hrv", e.Number, e.Number, StoredEventNames.Of(e.Event), e.Event,
             DateTimeOffset.UnixEpoch, "test", null, null, false, null, null, null))];
