@@ -546,13 +546,16 @@ public static class AccessionDecider
         var live = s.Entries.Where(e => e.Number != c.Entry && e.Event is not EntryRetracted && !s.Retracted.Contains(e.Number)).ToArray();
         var dependent = target.Event switch
         {
+            // An approval or deposit that ended the member's hold keeps an accession standing: without it the hold would
+            // be in force again (a member that left the organization is not waited for, but its hold still blocks).
             RatificationApproved a => live.FirstOrDefault(e =>
                 (e.Event is InstrumentDeposited d && d.Member == a.Member) ||
-                (e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(a.Member) && s.CountsAt == RatificationCounts.AtApproval)),
+                (e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(a.Member) && s.CountsAt == RatificationCounts.AtApproval) ||
+                (e.Event is AccessionCompleted && EndedHold(s, a.Member, a.On))),
             // Under approval counting a deposit with no recorded approval is what counts.
             InstrumentDeposited d => live.FirstOrDefault(e =>
-                e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(d.Member)
-                && (s.CountsAt == RatificationCounts.AtDeposit || s.StepsOf(d.Member).Approval is null)),
+                e.Event is AccessionCompleted && ((s.RequiredRatifiers.ContainsKey(d.Member)
+                && (s.CountsAt == RatificationCounts.AtDeposit || s.StepsOf(d.Member).Approval is null)) || EndedHold(s, d.Member, d.On))),
             InvitationExtended => live.FirstOrDefault(e => e.Event is AccessionProtocolSigned or ParliamentVoted or RatificationApproved
                 or InstrumentDeposited or RatifierAdded or AccessionCompleted),
             AccessionProtocolSigned p when ctx.Organization.UsesAccessionProtocol || p.RequiredRatifiers is not null =>
@@ -569,6 +572,11 @@ public static class AccessionDecider
                 $"entry {c.Entry} ({StoredEventNames.Of(target.Event)}) cannot be retracted while entry {dependent.Number} ({StoredEventNames.Of(dependent.Event)}) depends on it; retract that one first.")
             : Decision.Record(new EntryRetracted(c.Entry, c.On, c.Reason));
     }
+
+    // True when a veto or hold of the member ended on that day by its own ratification step rather than a lifting.
+    private static bool EndedHold(AccessionState s, string member, DateOnly on) =>
+        s.Vetoes.Any(v => v.Member == member && v.EndedOn == on
+            && s.Entries.All(e => e.Event is not VetoLifted l || l.Member != member || l.On != on || s.Retracted.Contains(e.Number)));
 
     // Who may take a national ratification step, and when.
     private static Decision? RatificationStep(AccessionState s, DecisionContext ctx, AccessionCommand c, string member, string what, bool earlyApprovalAllowed)

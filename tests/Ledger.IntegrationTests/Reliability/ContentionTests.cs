@@ -234,12 +234,13 @@ public static class Invariants
     {
         var live = entries.Where(e => e.Event is not EntryRetracted && !state.Retracted.Contains(e.Number)).ToList();
 
-        // A counted ratifier is a required ratifier with a live national approval (or deposit, by policy).
+        // A counted ratifier is a required ratifier with a live national approval (or deposit, by policy). Under approval
+        // counting a deposit with no recorded approval implies it and counts.
         foreach (var (member, _) in state.Counted())
         {
             state.RequiredRatifiers.Should().ContainKey(member, $"{process}: counted ratifier {member} must be a required ratifier");
             var step = state.CountsAt == RatificationCounts.AtApproval
-                ? live.FirstOrDefault(e => e.Event is RatificationApproved a && a.Member == member)
+                ? live.FirstOrDefault(e => (e.Event is RatificationApproved a && a.Member == member) || (e.Event is InstrumentDeposited d && d.Member == member))
                 : live.FirstOrDefault(e => e.Event is InstrumentDeposited d && d.Member == member);
             step.Should().NotBeNull($"{process}: counted ratifier {member} needs its step in the log");
         }

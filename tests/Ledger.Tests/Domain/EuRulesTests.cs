@@ -120,6 +120,22 @@ public class EuRulesTests
         answer.Reason.Should().Be("all 28 instruments deposited by 2013-06-21 (the last: DEU); in force on the fixed date 2013-07-01.");
     }
 
+    [Fact, Refuses(RuleCodes.RetractionHasDependents)]
+    public void Given_a_departed_members_approval_ended_its_hold_When_that_approval_is_retracted_after_the_accession_Then_rejected()
+    {
+        // Without the approval the United Kingdom's hold would be in force again in an acceded process.
+        var signedOn = Day("2019-06-01");
+        var parties = Eu.Organization.MembersOn(signedOn).Append("ISL").Order(StringComparer.Ordinal).ToArray();
+        var given = Given([new AccessionProtocolSigned(signedOn, "A treaty of accession", null, parties, null, "EU", "ISL", RatificationCounts.AtDeposit),
+                new VetoDeclared("GBR", Day("2019-07-01"), "held", false),
+                new RatificationApproved("GBR", Day("2019-12-01"), null),
+                .. parties.Where(p => p != "GBR").Select(p => new InstrumentDeposited(p, Day("2020-06-01"), "ITA")),
+                new AccessionCompleted(Day("2020-07-01"), null)])
+            .Under(Eu.Organization);
+        given.When(new RetractEntry("eu/isl", 3, Day("2021-01-01"), "review"))
+            .ThenRejected(RuleCodes.RetractionHasDependents, "entry 3");
+    }
+
     [Fact, Refuses(RuleCodes.BeforeEntryIntoForce)]
     public void Given_every_instrument_deposited_When_the_accession_is_dated_before_the_fixed_date_Then_rejected() =>
         Croatia([.. Deposits()])
