@@ -330,6 +330,12 @@ public static class AccessionDecider
         {
             return Before($"{c.Member}'s deposit on {D(c.On)}", $"its approval on {D(approval.On)}");
         }
+        // As for an approval: a deposit that implies the approval cannot be dated before the member's own veto or hold.
+        if (steps.Approval is null && s.Vetoes.FirstOrDefault(v => v.Member == c.Member && v.Since > c.On) is { } veto)
+        {
+            return Decision.Reject(RuleCodes.DateBeforeDependency,
+                $"{c.Member}'s deposit on {D(c.On)} is dated before its own {Kind(veto)} of {D(veto.Since)}; a member that ratified the protocol cannot veto or hold it afterwards (retract the {Kind(veto)} to correct it).");
+        }
         var requiredSince = s.RequiredRatifiers[c.Member];
         return c.On < requiredSince
             ? Before($"{c.Member}'s deposit on {D(c.On)}", $"{c.Member} becoming a required ratifier on {D(requiredSince)}")

@@ -229,6 +229,12 @@ public class EuRulesTests
         state.Vetoes.Single().EndedOn.Should().Be(Day("2013-05-31"));
     }
 
+    [Fact, Refuses(RuleCodes.DateBeforeDependency)]
+    public void Given_a_members_hold_When_it_deposits_with_no_approval_dated_before_the_hold_Then_rejected() =>
+        Croatia(new VetoDeclared("NLD", Day("2012-12-29"), "conditions", false))
+            .When(new DepositInstrument(Hrv, "NLD", Day("2012-08-18")))
+            .ThenRejected(RuleCodes.DateBeforeDependency, "NLD", "2012-08-18", "2012-12-29");
+
     [Fact, Refuses(RuleCodes.VetoAfterApproval)]
     public void Given_a_deposit_When_the_member_then_vetoes_Then_rejected_as_after_approval() =>
         Croatia(new InstrumentDeposited("AUT", Day("2012-08-08"), "ITA"))

@@ -86,6 +86,8 @@ public class AccessionProperties
                 // An approval implied by a deposit keeps no date of its own: it is done by the deposit, no earlier date known.
                 (m.Approval is null ? m.ApprovalImpliedBy == m.Deposit?.On : m.ApprovalImpliedBy is null).Should().BeTrue($"{m.Member} after {step.Command}");
             }
+            // A veto ended by the member's own step (an approval, or a deposit implying it) never ends before it began.
+            step.After.Vetoes.Where(v => v.EndedOn < v.Since).Should().BeEmpty($"after {step.Command}");
         }
     }
 
