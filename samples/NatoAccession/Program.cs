@@ -5,6 +5,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Ledger.Import;
+using Ledger.Presentation.Timeline;
 using Ledger.Projections;
 using Ledger.Recording;
 using Ledger.Storage;

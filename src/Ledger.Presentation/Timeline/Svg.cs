@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using Ledger.Projections;
 
-namespace Ledger.Projections;
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>Small helpers for building SVG elements with invariant numbers and text that XML can always carry.</summary>
 internal static class Svg

@@ -1,4 +1,6 @@
-namespace Ledger.Projections;
+using Ledger.Projections;
+
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>Size and time window of a timeline picture (<see cref="TimelineSvg"/>).</summary>
 public sealed record TimelineOptions

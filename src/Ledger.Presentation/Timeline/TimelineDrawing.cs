@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Ledger.Domain;
-using static Ledger.Projections.Svg;
+using static Ledger.Presentation.Timeline.Svg;
+using Ledger.Projections;
 
-namespace Ledger.Projections;
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>The layout of one timeline picture; <see cref="TimelineSvg.Render"/> is its public face.</summary>
 internal sealed class TimelineDrawing
