@@ -430,6 +430,10 @@ internal sealed class TimelineDrawing
         {
             list.Add(new Milestone(asOf, "asof", "as-of date", null, false, $"Status as of {Iso(asOf)}: later entries are not drawn"));
         }
+        if (_options.Marker is { } marker)
+        {
+            list.Add(new Milestone(marker, "asof marker", "as of", null, false, $"The page shows the process as of {Iso(marker)}"));
+        }
         return [.. list.Where(m => m.On >= _axisStart && m.On <= _axisEnd)];
     }
 
