@@ -12,6 +12,8 @@ internal sealed record ProcessViewDocument(
     string? AsOf,
     string? KnownAt,
     JsonStatus Status,
+    string AsOfLabel,
+    string KnownAtLabel,
     string Summary,
     string Ratifiers,
     string Timeline);
@@ -56,6 +58,8 @@ internal sealed class ProcessPage
         CliJson.Date(_request.AsOf),
         CliJson.Instant(_request.KnownAt),
         CliJson.Status(_status),
+        AsOfLabel(),
+        KnownAtLabel(),
         Summary(),
         Ratifiers(),
         TimelinePicture());
@@ -259,8 +263,12 @@ internal sealed class ProcessPage
     // The whole process as known at the instant, with a mark at the as-of date: the picture stays put while the mark moves.
     public string TimelinePicture()
     {
-        var (status, register, audit) = ProcessViews.Build(_request.Process, _request.Known, null, _request.KnownAt);
-        var svg = TimelineSvg.Render(status, register, audit.Entries, new TimelineOptions { Marker = _request.AsOf });
+        var known = _request.Known;
+        var (status, register, audit) = ProcessViews.Build(_request.Process, known, null, _request.KnownAt);
+        // A mark past everything known then stretches the picture to it.
+        var last = known.Max(e => e.On);
+        var options = new TimelineOptions { Marker = _request.AsOf, To = _request.AsOf > last ? _request.AsOf : null };
+        var svg = TimelineSvg.Render(status, register, audit.Entries, options);
         // Inline in HTML: the XML declaration goes.
         return svg.StartsWith("<?xml", StringComparison.Ordinal) ? svg[(svg.IndexOf("?>", StringComparison.Ordinal) + 2)..].TrimStart() : svg;
     }

@@ -24,8 +24,9 @@
     document.getElementById(id).setAttribute('aria-valuetext', text);
   }
 
+  // Provisional until the answer brings the server's wording.
   function knownText(s) {
-    return s.knownAt ? s.knownAt.replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '') + ' UTC' : 'now (all ' + instants.length + ' recording instants)';
+    return s.knownAt ? s.knownAt.replace('T', ' ').replace(/\.\d+Z$/, '').replace(/Z$/, '') + ' UTC' : 'now';
   }
 
   function show() {
@@ -45,6 +46,8 @@
         document.getElementById('summary').innerHTML = view.summary;
         document.getElementById('ratifiers').innerHTML = view.ratifiers;
         document.getElementById('timeline').innerHTML = view.timeline;
+        label('as-of', view.asOfLabel);
+        label('known-at', view.knownAtLabel);
         error.hidden = true;
         error.textContent = '';
         history.replaceState(null, '', location.pathname + query(s));
