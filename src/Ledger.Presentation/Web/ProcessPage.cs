@@ -161,7 +161,12 @@ internal sealed class ProcessPage
                 .Append("\"><strong>").Append(Count(s.Counted.Count)).Append(" of ").Append(Count(s.RequiredRatifiers.Count)).Append("</strong> counted</span> · ");
         }
         html.Append("stage <strong id=\"stage\" class=\"stage-").Append(Text(s.Stage.ToString().ToLowerInvariant())).Append("\" data-stage=\"").Append(Text(s.Stage.ToString())).Append("\">")
-            .Append(Text(StageText(s))).Append("</strong></p>\n");
+            .Append(Text(StageText(s))).Append("</strong>");
+        if (s.AccededOn is { } acceded)
+        {
+            html.Append(" · <span id=\"joined\">").Append(Text($"{s.Candidate} joined {s.Organization} on {Date(acceded)}")).Append("</span>");
+        }
+        html.Append("</p>\n");
         html.Append("<p class=\"when\">").Append(Text(_request.AsOf is { } a ? $"as of {Date(a)}" : "now"))
             .Append(" · ").Append(Text(_request.KnownAt is { } k ? $"as known at {Instant(k)}" : "as known now")).Append("</p>\n");
         html.Append("<dl class=\"dates\">");
@@ -200,7 +205,7 @@ internal sealed class ProcessPage
         Stage.Ratifying => "ratifying",
         Stage.Blocked => "blocked",
         Stage.ReadyToAccede => "ready to accede",
-        Stage.Member => $"{s.Candidate} is a member of {s.Organization}",
+        Stage.Member => "member",
         Stage.Withdrawn => "withdrawn",
         _ => s.Stage.ToString(),
     };

@@ -123,7 +123,8 @@ public sealed class WebViewTests(WebViewFixture web) : IClassFixture<WebViewFixt
         var (counted, required, stage) = await HeadlineAsync(page);
         stage.Should().Be("Member");
         (counted, required).Should().Be((30, 30));
-        (await TextAsync(page, "#stage")).Should().Be("FIN is a member of NATO");
+        (await TextAsync(page, "#stage")).Should().Be("member");
+        (await TextAsync(page, "#joined")).Should().Be("FIN joined NATO on 2023-04-04");
         (await MembersAsync(page, "counted")).Should().BeEquivalentTo(FinlandRatifiers);
         (await page.EvaluateExpressionAsync<string>("window.__samePage")).Should().Be("yes", "the page was not reloaded");
         loads.Should().Be(0);
