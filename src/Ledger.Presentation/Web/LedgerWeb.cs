@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -7,6 +9,7 @@ using Ledger.Recording;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,11 +46,14 @@ public static class LedgerWeb
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls([.. urls]);
         builder.Services.AddSingleton(queries);
+        // The inline timeline is most of a page and of every slider step's answer (over 100 KB); it compresses tenfold.
+        builder.Services.AddResponseCompression(o => o.MimeTypes = ["text/html", "application/json", "image/svg+xml", "text/css", "text/javascript"]);
         if (clock is not null)
         {
             builder.Services.AddSingleton(clock);
         }
         var app = builder.Build();
+        app.UseResponseCompression();
         app.MapLedgerViews();
         return app;
     }
@@ -171,9 +177,15 @@ public static class LedgerWeb
 
     private static async Task ProcessPageAsync(HttpContext c, string org, string candidate)
     {
+        var clock = Stopwatch.StartNew();
         var r = await ReadAsync(c, org, candidate).ConfigureAwait(false);
+        var read = clock.Elapsed.TotalMilliseconds;
+        var page = new ProcessPage(r).Document();
+        // How long the server took (reading the entries, rendering the page), for the browser's network panel.
+        c.Response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture,
+            $"read;dur={read:0.0}, render;dur={clock.Elapsed.TotalMilliseconds - read:0.0}");
         c.Response.ContentType = "text/html; charset=utf-8";
-        await c.Response.WriteAsync(new ProcessPage(r).Document()).ConfigureAwait(false);
+        await c.Response.WriteAsync(page).ConfigureAwait(false);
     }
 
     private static async Task ListPageAsync(HttpContext c)
