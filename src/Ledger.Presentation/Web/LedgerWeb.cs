@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Globalization;
+using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
@@ -100,11 +102,28 @@ public static class LedgerWeb
         {
             await Error(context, 503, e.Message).ConfigureAwait(false);
         }
+        catch (Exception e) when (!context.Response.HasStarted && DatabaseFailure(e) is { } cause)
+        {
+            await Error(context, 503, $"the database is unavailable: {cause.Message}").ConfigureAwait(false);
+        }
         catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
         {
             context.RequestServices.GetService<ILoggerFactory>()?.CreateLogger(typeof(LedgerWeb)).LogError(e, "{Path} failed", context.Request.Path.Value);
             await Error(context, 500, $"the server failed to answer ({e.GetType().Name}); the log has the details.").ConfigureAwait(false);
         }
+    }
+
+    // The connection failed (refused, timed out, authentication, the server went away): Marten wraps the driver's error.
+    private static Exception? DatabaseFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            if (x is DbException or SocketException or TimeoutException)
+            {
+                return x;
+            }
+        }
+        return null;
     }
 
     private static Task Error(HttpContext context, int status, string message)

@@ -78,3 +78,34 @@ public sealed class ServeCommandTests
         error.ToString().Should().Contain($"--port {port} is not a port");
     }
 }
+
+/// <summary>The web view when its database cannot be reached: a 503 with one line of JSON, not a stack trace.</summary>
+public sealed class UnreachableDatabaseWebTests
+{
+    [Fact]
+    public async Task A_database_that_cannot_be_reached_gets_503_with_a_one_line_error()
+    {
+        // Port 1 on loopback: nothing listens there, the connection is refused at once.
+        using var store = Marten.DocumentStore.For(o =>
+        {
+            o.Connection("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Timeout=3");
+            o.DisableNpgsqlLogging = true;
+            o.Events.StreamIdentity = JasperFx.Events.StreamIdentity.AsString;
+        });
+        await using var app = Ledger.Presentation.Web.LedgerWeb.Build(new Ledger.Projections.LedgerQueries(store), ["http://127.0.0.1:0"]);
+        await app.StartAsync();
+        var address = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(app.Services)
+            .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+
+        foreach (var path in new[] { "/api/processes", "/processes/nato/fin?asOf=2022-09-30" })
+        {
+            using var response = await http.GetAsync(path);
+            var body = await response.Content.ReadAsStringAsync();
+            ((int)response.StatusCode).Should().Be(503, body);
+            body.TrimEnd('\n').Should().NotContain("\n");
+            System.Text.Json.Nodes.JsonNode.Parse(body)!["error"]!.GetValue<string>().Should().StartWith("the database is unavailable:");
+        }
+        await app.StopAsync();
+    }
+}
