@@ -37,6 +37,8 @@ internal static class PageStyle
         "li.ratifier a { color: inherit; }",
         "ul.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 13px; }",
         $"ul.legend .swatch {{ display: inline-block; width: 14px; height: 14px; border-radius: 3px; margin-right: 6px; vertical-align: -2px; border: 1px solid {Palette.Rule}; }}",
+        "#changes h2 { font-size: 16px; margin: 12px 0 2px; } #changes p { margin: 2px 0; }",
+        "ul.changes { margin: 4px 0; padding-left: 18px; font-size: 14px; } ul.changes .on { font-family: 'DejaVu Sans Mono', Consolas, Menlo, monospace; }",
         "#timeline svg { width: 100%; height: auto; }",
         $"footer {{ color: {Palette.Muted}; font-size: 13px; }}",
         "table { border-collapse: collapse; } th, td { text-align: left; padding: 4px 12px 4px 0; border-bottom: 1px solid #e5e7eb; }",

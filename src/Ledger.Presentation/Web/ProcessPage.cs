@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Ledger.Domain;
 using Ledger.Presentation.Timeline;
 using Ledger.Projections;
 using static Ledger.Presentation.Web.Html;
@@ -16,6 +17,7 @@ internal sealed record ProcessViewDocument(
     string KnownAtLabel,
     string Summary,
     string Ratifiers,
+    string Changes,
     string Timeline);
 
 /// <summary>
@@ -38,7 +40,7 @@ internal sealed class ProcessPage
         var known = request.Known;
         (_status, _register, _) = ProcessViews.Build(request.Process, known, request.AsOf, request.KnownAt);
         // The slider's stops: every day on which something happened, and every instant at which something was recorded.
-        _dates = [.. request.Entries.Where(e => e.Event is not Ledger.Domain.EntryRetracted).Select(e => e.On).Distinct().Order()];
+        _dates = [.. request.Entries.Where(e => e.Event is not EntryRetracted).Select(e => e.On).Distinct().Order()];
         _instants = [.. request.Entries.Select(e => e.RecordedAt).Distinct().Order()];
         _knownEntries = known.Count;
     }
@@ -62,6 +64,7 @@ internal sealed class ProcessPage
         KnownAtLabel(),
         Summary(),
         Ratifiers(),
+        Changes(),
         TimelinePicture());
 
     public string Document()
@@ -94,6 +97,7 @@ internal sealed class ProcessPage
         html.Append("</section>\n<p id=\"error\" role=\"alert\" hidden></p>\n")
             .Append("<section id=\"summary\" aria-live=\"polite\">").Append(Summary()).Append("</section>\n")
             .Append("<section id=\"ratifiers\" aria-label=\"Required ratifiers\">").Append(Ratifiers()).Append("</section>\n")
+            .Append("<section id=\"changes\" aria-label=\"What changed\">").Append(Changes()).Append("</section>\n")
             .Append("<section id=\"timeline\" aria-label=\"Timeline\">").Append(TimelinePicture()).Append("</section>\n")
             .Append("<footer><p>JSON: <a href=\"").Append(Text(api + "/status" + Query())).Append("\">status</a> · <a href=\"")
             .Append(Text(api + "/register" + Query())).Append("\">register</a> · <a href=\"").Append(Text(api + "/audit" + Query(date: false)))
@@ -264,6 +268,56 @@ internal sealed class ProcessPage
         html.Append("</ul>\n");
         return html.ToString();
     }
+
+    /// <summary>
+    /// What changed between two dates: the entries (known at the instant, not retracted) dated after the slider's
+    /// previous stop and up to the as-of date, so each step shows what it added.
+    /// </summary>
+    public string Changes()
+    {
+        var to = _request.AsOf ?? _dates[^1];
+        var stop = LastIndexAtOrBefore(_dates, to);
+        DateOnly? from = stop > 0 ? _dates[stop - 1] : null;
+        var known = _request.Known;
+        var retracted = known.Select(e => e.Event).OfType<EntryRetracted>().Select(r => r.Entry).ToHashSet();
+        var changes = known
+            .Where(e => e.Event is not EntryRetracted && !retracted.Contains(e.Number) && e.On <= to && (from is null || e.On > from))
+            .OrderBy(e => e.On).ThenBy(e => e.Number)
+            .ToList();
+        var html = new StringBuilder();
+        html.Append("<h2>What changed</h2><p class=\"muted\">")
+            .Append(Text(from is { } f ? $"Entries dated after {Date(f)} up to {Date(to)}" : $"Entries dated up to {Date(to)}"))
+            .Append(changes.Count == 0 ? ": none." : ":").Append("</p>\n");
+        if (changes.Count > 0)
+        {
+            html.Append("<ul class=\"changes\">");
+            foreach (var e in changes)
+            {
+                html.Append("<li data-type=\"").Append(Text(e.Type)).Append("\"><span class=\"on\">").Append(Date(e.On)).Append(e.Unconfirmed ? " (?)" : "").Append("</span> ")
+                    .Append(Text(Describe(e.Event))).Append("</li>");
+            }
+            html.Append("</ul>\n");
+        }
+        return html.ToString();
+    }
+
+    private static string Describe(object e) => e switch
+    {
+        ApplicationSubmitted a => $"{a.Candidate} applied to join {a.Organization}",
+        InvitationExtended i => $"invitation extended{(string.IsNullOrEmpty(i.Venue) ? "" : " at " + i.Venue)}",
+        AccessionProtocolSigned => "accession protocol signed",
+        MemorandumSigned m => $"memorandum signed: {m.Title} ({string.Join(", ", m.Parties)})",
+        ParliamentVoted v => $"{v.Member}: {v.Chamber} vote{(v.For is null ? "" : $" {v.For}-{v.Against?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}")}, {(v.Passed ? "passed" : "rejected")}",
+        RatificationApproved r => $"{r.Member} approved ({r.Authority})",
+        InstrumentDeposited d => $"{d.Member} deposited its instrument with {d.Depositary}",
+        VetoDeclared v => $"{v.Member} {(v.Formal ? "vetoed" : "began holding")}: {v.Reason}",
+        VetoLifted v => $"{v.Member} lifted its hold or veto: {v.Reason}",
+        RatifierAdded r => $"{r.Member} became a required ratifier: {r.Reason}",
+        AccessionCompleted => "accession completed",
+        ApplicationWithdrawn w => $"application withdrawn: {w.Reason}",
+        MemberAdmitted m => $"{m.State} admitted",
+        _ => e.GetType().Name,
+    };
 
     // The whole process as known at the instant, with a mark at the as-of date: the picture stays put while the mark moves.
     public string TimelinePicture()

@@ -126,6 +126,7 @@ public sealed class WebViewTests(WebViewFixture web) : IClassFixture<WebViewFixt
         (await TextAsync(page, "#stage")).Should().Be("member");
         (await TextAsync(page, "#joined")).Should().Be("FIN joined NATO on 2023-04-04");
         (await MembersAsync(page, "counted")).Should().BeEquivalentTo(FinlandRatifiers);
+        (await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#changes li[data-type=\"accession_completed\"]').length")).Should().Be(1, "the step shows what it added");
         (await page.EvaluateExpressionAsync<string>("window.__samePage")).Should().Be("yes", "the page was not reloaded");
         loads.Should().Be(0);
         views.Should().HaveCount(presses, "each slider step is one JSON request");

@@ -55,6 +55,18 @@ public partial class ProcessPageTests
     }
 
     [Fact]
+    public void What_changed_lists_the_entries_since_the_previous_stop()
+    {
+        var changes = Page(Sweden(), D("2022-09-27")).Changes();
+
+        // The stop before 2022-09-27 is Spain's Senate approval of 2022-09-20.
+        changes.Should().Contain("Entries dated after 2022-09-20 up to 2022-09-27");
+        Regex.Matches(changes, "<li ").Should().HaveCount(3);
+        changes.Should().Contain("TUR began holding: Ratification withheld").And.Contain("HUN began holding: Vote postponed repeatedly")
+            .And.Contain("SVK approved (National Council)");
+    }
+
+    [Fact]
     public void Hostile_text_is_escaped_wherever_the_page_shows_it()
     {
         const string hostile = "<script>alert('x')</script><img src=x onerror=alert(1)> & \"quoted\"";
@@ -71,6 +83,7 @@ public partial class ProcessPageTests
         html.Should().Contain("&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quoted&quot;");
         var view = page.View();
         view.Summary.Should().NotContain("<script>alert");
+        view.Changes.Should().NotContain("<script>alert").And.Contain("GRC approved (&lt;script&gt;");
         view.Timeline.Should().NotContain("<script>alert").And.Contain("&lt;script&gt;");
         view.Status.ActiveVetoes.Single().Reason.Should().Be(hostile, "the JSON document carries the text as it is");
     }

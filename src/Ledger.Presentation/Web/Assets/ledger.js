@@ -45,6 +45,7 @@
       .then(function (view) {
         document.getElementById('summary').innerHTML = view.summary;
         document.getElementById('ratifiers').innerHTML = view.ratifiers;
+        document.getElementById('changes').innerHTML = view.changes;
         document.getElementById('timeline').innerHTML = view.timeline;
         label('as-of', view.asOfLabel);
         label('known-at', view.knownAtLabel);
