@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ledger.Domain;
 using Ledger.Import;
+using Ledger.Presentation.Timeline;
 using Ledger.Projections;
 
 namespace Ledger.Tests.History;
