@@ -1,0 +1,270 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Text.Json;
+using JasperFx;
+using JasperFx.Events;
+using Ledger.Domain;
+using Ledger.Storage;
+using Marten;
+
+namespace Ledger.Recording;
+
+// The write: one transaction per decided batch, retried on conflict.
+public sealed partial class LedgerRecorder
+{
+    /// <summary>
+    /// Decides and records a prefix of <paramref name="items"/> (all of one organization and stamp) in one transaction,
+    /// deciding again on fresh state after a conflict. <paramref name="decided"/>: the batch already decided (an import's
+    /// look-ahead); AsDecided tells whether that decision is what was written.
+    /// </summary>
+    private async Task<(List<RecordResult> Results, bool AsDecided)> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct, Decided? decided = null)
+    {
+        var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        await EnsureStorageAsync(ct).ConfigureAwait(false);
+        var lookupAll = false;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = decided ?? await DecideAsync(items, expectedVersion, null, lookupAll, ct).ConfigureAwait(false);
+            decided = null;
+            await using var session = current.Session;
+            if (!current.Written)
+            {
+                return (current.Results, attempt == 1);
+            }
+            try
+            {
+                await WriteAsync(current, ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
+            {
+                foreach (var process in processes)
+                {
+                    _states.Evict(process);
+                }
+                var duplicate = IsDuplicate(e);
+                if (duplicate && attempt <= _options.ConcurrencyRetries)
+                {
+                    // The same command id committed concurrently (or a chosen id that looks derived names another
+                    // stream): the next round reads every receipt, finds this one and answers as it did.
+                    lookupAll = true;
+                    continue;
+                }
+                if (expectedVersion is not null && !duplicate)
+                {
+                    return ([await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)], false);
+                }
+                if (attempt > _options.ConcurrencyRetries)
+                {
+                    var command = items[0].Command;
+                    return ([new RecordResult(RecordOutcome.Conflict, command.Process, items[0].CommandId, [],
+                        new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), current.Streams[command.Process].Read.Version)], false);
+                }
+                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
+                continue;
+            }
+            foreach (var (process, change) in current.Streams)
+            {
+                _states.Store(process, change.Current, change.Staged.Count > 0 ? change.Staged[^1].Id : change.LastEventId, change.Commands);
+            }
+            return (current.Results, attempt == 1);
+        }
+    }
+
+    private async Task EnsureStorageAsync(CancellationToken ct)
+    {
+        if (!_storageReady)
+        {
+            // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use, and
+            // the document tables get their compression with the ledger's storage feature.
+            await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+            _storageReady = true;
+        }
+    }
+
+    // Tests: called before each write with the streams it appends to, the versions they were read at, and how many
+    // commands the write answers.
+    internal Func<IReadOnlyList<(string Stream, long ReadVersion)>, int, Task>? BeforeWrite { get; set; }
+
+    // Import look-aheads written as decided, and thrown away because the batch before them did not commit as decided.
+    internal int LookAheadsUsed;
+    internal int LookAheadsDiscarded;
+
+    /// <summary>Writes a decided batch in its session's transaction and commits; a conflict or a receipt written meanwhile throws.</summary>
+    private async Task WriteAsync(Decided decided, CancellationToken ct)
+    {
+        var items = decided.Items;
+        var session = decided.Session;
+        if (BeforeWrite is { } hook)
+        {
+            await hook([.. decided.Streams.Where(s => s.Value.Staged.Count > 0).Select(s => (s.Key, s.Value.Read.Version))], decided.Results.Count).ConfigureAwait(false);
+        }
+        // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
+        var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
+        if (bulk is null)
+        {
+            InsertReceipts(session, decided.NewReceipts);
+        }
+        if (decided.Admissions.Count > 0)
+        {
+            // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
+            await AdmitAsync(session, items[0].Organization, decided.Admissions, ct).ConfigureAwait(false);
+        }
+
+        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0))
+        {
+            // (With the bulk write, the events are appended below.)
+            if (bulk is null && change.Read.Version == 0)
+            {
+                session.Events.StartStream<AccessionStream>(process, change.Staged);
+            }
+            else if (bulk is null)
+            {
+                session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
+            }
+            if (ProcessEntry.Differs(change.Read, change.Current))
+            {
+                session.Store(ProcessEntry.From(process, change.Current));
+            }
+        }
+
+        var committing = false;
+        try
+        {
+            if (bulk is not null)
+            {
+                var appends = decided.Appends ?? Appends(decided.Streams);
+                var rows = decided.Rows;
+                decided.Rows = null;
+                await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows, ct).ConfigureAwait(false);
+                // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
+                session.QueueSqlCommand("select 1");
+            }
+            committing = true;
+            await session.SaveChangesAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (!IsConcurrency(e) && !IsDuplicate(e) && LedgerUnavailableException.IsDatabaseFailure(e))
+        {
+            // The connection failed during the commit: it may have committed with only the answer lost. (Before the
+            // commit, in the bulk write, nothing was.)
+            foreach (var process in decided.Streams.Keys)
+            {
+                _states.Evict(process);
+            }
+            throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
+        }
+    }
+
+    // The streams a batch appends to, with their staged events, in the order the bulk write stores them.
+    private static List<BulkAppender.StreamAppend> Appends(Dictionary<string, StreamChange> streams) =>
+        [.. streams.Where(s => s.Value.Staged.Count > 0).Select(s => new BulkAppender.StreamAppend(s.Key, s.Value.Read.Version, s.Value.Staged))];
+
+    // Marten's table for CommandReceipt as AddRatificationLedger registers it (default alias), without the schema; both
+    // the recorder's plain insert and the import's COPY write it.
+    internal static readonly string ReceiptTable = $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
+
+    private BulkAppender? _bulk;
+    private volatile bool _bulkChecked;
+
+    // Whether the store's layout lets batches be written with COPY (checked once; a failed check is tried again).
+    private async Task<BulkAppender?> BulkAsync(CancellationToken ct)
+    {
+        if (!_bulkChecked)
+        {
+            _bulk = await BulkAppender.CreateAsync(_store, ct).ConfigureAwait(false);
+            _bulkChecked = true;
+        }
+        return _bulk;
+    }
+
+    /// <summary>Whether imports into this store are written with COPY (see <see cref="LedgerOptions.ImportWithCopy"/>).</summary>
+    internal async Task<bool> CopyAvailableAsync(CancellationToken ct) => _options.ImportWithCopy && await BulkAsync(ct).ConfigureAwait(false) is not null;
+
+    private string? _receiptTable;
+    private volatile bool _storageReady;
+    private ISerializer? _serializer;
+
+    // Receipts go in as one plain INSERT (unnest of ids and JSON) instead of one statement per document: the rows are
+    // what Marten writes for a CommandReceipt (its serializer, its columns), and a command id used before fails the
+    // transaction with a unique violation, which the recording takes as "read the receipt and answer as the first time".
+    private void InsertReceipts(IDocumentSession session, List<CommandReceipt> receipts)
+    {
+        if (receipts.Count == 0)
+        {
+            return;
+        }
+        _receiptTable ??= $"{_store.Options.DatabaseSchemaName}.{ReceiptTable}";
+        _serializer ??= _store.Options.Serializer();
+        var ids = new string[receipts.Count];
+        var data = new string[receipts.Count];
+        for (var i = 0; i < receipts.Count; i++)
+        {
+            ids[i] = receipts[i].Id;
+            data[i] = _serializer.ToJson(receipts[i]);
+        }
+        const string Columns = "(id, data, mt_version, mt_dotnet_type, mt_last_modified)";
+        var type = typeof(CommandReceipt).FullName;
+        if (receipts.Count == 1)
+        {
+            session.QueueSqlCommand($"insert into {_receiptTable} {Columns} values (?, ?::jsonb, gen_random_uuid(), '{type}', transaction_timestamp())", ids[0], data[0]);
+            return;
+        }
+        session.QueueSqlCommand(
+            $"insert into {_receiptTable} {Columns} select r.id, r.data::jsonb, gen_random_uuid(), '{type}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
+            ids, data);
+    }
+
+    private void Stamp(IDocumentSession session, Provenance provenance)
+    {
+        session.LastModifiedBy = provenance.RecordedBy ?? _options.DefaultRecordedBy;
+        if (provenance.CorrelationId is { } correlation)
+        {
+            session.CorrelationId = correlation;
+        }
+        if (provenance.CausationId is { } causation)
+        {
+            session.CausationId = causation;
+        }
+    }
+
+    private static IEvent Wrap(IDocumentSession session, object data, Provenance provenance, string commandId)
+    {
+        var e = session.Events.BuildEvent(data);
+        e.SetHeader(Headers.CommandId, commandId);
+        if (provenance.Source is { } source)
+        {
+            e.SetHeader(Headers.Source, source);
+        }
+        if (provenance.Note is { } note)
+        {
+            e.SetHeader(Headers.Note, note);
+        }
+        if (provenance.Unconfirmed)
+        {
+            e.SetHeader(Headers.Unconfirmed, true);
+        }
+        return e;
+    }
+
+    private async Task AdmitAsync(IDocumentSession session, string orgCode, List<(string Candidate, DateOnly On, Item Item)> admissions, CancellationToken ct)
+    {
+        var org = await session.Events.FetchForWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false);
+        var organization = org.Aggregate?.Organization;
+        foreach (var (candidate, on, item) in admissions)
+        {
+            var admission = OrganizationDecider.Decide(new AdmitMember(orgCode, candidate, on), organization, _options.Clock.GetUtcNow());
+            if (admission.Rejection is { } rejection)
+            {
+                throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {orgCode}: {rejection}");
+            }
+            foreach (var data in admission.Events)
+            {
+                organization = OrganizationDecider.Evolve(organization, data);
+                org.AppendOne(Wrap(session, data, item.Provenance, item.CommandId));
+            }
+        }
+    }
+}
