@@ -77,8 +77,27 @@ public sealed partial class LedgerRecorder
     }
 
     private static bool IsConcurrency(Exception e) =>
-        e is ConcurrencyException or BulkConflictException or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException;
+        e is ConcurrencyException or BulkConflictException or OrganizationMovedException
+            or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException
+        || IsDeadlock(e);
+
+    // PostgreSQL broke a lock cycle by rolling this transaction back: nothing was written, deciding again is safe.
+    private static bool IsDeadlock(Exception e)
+    {
+        for (var x = e; x is not null; x = x.InnerException)
+        {
+            if (x is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DeadlockDetected })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static Organization UnknownOrganization(string code) =>
         new(code, code, "USA", RatificationCounts.AtApproval, false, []);
+
+    // The organization's stream moved between the decision and the write of an invitation or accession.
+    private sealed class OrganizationMovedException(string stream, long expected, long actual)
+        : Exception($"{stream}: the organization was read at version {expected}, but is at version {actual}; the batch is decided again.");
 }

@@ -29,6 +29,13 @@ public sealed partial class LedgerRecorder
         var session = _store.LightweightSession();
         try
         {
+            // One organization's invitations (which take their ratifiers from its roster) and accessions (which change
+            // the roster and add the new member to its invited processes) take turns: a batch holding one locks the
+            // organization's stream row before it reads anything, and keeps the lock until it commits. A batch decided
+            // on top of another checks, when it is written, that the organization is still as that one left it.
+            var locked = previous is null && items.Any(i => TakesOrganizationTurn(i.Command))
+                ? await session.Events.FetchForExclusiveWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false)
+                : null;
             var batch = session.CreateBatchQuery();
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
@@ -45,7 +52,7 @@ public sealed partial class LedgerRecorder
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
             // The organization: the copy this recorder last loaded, when its stream is still at that version (read
             // here, one row of mt_streams), else loaded again (see OrganizationAsync).
-            var organizationStateQuery = previous is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
+            var organizationStateQuery = previous is null && locked is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
@@ -56,11 +63,18 @@ public sealed partial class LedgerRecorder
             }
 
             var current = previous?.Organization;
-            if (previous is null)
+            var organizationVersion = previous is null ? 0 : previous.OrganizationVersion + previous.OrganizationEvents.Count;
+            if (locked is not null)
+            {
+                current = locked.Aggregate?.Organization;
+                organizationVersion = locked.CurrentVersion ?? 0;
+            }
+            else if (previous is null)
             {
                 var organizationState = await organizationStateQuery!.ConfigureAwait(false);
                 if (organizationState is not null)
                 {
+                    organizationVersion = organizationState.Version;
                     current = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState)
                         ? kept.Organization
                         : await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false);
@@ -111,9 +125,15 @@ public sealed partial class LedgerRecorder
                 }
             }
 
-            var decided = new Decided(session, items, new List<RecordResult>(items.Count), provenance) { Streams = streams, Receipts = receipts };
+            var decided = new Decided(session, items, new List<RecordResult>(items.Count), provenance)
+            {
+                Streams = streams,
+                Receipts = receipts,
+                OrganizationStream = locked,
+                OrganizationVersion = organizationVersion,
+                GuardsOrganization = items.Any(i => TakesOrganizationTurn(i.Command)),
+            };
             var results = decided.Results;
-            var admissions = decided.Admissions;
             var newReceipts = decided.NewReceipts;
             Stamp(session, provenance);
             foreach (var item in items)
@@ -128,13 +148,18 @@ public sealed partial class LedgerRecorder
                         decided.Pauses = true;
                         break;
                     }
-                    if (organization.NewMembersRatifyOpenProcesses && results[^1].Notifications.OfType<AccessionCompletedNotification>().Any())
+                    if (organization.NewMembersRatifyOpenProcesses && results[^1].Notifications.OfType<AccessionCompletedNotification>().FirstOrDefault() is { } resent
+                        && resent.Process == process)
                     {
-                        // A resent accession carries its notification again (its first answer may have been lost before
-                        // the reaction ran): as for a new one, the reaction runs before the next command is decided, so
-                        // a rerun records what a clean run would, in the same order.
-                        decided.Pauses = true;
-                        break;
+                        // A resent accession applies the rule again: it adds nothing when the first send's transaction
+                        // did (the command ids are taken), and completes what a ledger that ran the rule after the
+                        // commit (before this version) may have left undone.
+                        var again = await PlanNewMemberRatificationsAsync(decided, process, resent.Candidate, resent.On, organization, ct).ConfigureAwait(false);
+                        if (again.Refusal is null && again.Planned.Count > 0)
+                        {
+                            var notes = StageNewMemberRatifications(decided, process, again.Planned);
+                            results[^1] = results[^1] with { Notifications = [.. results[^1].Notifications, .. notes] };
+                        }
                     }
                     continue;
                 }
@@ -162,6 +187,22 @@ public sealed partial class LedgerRecorder
                 {
                     results.Add(new RecordResult(RecordOutcome.AlreadyRecorded, process, item.CommandId, [], null, state.Version));
                     continue;
+                }
+
+                // The cross-process rule, decided before anything of this command is staged so that a refusal leaves
+                // nothing half-written.
+                var accession = decision.Events.OfType<AccessionCompleted>().FirstOrDefault();
+                List<PlannedRatification>? ratifications = null;
+                if (accession is not null && organization.NewMembersRatifyOpenProcesses)
+                {
+                    var plan = await PlanNewMemberRatificationsAsync(decided, process, state.Candidate!, accession.On, organization.Admit(state.Candidate!, accession.On), ct).ConfigureAwait(false);
+                    if (plan.Refusal is { } refusal)
+                    {
+                        results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], refusal, state.Version));
+                        decided.Pauses = true;
+                        break;
+                    }
+                    ratifications = plan.Planned;
                 }
 
                 var entries = new List<RecordedEvent>(decision.Events.Count);
@@ -197,17 +238,15 @@ public sealed partial class LedgerRecorder
                 {
                     Notifications = Notify(process, state, after, organization.Code, decision.Events),
                 });
-                if (decision.Events.OfType<AccessionCompleted>().FirstOrDefault() is { } accession)
+                if (accession is not null)
                 {
-                    admissions.Add((after.Candidate!, accession.On, item));
-                    if (organization.NewMembersRatifyOpenProcesses)
+                    // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
+                    organization = Admit(decided, organization, after.Candidate!, accession.On, item);
+                    if (ratifications is not null)
                     {
-                        // The reaction (RatifierAdded on the open processes) runs on the published notification: let it
-                        // run before the next command is decided.
-                        decided.Pauses = true;
-                        break;
+                        var notes = StageNewMemberRatifications(decided, process, ratifications);
+                        results[^1] = results[^1] with { Notifications = [.. results[^1].Notifications, .. notes] };
                     }
-                    organization = organization.Admit(after.Candidate!, accession.On);
                 }
             }
             decided.Organization = organization;

@@ -47,15 +47,22 @@ public sealed partial class LedgerRecorder
         public Dictionary<string, StreamChange> Streams { get; init; } = new(StringComparer.Ordinal);
         public Dictionary<string, CommandReceipt> Receipts { get; init; } = new(StringComparer.Ordinal);
         public List<CommandReceipt> NewReceipts { get; } = [];
-        public List<(string Candidate, DateOnly On, Item Item)> Admissions { get; } = [];
         public Organization Organization { get; set; } = null!;
+
+        // The organization's stream: the version the decision read it at (or the batch before it left it), locked in
+        // this session when the batch decided an invitation or accession first, and the events this batch appends to it.
+        public long OrganizationVersion { get; init; }
+        public IEventStream<OrganizationView>? OrganizationStream { get; init; }
+        public List<IEvent> OrganizationEvents { get; } = [];
+
+        // An invitation or accession was decided on the organization as read: the write checks it has not moved.
+        public bool GuardsOrganization { get; init; }
         public OpenCandidacies? Open { get; set; }
 
         // Something to write.
         public bool Written { get; set; }
 
-        // The batch stopped where what follows must wait for it to be written and answered: a refusal, a conflict, or an
-        // accession whose reaction runs before the next command.
+        // The batch stopped where what follows must wait for it to be written and answered: a refusal or a conflict.
         public bool Pauses { get; set; }
 
         // For the bulk write, when encoded as the batch was decided: the streams appended to and their rows.

@@ -20,8 +20,8 @@ public sealed partial class LedgerRecorder
     /// Records commands in order, batch after batch, exactly as repeated <see cref="RecordManyAsync"/> calls would, and
     /// hands each batch's results to <paramref name="onBatch"/> once committed (false stops the import). While one
     /// batch is written the next is decided on the state it leaves, so deciding and writing overlap; that decision is
-    /// used only if the batch commits exactly as decided, and is made again otherwise. After a batch that stops on a
-    /// refusal, a conflict or an accession whose reaction must run first, nothing is decided before its answer is handled.
+    /// used only if the batch commits exactly as decided, and is made again otherwise; an accession is never decided ahead.
+    /// After a batch that stops on a refusal or a conflict, nothing is decided before its answer is handled.
     /// </summary>
     internal async Task ImportAsync(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, int batchSize, Func<IReadOnlyList<RecordResult>, ValueTask<bool>> onBatch, CancellationToken ct)
     {
@@ -74,7 +74,7 @@ public sealed partial class LedgerRecorder
                         // be prepared is met again, and reported, when its batch comes.)
                         try
                         {
-                            nextItems = Batch(commands, start + items.Count, size, prepared).Items;
+                            nextItems = AheadOfAccession(Batch(commands, start + items.Count, size, prepared).Items);
                             next = nextItems is null ? null : DecideAsync(nextItems, null, decided, false, ct);
                         }
                         catch (ArgumentException)
@@ -132,6 +132,19 @@ public sealed partial class LedgerRecorder
                 await unused.Decided.Session.DisposeAsync().ConfigureAwait(false);
             }
         }
+    }
+
+    // The part of a batch decided ahead: the commands before its first accession, which is decided only after the batch
+    // before it commits, in its organization's turn (it reads the invited processes the rule adds the new member to).
+    private static List<Item>? AheadOfAccession(List<Item>? items)
+    {
+        var accession = items?.FindIndex(i => i.Command is CompleteAccession) ?? -1;
+        return accession switch
+        {
+            < 0 => items,
+            0 => null,
+            _ => items![..accession],
+        };
     }
 
     // A look-ahead decision no longer wanted: its session is closed once it is done, and its failure observed.

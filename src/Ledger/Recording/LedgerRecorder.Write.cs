@@ -23,7 +23,6 @@ public sealed partial class LedgerRecorder
     /// </summary>
     private async Task<(List<RecordResult> Results, bool AsDecided)> RecordPrefixAsync(IReadOnlyList<Item> items, long? expectedVersion, CancellationToken ct, Decided? decided = null)
     {
-        var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
         await EnsureStorageAsync(ct).ConfigureAwait(false);
         var lookupAll = false;
         for (var attempt = 1; ; attempt++)
@@ -41,7 +40,7 @@ public sealed partial class LedgerRecorder
             }
             catch (Exception e) when (IsConcurrency(e) || IsDuplicate(e))
             {
-                foreach (var process in processes)
+                foreach (var process in current.Streams.Keys)
                 {
                     _states.Evict(process);
                 }
@@ -53,7 +52,7 @@ public sealed partial class LedgerRecorder
                     lookupAll = true;
                     continue;
                 }
-                if (expectedVersion is not null && !duplicate)
+                if (expectedVersion is not null && !duplicate && e is not OrganizationMovedException)
                 {
                     return ([await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)], false);
                 }
@@ -108,13 +107,8 @@ public sealed partial class LedgerRecorder
         {
             InsertReceipts(session, decided.NewReceipts);
         }
-        if (decided.Admissions.Count > 0)
-        {
-            // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
-            await AdmitAsync(session, items[0].Organization, decided.Admissions, ct).ConfigureAwait(false);
-        }
-
-        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0))
+        // Streams in one order in every transaction, so that two writers appending to the same streams cannot deadlock.
+        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0).OrderBy(s => s.Key, StringComparer.Ordinal))
         {
             // (With the bulk write, the events are appended below.)
             if (bulk is null && change.Read.Version == 0)
@@ -134,6 +128,10 @@ public sealed partial class LedgerRecorder
         var committing = false;
         try
         {
+            if (decided.GuardsOrganization)
+            {
+                await GuardOrganizationAsync(decided, ct).ConfigureAwait(false);
+            }
             if (bulk is not null)
             {
                 var appends = decided.Appends ?? Appends(decided.Streams);
@@ -155,6 +153,25 @@ public sealed partial class LedgerRecorder
                 _states.Evict(process);
             }
             throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: committing, e);
+        }
+    }
+
+    // The organization's turn (see DecideAsync): its stream row locked in this transaction, first of all it writes (so
+    // no transaction holding it waits for a process stream held by one that waits for it), still at the version the
+    // batch was decided on, and the batch's admissions appended to it. A moved organization makes the batch be decided
+    // again: an invitation then sees the member an accession committed meanwhile.
+    private async Task GuardOrganizationAsync(Decided decided, CancellationToken ct)
+    {
+        var key = OrganizationDecider.StreamKey(decided.Items[0].Organization);
+        var organization = decided.OrganizationStream
+            ?? await decided.Session.Events.FetchForExclusiveWriting<OrganizationView>(key, ct).ConfigureAwait(false);
+        if ((organization.CurrentVersion ?? 0) != decided.OrganizationVersion)
+        {
+            throw new OrganizationMovedException(key, decided.OrganizationVersion, organization.CurrentVersion ?? 0);
+        }
+        foreach (var e in decided.OrganizationEvents)
+        {
+            organization.AppendOne(e);
         }
     }
 
@@ -247,24 +264,5 @@ public sealed partial class LedgerRecorder
             e.SetHeader(Headers.Unconfirmed, true);
         }
         return e;
-    }
-
-    private async Task AdmitAsync(IDocumentSession session, string orgCode, List<(string Candidate, DateOnly On, Item Item)> admissions, CancellationToken ct)
-    {
-        var org = await session.Events.FetchForWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false);
-        var organization = org.Aggregate?.Organization;
-        foreach (var (candidate, on, item) in admissions)
-        {
-            var admission = OrganizationDecider.Decide(new AdmitMember(orgCode, candidate, on), organization, _options.Clock.GetUtcNow());
-            if (admission.Rejection is { } rejection)
-            {
-                throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {orgCode}: {rejection}");
-            }
-            foreach (var data in admission.Events)
-            {
-                organization = OrganizationDecider.Evolve(organization, data);
-                org.AppendOne(Wrap(session, data, item.Provenance, item.CommandId));
-            }
-        }
     }
 }

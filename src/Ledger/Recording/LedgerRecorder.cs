@@ -16,8 +16,10 @@ namespace Ledger.Recording;
 /// <summary>
 /// The write path: read the process stream (through a validated state cache), decide, append at the expected version
 /// with audit metadata, save, in one transaction with what makes a resend safe: the command id in every event's
-/// <c>command-id</c> header and, for an id the sender chose, a <see cref="Storage.CommandReceipt"/>. The Mediator handlers
-/// call it; tools may call it directly (they then publish <see cref="RecordResult.Notifications"/> themselves).
+/// <c>command-id</c> header and, for an id the sender chose, a <see cref="Storage.CommandReceipt"/>. An accession's
+/// consequences (the roster's admission and, by the organization's policy, the new member as a required ratifier of every
+/// invited process) are decided and written in its transaction. The Mediator handlers call it; tools may call it directly
+/// (they then publish <see cref="RecordResult.Notifications"/> themselves, if anything listens to them).
 /// </summary>
 public sealed partial class LedgerRecorder
 {
@@ -93,9 +95,9 @@ public sealed partial class LedgerRecorder
     /// idempotency receipts and audit metadata as <see cref="RecordAsync"/>, with one read of each touched stream and one
     /// commit for the lot. Returns the results of the commands it handled, a prefix of <paramref name="commands"/> (at
     /// least one); the caller sends the rest again. The prefix ends after a refused command (nothing after it is
-    /// decided, everything before it is committed), after an accession when the organization's policy makes new members
-    /// ratify open processes (so that the reaction to it, published by the caller, runs before the next command), and before a command recorded by someone else or under another
-    /// correlation. Publishing <see cref="RecordResult.Notifications"/> is the caller's job.
+    /// decided, everything before it is committed) and before a command recorded by someone else or under another
+    /// correlation. Publishing <see cref="RecordResult.Notifications"/> is the caller's job; what the ledger's rules make
+    /// of an accession (the admission, the new member added to invited processes) is written with it.
     /// </summary>
     public async Task<IReadOnlyList<RecordResult>> RecordManyAsync(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, CancellationToken ct = default)
     {
