@@ -102,23 +102,11 @@ public sealed partial class LedgerRecorder
             await hook([.. decided.Streams.Where(s => s.Value.Staged.Count > 0).Select(s => (s.Key, s.Value.Read.Version))], decided.Results.Count).ConfigureAwait(false);
         }
         // Several commands (an import's batch): events and receipts with COPY when the store's layout allows it.
-        var bulk = items.Count > 1 && _options.ImportWithCopy ? await BulkAsync(ct).ConfigureAwait(false) : null;
-        if (bulk is null)
+        IBatchWriter writer = items.Count > 1 && _options.ImportWithCopy && await BulkAsync(ct).ConfigureAwait(false) is { } bulk
+            ? new CopyBatchWriter(bulk)
+            : _marten ??= new MartenBatchWriter(_store);
+        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0))
         {
-            InsertReceipts(session, decided.NewReceipts);
-        }
-        // Streams in one order in every transaction, so that two writers appending to the same streams cannot deadlock.
-        foreach (var (process, change) in decided.Streams.Where(s => s.Value.Staged.Count > 0).OrderBy(s => s.Key, StringComparer.Ordinal))
-        {
-            // (With the bulk write, the events are appended below.)
-            if (bulk is null && change.Read.Version == 0)
-            {
-                session.Events.StartStream<AccessionStream>(process, change.Staged);
-            }
-            else if (bulk is null)
-            {
-                session.Events.Append(process, change.Read.Version + change.Staged.Count, change.Staged);
-            }
             if (ProcessEntry.Differs(change.Read, change.Current))
             {
                 session.Store(ProcessEntry.From(process, change.Current));
@@ -130,17 +118,13 @@ public sealed partial class LedgerRecorder
         {
             if (decided.GuardsOrganization)
             {
+                // First of all this transaction writes (see GuardOrganizationAsync).
                 await GuardOrganizationAsync(decided, ct).ConfigureAwait(false);
             }
-            if (bulk is not null)
-            {
-                var appends = decided.Appends ?? Appends(decided.Streams);
-                var rows = decided.Rows;
-                decided.Rows = null;
-                await bulk.WriteAsync(session, appends, decided.NewReceipts, decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows, ct).ConfigureAwait(false);
-                // The bulk write began the session's transaction; this makes sure SaveChanges has work, so it commits.
-                session.QueueSqlCommand("select 1");
-            }
+            var rows = writer is CopyBatchWriter ? decided.Rows : null;
+            decided.Rows = null;
+            await writer.WriteAsync(session, new BatchWrite(decided.Appends ?? Appends(decided.Streams), decided.NewReceipts,
+                decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows), ct).ConfigureAwait(false);
             committing = true;
             await session.SaveChangesAsync(ct).ConfigureAwait(false);
         }
@@ -175,14 +159,13 @@ public sealed partial class LedgerRecorder
         }
     }
 
-    // The streams a batch appends to, with their staged events, in the order the bulk write stores them.
+    // The streams a batch appends to, with their staged events, in one order (by stream key) in every transaction, so
+    // that two writers appending to the same streams take their rows' locks in the same order and cannot deadlock.
     private static List<BulkAppender.StreamAppend> Appends(Dictionary<string, StreamChange> streams) =>
-        [.. streams.Where(s => s.Value.Staged.Count > 0).Select(s => new BulkAppender.StreamAppend(s.Key, s.Value.Read.Version, s.Value.Staged))];
+        [.. streams.Where(s => s.Value.Staged.Count > 0).OrderBy(s => s.Key, StringComparer.Ordinal)
+            .Select(s => new BulkAppender.StreamAppend(s.Key, s.Value.Read.Version, s.Value.Staged))];
 
-    // Marten's table for CommandReceipt as AddRatificationLedger registers it (default alias), without the schema; both
-    // the recorder's plain insert and the import's COPY write it.
-    internal static readonly string ReceiptTable = $"mt_doc_{nameof(CommandReceipt).ToLowerInvariant()}";
-
+    private MartenBatchWriter? _marten;
     private BulkAppender? _bulk;
     private volatile bool _bulkChecked;
 
@@ -200,39 +183,7 @@ public sealed partial class LedgerRecorder
     /// <summary>Whether imports into this store are written with COPY (see <see cref="LedgerOptions.ImportWithCopy"/>).</summary>
     internal async Task<bool> CopyAvailableAsync(CancellationToken ct) => _options.ImportWithCopy && await BulkAsync(ct).ConfigureAwait(false) is not null;
 
-    private string? _receiptTable;
     private volatile bool _storageReady;
-    private ISerializer? _serializer;
-
-    // Receipts go in as one plain INSERT (unnest of ids and JSON) instead of one statement per document: the rows are
-    // what Marten writes for a CommandReceipt (its serializer, its columns), and a command id used before fails the
-    // transaction with a unique violation, which the recording takes as "read the receipt and answer as the first time".
-    private void InsertReceipts(IDocumentSession session, List<CommandReceipt> receipts)
-    {
-        if (receipts.Count == 0)
-        {
-            return;
-        }
-        _receiptTable ??= $"{_store.Options.DatabaseSchemaName}.{ReceiptTable}";
-        _serializer ??= _store.Options.Serializer();
-        var ids = new string[receipts.Count];
-        var data = new string[receipts.Count];
-        for (var i = 0; i < receipts.Count; i++)
-        {
-            ids[i] = receipts[i].Id;
-            data[i] = _serializer.ToJson(receipts[i]);
-        }
-        const string Columns = "(id, data, mt_version, mt_dotnet_type, mt_last_modified)";
-        var type = typeof(CommandReceipt).FullName;
-        if (receipts.Count == 1)
-        {
-            session.QueueSqlCommand($"insert into {_receiptTable} {Columns} values (?, ?::jsonb, gen_random_uuid(), '{type}', transaction_timestamp())", ids[0], data[0]);
-            return;
-        }
-        session.QueueSqlCommand(
-            $"insert into {_receiptTable} {Columns} select r.id, r.data::jsonb, gen_random_uuid(), '{type}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as r(id, data)",
-            ids, data);
-    }
 
     private void Stamp(IDocumentSession session, Provenance provenance)
     {
