@@ -210,16 +210,8 @@ public static class ProcessViews
         return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
     }
 
-    private static string? MemberOf(object e) => e switch
-    {
-        ParliamentVoted v => v.Member,
-        RatificationApproved r => r.Member,
-        InstrumentDeposited d => d.Member,
-        VetoDeclared v => v.Member,
-        VetoLifted v => v.Member,
-        RatifierAdded r => r.Member,
-        _ => null,
-    };
+    // A process's register is about its organization's members, not about admissions to the roster (another stream).
+    private static string? MemberOf(object e) => e is MemberAdmitted ? null : Consequences.MemberOf(e);
 
     private static RegisterStep? Step(object e, RecordedEntry? entry)
     {

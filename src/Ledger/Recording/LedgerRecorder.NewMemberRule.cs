@@ -67,7 +67,7 @@ public sealed partial class LedgerRecorder
             {
                 continue;
             }
-            var command = new AddRatifier(other, member, on, $"joined {admitted.Code} on {on:yyyy-MM-dd} ({process})");
+            var command = Consequences.NewMemberRatifies(admitted.Code, process, member, on, other);
             var decision = AccessionDecider.Decide(command, change.Current, new DecisionContext(_options.Clock.GetUtcNow(), admitted, new HashSet<string>()));
             if (decision.Rejection is { } rejection)
             {

@@ -16,12 +16,6 @@ namespace Ledger.Recording;
 // Notifications: what a recorded change tells apps.
 public sealed partial class LedgerRecorder
 {
-    // When the member's ratification counts (the later of its counting step and its becoming a required ratifier), or null.
-    private static DateOnly? CountsFrom(AccessionState state, string member) =>
-        state.RequiredRatifiers.TryGetValue(member, out var since) && state.StepsOf(member).CountsFrom(state.CountsAt) is { } on
-            ? (on > since ? on : since)
-            : null;
-
     internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization, IReadOnlyList<object> events)
     {
         // Only the events that can change what a notification reports are worth comparing states for.
@@ -35,9 +29,9 @@ public sealed partial class LedgerRecorder
         if (events.All(e => e is RatificationApproved or InstrumentDeposited or RatifierAdded))
         {
             // One member's step: only that member can have started to count.
-            foreach (var member in events.Select(e => e switch { RatificationApproved a => a.Member, InstrumentDeposited d => d.Member, _ => ((RatifierAdded)e).Member }).Distinct())
+            foreach (var member in events.Select(e => Consequences.MemberOf(e)!).Distinct())
             {
-                if (CountsFrom(before, member) is null && CountsFrom(after, member) is { } from)
+                if (Consequences.CountsFrom(before, member) is null && Consequences.CountsFrom(after, member) is { } from)
                 {
                     Add(new RatificationCountedNotification(process, member, from));
                 }
