@@ -215,5 +215,4 @@ public class AccessionProperties
         steps.Count(s => s.Decision.Events.OfType<RatifierAdded>().Any()).Should().BeGreaterThan(10);
         steps.Select(s => s.Decision.Rejection?.Code).OfType<string>().Distinct().Should().HaveCountGreaterThan(15);
     }
-
 }
