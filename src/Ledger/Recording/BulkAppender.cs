@@ -2,7 +2,6 @@ using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Ledger.Storage;
 using Marten;
-using Marten.Events.Projections;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,4 +1,3 @@
-using Ledger.Domain;
 using Mediator;
 
 namespace Ledger.Recording;

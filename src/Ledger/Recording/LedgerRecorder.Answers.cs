@@ -1,15 +1,7 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
-using System.Text.Json;
 using JasperFx;
-using JasperFx.Events;
 using Ledger.Domain;
 using Ledger.Storage;
-using Marten;
 
 namespace Ledger.Recording;
 

@@ -1,14 +1,10 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Text.Json;
-using JasperFx;
-using JasperFx.Events;
+using System.Text.RegularExpressions;
 using Ledger.Domain;
-using Ledger.Storage;
 using Marten;
 
 namespace Ledger.Recording;

@@ -1,16 +1,3 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.RegularExpressions;
-using System.Text.Json;
-using JasperFx;
-using JasperFx.Events;
-using Ledger.Domain;
-using Ledger.Storage;
-using Marten;
-
 namespace Ledger.Recording;
 
 // Stream turns: writers of one stream in this process take turns.
