@@ -234,6 +234,6 @@ public static class ProcessViews
         var counts = v.For is null && v.Against is null && v.Abstained is null
             ? ""
             : string.Create(CultureInfo.InvariantCulture, $" {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
-        return $"{v.Chamber}{counts}, {(v.Passed ? "passed" : "rejected")}";
+        return $"{v.Chamber}{counts}, {Consequences.Outcome(v)}";
     }
 }

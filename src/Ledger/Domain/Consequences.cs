@@ -20,6 +20,9 @@ public static class Consequences
         _ => null,
     };
 
+    /// <summary>A parliamentary vote's outcome in one word: <c>passed</c> or <c>rejected</c>.</summary>
+    public static string Outcome(ParliamentVoted vote) => vote.Passed ? "passed" : "rejected";
+
     /// <summary>The latest calendar date anywhere on Earth (UTC+14) at <paramref name="now"/>: nothing may be dated later.</summary>
     public static DateOnly LatestDate(DateTimeOffset now) => DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(14)).DateTime);
 
