@@ -4,6 +4,8 @@ using Ledger.Recording;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Ledger.Storage;
 
@@ -20,9 +22,14 @@ internal static class LedgerRegistration
         }
         var options = new LedgerOptions();
         configure?.Invoke(options);
+        // At registration, before the store is configured from them: a bad option fails the app's start, named.
+        LedgerOptionsValidator.ThrowIfInvalid(options);
         services.AddSingleton(new LedgerStoreSource(store));
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>()));
+        services.TryAddSingleton<IOptions<LedgerOptions>>(Options.Create(options));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
+        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<IOptions<LedgerOptions>>().Value,
+            sp.GetService<ILoggerFactory>(), sp.GetService<TimeProvider>(), sp.GetService<IRecordedByProvider>()));
         options.ApplyServices(services);
         return options;
     }
