@@ -74,7 +74,7 @@ internal sealed class LedgerConnection : IAsyncDisposable
             o.Namespace = "Ledger.Cli.Mediation";
             // Internal: test projects that reference the tool generate their own mediator.
             o.GenerateTypesAsInternal = true;
-            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerConnection)];
+            o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerConnection)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         return new LedgerConnection(services.BuildServiceProvider(), description);

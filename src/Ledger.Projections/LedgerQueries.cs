@@ -37,12 +37,16 @@ public static class ReadModelRegistration
                 store.Schema.For<MemberRecord>();
             },
             needsAsyncDaemon: true,
-            services => services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp))));
+            services =>
+            {
+                services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp)));
+                services.TryAddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
+            });
     }
 }
 
 /// <summary>The questions users ask: status (as of a date, as known at an instant), who ratified when, the audit trail, member records, rosters.</summary>
-public sealed class LedgerQueries
+public sealed class LedgerQueries : ILedgerQueries
 {
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;

@@ -22,7 +22,8 @@ internal static class LedgerRegistration
         configure?.Invoke(options);
         services.AddSingleton(new LedgerStoreSource(store));
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>()));
+        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>(), sp.GetServices<ILedgerNotificationSink>()));
+        services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerRecorder>());
         options.ApplyServices(services);
         return options;
     }
