@@ -13,7 +13,20 @@ namespace Ledger.Import;
 /// <param name="File">The parsed file.</param>
 /// <param name="RecordedBy">Who records the entries (default: the ledger's default user).</param>
 /// <param name="CorrelationId">Correlation id stamped on every entry of this run (default: a new one per run).</param>
-public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy = null, string? CorrelationId = null) : IRequest<ImportResult>;
+public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy = null, string? CorrelationId = null) : IRequest<ImportResult>
+{
+    /// <summary>
+    /// Stops the import cleanly after the batch being written commits (a Ctrl+C): unlike the handler's cancellation
+    /// token, it never cancels a statement in flight. The result then has <see cref="ImportResult.Stopped"/> set.
+    /// </summary>
+    public CancellationToken Stop { get; init; }
+
+    /// <summary>Told, after each batch commits, how many entries are decided and written so far (for a progress display).</summary>
+    public IProgress<ImportProgress>? Progress { get; init; }
+}
+
+/// <summary>How far an import is: entries done (recorded or found already there) out of the file's total.</summary>
+public sealed record ImportProgress(int Done, int Recorded, int AlreadyThere, int Total);
 
 /// <summary>The entry an import stopped at and the rule it broke.</summary>
 public sealed record ImportFailure(HistoryEntry Entry, Rejection Rejection)
@@ -29,8 +42,11 @@ public sealed record ImportFailure(HistoryEntry Entry, Rejection Rejection)
 /// <param name="Failure">The entry the import stopped at, or null when every entry is in the ledger.</param>
 public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, ImportFailure? Failure)
 {
+    /// <summary>True when the request's <see cref="ImportHistoryRequest.Stop"/> ended the import between batches; entries from there on were not imported.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>True when every entry of the file is in the ledger.</summary>
-    public bool Succeeded => Failure is null;
+    public bool Succeeded => Failure is null && !Stopped;
 }
 
 /// <summary>
@@ -69,6 +85,7 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
         var commands = new Stamped(entries, request.RecordedBy, correlation);
         int recorded = 0, already = 0, next = 0;
         ImportFailure? failure = null;
+        var stopped = false;
         try
         {
             await recorder.ImportAsync(commands, options.ImportBatchSize, async results =>
@@ -102,6 +119,12 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
                             return false;
                     }
                 }
+                request.Progress?.Report(new ImportProgress(next, recorded, already, entries.Count));
+                if (request.Stop.IsCancellationRequested && next < entries.Count)
+                {
+                    stopped = true;
+                    return false;
+                }
                 return true;
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -110,7 +133,7 @@ public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder
             // A batch commits as one transaction: everything before this entry is recorded, this entry on may be.
             throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
         }
-        return new ImportResult(recorded, already, entries.Count, failure);
+        return new ImportResult(recorded, already, entries.Count, failure) { Stopped = stopped };
     }
 }
 

@@ -48,13 +48,13 @@ internal sealed class LedgerConnection : IAsyncDisposable
         if ((connection ?? Environment.GetEnvironmentVariable(LocalPostgres.ConnectionVariable)) is { Length: > 0 } given)
         {
             connectionString = given;
-            description = "the given connection";
+            description = Describe(given, connection is null ? LocalPostgres.ConnectionVariable : "--connection");
         }
         else
         {
             var server = await LocalPostgres.OpenPersistentAsync(DataDirectory, ct: ct).ConfigureAwait(false);
             connectionString = await EnsureDatabaseAsync(server, ct).ConfigureAwait(false);
-            description = $"the local PostgreSQL in {DataDirectory} (port {server.Port}; `ledger db stop` stops it)";
+            description = $"the local PostgreSQL in {DataDirectory}, port {server.Port}";
         }
 
         var services = new ServiceCollection();
@@ -78,6 +78,23 @@ internal sealed class LedgerConnection : IAsyncDisposable
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         return new LedgerConnection(services.BuildServiceProvider(), description);
+    }
+
+    /// <summary>Where a connection string points, for messages: host, port, database and user, never the password.</summary>
+    public static string Describe(string connectionString, string from)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            // The message names the keyword at fault, not the values: the string may hold a password.
+            throw new CliFailure($"{from} is not a valid PostgreSQL connection string: {e.Message}", ExitCodes.Usage);
+        }
+        var user = builder.Username ?? Environment.UserName;
+        return $"{from}: host {builder.Host ?? "localhost"}, port {builder.Port}, database {builder.Database ?? user}, user {user}";
     }
 
     private static async Task<string> EnsureDatabaseAsync(LocalPostgres server, CancellationToken ct)
