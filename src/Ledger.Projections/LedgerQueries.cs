@@ -61,6 +61,7 @@ public sealed class LedgerQueries
     /// </summary>
     public async Task<AccessionStatus?> StatusAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -74,6 +75,7 @@ public sealed class LedgerQueries
     /// <summary>Who ratified when, now or on either time axis. Null when the process has no entries.</summary>
     public async Task<RatificationRegister?> RegisterAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -96,6 +98,7 @@ public sealed class LedgerQueries
     /// <summary>One member's ratifications and vetoes across processes (async projection: may trail the latest writes briefly).</summary>
     public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         return await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
     }
@@ -103,6 +106,7 @@ public sealed class LedgerQueries
     /// <summary>The members of an organization on a date, with their join dates; null when the organization is unknown.</summary>
     public async Task<IReadOnlyList<Membership>?> RosterAsync(string organization, DateOnly on, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false);
         return view is null ? null : [.. view.Organization.Members.Where(m => m.Since <= on).OrderBy(m => m.State, StringComparer.Ordinal)];
@@ -111,6 +115,7 @@ public sealed class LedgerQueries
     /// <summary>The organization as recorded (policy and roster), or null.</summary>
     public async Task<Organization?> OrganizationAsync(string organization, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         return (await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false))?.Organization;
     }
@@ -118,6 +123,7 @@ public sealed class LedgerQueries
     /// <summary>The present status of every process (of one organization), by process id.</summary>
     public async Task<IReadOnlyList<AccessionStatus>> ListAsync(string? organization = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var query = organization is null
             ? session.Query<AccessionStatus>()
@@ -129,6 +135,7 @@ public sealed class LedgerQueries
     /// <summary>Every entry of a process with its recording metadata, in recorded order.</summary>
     public async Task<IReadOnlyList<RecordedEntry>> EntriesAsync(string process, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var events = await session.Events.FetchStreamAsync(process, token: ct).ConfigureAwait(false);
         return [.. events.Select(RecordedEntry.From)];
