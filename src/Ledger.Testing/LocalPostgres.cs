@@ -193,6 +193,11 @@ public sealed class LocalPostgres : IAsyncDisposable
             }
         }
         await CheckPrivateAsync(root, ct).ConfigureAwait(false);
+        if (IsRoot && (await TryRunAsync("test", ["-x", root], asServer: true, "/", ct).ConfigureAwait(false)).ExitCode != 0)
+        {
+            throw new LocalPostgresException(
+                $"The server runs as `{ServerUser}`, which cannot reach {root} (a directory on the way is closed to it). Choose a directory under one it can enter, e.g. /var/lib/ratification-ledger (LEDGER_DATA_DIR).");
+        }
         await using var startLock = await StartLock.TakeAsync(Path.Combine(root, ".lock"), options.StartTimeout, ct).ConfigureAwait(false);
         var portFile = Path.Combine(root, PortFileName);
         var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, ct).ConfigureAwait(false), CultureInfo.InvariantCulture, out var saved) ? saved : FreePort();
