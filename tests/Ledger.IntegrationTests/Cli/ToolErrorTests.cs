@@ -63,8 +63,8 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
     [Fact]
     public async Task A_server_stopped_in_the_middle_of_an_import_exits_3_and_the_rerun_completes()
     {
-        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 150));
-        const int entries = 150 * 33;
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
+        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
         await using var server = await LocalPostgres.StartAsync(new LocalPostgresOptions { Durable = true });
         var connection = server.ConnectionStringFor("postgres");
 
@@ -92,6 +92,43 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         rerun.Exit.Should().Be(0, rerun.ToString());
         rerun.Out.Should().MatchRegex($@"{entries} entries, \d+ recorded, [1-9]\d* already there");
         (await LedgerTool.EventCountAsync(connection)).Should().Be(entries + 1, "every entry once, and the organization's registration");
+    }
+
+    [Fact]
+    public async Task Ctrl_c_stops_an_import_between_batches_with_exit_130_and_the_rerun_continues()
+    {
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
+        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
+        var db = await LedgerTool.FreshDatabaseAsync("interrupt");
+
+        using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--connection", db]))!;
+        var stdout = import.StandardOutput.ReadToEndAsync();
+        var stderr = import.StandardError.ReadToEndAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (await LedgerTool.EventCountAsync(db) < 300 && !import.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        import.HasExited.Should().BeFalse("Ctrl+C must land in the middle of the import");
+        using (var interrupt = Process.Start("kill", ["-INT", import.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+        {
+            await interrupt.WaitForExitAsync();
+        }
+        await import.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var first = new ToolRun(import.ExitCode, await stdout, await stderr);
+        output.WriteLine(first.ToString());
+
+        first.ShouldBeAShortFailure(130);
+        first.Err.Should().MatchRegex(@"^ledger: import interrupted after (\d+) recorded, 0 already there of 10080 entries; \d+ not imported\.");
+        first.Err.Should().Contain("import the same file again to continue");
+        var recorded = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Err, @"after (\d+) recorded").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        recorded.Should().BeGreaterThan(0).And.BeLessThan(entries);
+        // Stopped between batches: exactly what it reported is in the ledger (and the organization's registration).
+        (await LedgerTool.EventCountAsync(db)).Should().Be(recorded + 1);
+
+        var rerun = await LedgerTool.RunAsync("import", file, "--connection", db);
+        rerun.Exit.Should().Be(0, rerun.ToString());
+        rerun.Out.Should().Contain($"{entries} entries, {entries - recorded} recorded, {recorded} already there");
     }
 
     [Fact]

@@ -106,8 +106,11 @@ public static class LedgerTool
 
     /// <summary>
     /// A large valid history: NATO's roster before 2022 and <paramref name="candidates"/> invented processes, each an
-    /// application, an invitation, the protocol's signature and the approval of all 30 members (33 entries each).
+    /// application, an invitation, the protocol's signature, and the approval and deposit of all 30 members (63 entries
+    /// each): large enough that an import runs in several batches (the first ones of 2,500 and 5,000 entries).
     /// </summary>
+    public const int EntriesPerLargeProcess = 63;
+
     public static string LargeHistory(int candidates)
     {
         var members = TestOrganizations.Nato().Members.Select(m => m.State).ToHashSet(StringComparer.Ordinal);
@@ -126,7 +129,8 @@ public static class LedgerTool
             var i = 0;
             foreach (var member in members.Order(StringComparer.Ordinal))
             {
-                events.Add(SyntheticHistory.E("ratification", D(start.AddDays(30 + i++)), ("member", member), ("authority", "Parliament")));
+                events.Add(SyntheticHistory.E("ratification", D(start.AddDays(30 + i)), ("member", member), ("authority", "Parliament")));
+                events.Add(SyntheticHistory.E("deposit", D(start.AddDays(31 + i++)), ("member", member)));
             }
             processes.Add(new JsonObject { ["id"] = "nato/" + code.ToLowerInvariant(), ["candidate"] = code, ["events"] = events });
         }
