@@ -31,7 +31,7 @@ internal static class ImportCommand
                 var failure = result.Failure is { } f
                     ? new JsonImportFailure(f.Entry.Process, f.Entry.Location, f.Rejection.Code, f.Message)
                     : null;
-                await cli.Output.WriteLineAsync(CliJson.Write(new JsonImport(CliJson.SchemaVersion, name, false, result.Total, result.Recorded, result.AlreadyThere, notImported, failure))).ConfigureAwait(false);
+                await cli.Output.WriteLineAsync(CliJson.Write(new JsonImport(CliJson.SchemaVersion, name, result.Total, result.Recorded, result.AlreadyThere, notImported, failure))).ConfigureAwait(false);
             }
             if (result.Stopped)
             {
