@@ -62,6 +62,9 @@ internal sealed class LedgerConnection : IAsyncDisposable
             {
                 o.Connection(connectionString);
                 o.DisableNpgsqlLogging = true;
+                // The tool runs no daemon (no host): the async read models (member records) are kept by whichever app
+                // runs one. Disabled would make Marten print a warning on stdout, in the middle of --json and --csv.
+                o.Projections.AsyncMode = JasperFx.Events.Daemon.DaemonMode.ExternallyManaged;
             })
             .UseLightweightSessions()
             .AddRatificationLedger(ledger =>

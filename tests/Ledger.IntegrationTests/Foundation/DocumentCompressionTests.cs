@@ -147,13 +147,13 @@ public sealed class DocumentCompressionTests
             await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
         await ExecuteAsync(connection, $"""
-            create role {role} login;
+            create role {role} login password '{role}-password';
             grant usage on schema {schema} to {role};
             grant select, insert, update, delete on all tables in schema {schema} to {role};
             grant usage, select, update on all sequences in schema {schema} to {role};
             grant execute on all functions in schema {schema} to {role};
             """);
-        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Pooling = false }.ConnectionString;
+        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
         try
         {
             await using (var app = LedgerHost.Start(asApp, schema))
