@@ -25,7 +25,8 @@ internal static class Failures
             LocalPostgresRefusedException r => (ExitCodes.Invalid, r.Message, null),
             ImportInterruptedException i => (ExitCodes.Unavailable, i.Message, null),
             LedgerUnavailableException u => (ExitCodes.Unavailable, u.Message, null),
-            LocalPostgresException l => (ExitCodes.Unavailable, $"the local PostgreSQL server is unavailable: {l.Message}", null),
+            LocalPostgresException l => (ExitCodes.Unavailable, $"the local PostgreSQL server is unavailable: {FirstLine(l.Message)}",
+                l.Message.Contains('\n', StringComparison.Ordinal) ? "Run the command again with --verbose for the rest (the server's output and log)." : null),
             _ when IsDatabaseUnavailable(e) => (ExitCodes.Unavailable,
                 $"the database is unavailable{(database is null ? "" : $" ({database})")}: {LedgerUnavailableException.Cause(e)}.",
                 HintFor(e)),
@@ -73,6 +74,8 @@ internal static class Failures
             _ => "Check that the server runs and that --connection or LEDGER_CONNECTION names it (host, port); without either, the tool uses its own local server.",
         };
     }
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd();
 
     private static bool IsCancellation(Exception e) => Chain(e).Any(x => x is OperationCanceledException);
 
