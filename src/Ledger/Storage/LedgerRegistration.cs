@@ -23,6 +23,8 @@ internal static class LedgerRegistration
         services.AddSingleton(new LedgerStoreSource(store));
         services.TryAddSingleton(options);
         services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>()));
+        // Before the async daemon's hosted service (added after the ledger): the tables are created under the lock.
+        services.AddHostedService(sp => new LedgerSchemaOnStartup(sp));
         options.ApplyServices(services);
         return options;
     }
