@@ -80,6 +80,7 @@ public static class LedgerCli
         root.Subcommands.Add(TimelineCommand.Create(cli));
         root.Subcommands.Add(ListCommand.Create(cli));
         root.Subcommands.Add(DbCommand.Create(cli));
+        root.Subcommands.Add(ServeCommand.Create(cli.Connection, cli.Output, cli.Error));
         return root;
     }
 }
