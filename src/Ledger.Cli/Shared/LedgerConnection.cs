@@ -109,7 +109,14 @@ internal sealed class LedgerConnection : IAsyncDisposable
         if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
         {
             await using var create = new NpgsqlCommand($"create database {LocalDatabase}", connection);
-            await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            {
+                // Another command on first use created it a moment ago.
+            }
         }
         return server.ConnectionStringFor(LocalDatabase);
     }
