@@ -139,6 +139,13 @@ public static class ProcessViews
                 .Select(m => new MemberDate(m.Member, m.Deposit!.On, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
             Counted = [.. counted.Select(c => new MemberDate(c.Key, c.Value)).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
             Pending = [.. s.Pending()],
+            ApprovalsImplied = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.ApprovalImpliedBy is not null)
+                .Select(m => new MemberDate(m.Member, m.ApprovalImpliedBy!.Value, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            DepositsImplied = [.. s.RequiredRatifiers.Keys.Where(m => DepositImpliedBy(s, m) is not null)
+                .Select(m => new MemberDate(m, DepositImpliedBy(s, m)!.Value, unconfirmed(s.Accession))).OrderBy(m => m.Member, StringComparer.Ordinal)],
+            Treaty = s.Signature?.Treaty,
+            CoCandidates = [.. s.Signature?.CoCandidates ?? []],
+            EntryIntoForce = s.Phase == ProcessPhase.NotOpened ? null : EntryIntoForceView.Of(EntryIntoForceAnswer.Of(s)),
             ActiveVetoes = [.. vetoes.Where(v => v.EndedOn is null)],
             Vetoes = vetoes,
             Memoranda = [.. s.Memoranda.Select(m => new MemorandumView(m.On, m.Title, m.Parties, m.Summary, unconfirmed(m)))],
@@ -197,6 +204,8 @@ public static class ProcessViews
                 Member = member,
                 RatifiedOn = steps.Approval?.On,
                 DepositedOn = steps.Deposit?.On,
+                RatifiedBy = steps.ApprovalImpliedBy,
+                DepositedBy = DepositImpliedBy(s, member),
                 CountsFrom = counted.TryGetValue(member, out var from) ? from : null,
                 RequiredSince = since,
                 Unconfirmed = (of(steps.Approval)?.Unconfirmed ?? false) || (of(steps.Deposit)?.Unconfirmed ?? false),
@@ -210,16 +219,13 @@ public static class ProcessViews
         return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
     }
 
-    private static string? MemberOf(object e) => e switch
-    {
-        ParliamentVoted v => v.Member,
-        RatificationApproved r => r.Member,
-        InstrumentDeposited d => d.Member,
-        VetoDeclared v => v.Member,
-        VetoLifted v => v.Member,
-        RatifierAdded r => r.Member,
-        _ => null,
-    };
+    // An accession implies every required ratifier's deposit (a treaty enters into force only once every instrument is
+    // deposited): a deposit not recorded happened by the accession date, on a date the ledger does not know.
+    private static DateOnly? DepositImpliedBy(AccessionState s, string member) =>
+        s.Accession is { } accession && s.StepsOf(member).Deposit is null ? accession.On : null;
+
+    // A process's register is about its organization's members, not about admissions to the roster (another stream).
+    private static string? MemberOf(object e) => e is MemberAdmitted ? null : Consequences.MemberOf(e);
 
     private static RegisterStep? Step(object e, RecordedEntry? entry)
     {
@@ -228,7 +234,7 @@ public static class ProcessViews
         return e switch
         {
             ParliamentVoted v => new RegisterStep("vote", v.On, Votes(v), unconfirmed, source),
-            RatificationApproved r => new RegisterStep("ratification", r.On, r.Authority, unconfirmed, source),
+            RatificationApproved r => new RegisterStep("ratification", r.On, r.Authority ?? "authority unknown", unconfirmed, source),
             InstrumentDeposited d => new RegisterStep("deposit", d.On, $"deposited with {d.Depositary}", unconfirmed, source),
             VetoDeclared v => new RegisterStep(v.Formal ? "veto" : "hold", v.On, v.Reason, unconfirmed, source),
             VetoLifted v => new RegisterStep("veto-lifted", v.On, v.Reason, unconfirmed, source),
@@ -242,6 +248,6 @@ public static class ProcessViews
         var counts = v.For is null && v.Against is null && v.Abstained is null
             ? ""
             : string.Create(CultureInfo.InvariantCulture, $" {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
-        return $"{v.Chamber}{counts}, {(v.Passed ? "passed" : "rejected")}";
+        return $"{v.Chamber}{counts}, {Consequences.Outcome(v)}";
     }
 }

@@ -12,11 +12,11 @@ namespace Ledger.Cli;
 internal static class Csv
 {
     public static string Register(RatificationRegister r) => Table(
-        ["member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source"],
+        ["member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source", "ratifiedBy", "depositedBy"],
         CliJson.Register(r).Select(row => new[]
         {
             row.Member, row.RatifiedOn, row.DepositedOn, Bool(row.Unconfirmed),
-            string.Join(';', row.Steps.Select(s => $"{s.Type} {s.On}")), row.RecordedAt, row.RecordedBy, row.Source,
+            string.Join(';', row.Steps.Select(s => $"{s.Type} {s.On}")), row.RecordedAt, row.RecordedBy, row.Source, row.RatifiedBy, row.DepositedBy,
         }));
 
     public static string Audit(IReadOnlyList<AuditEntry> entries) => Table(

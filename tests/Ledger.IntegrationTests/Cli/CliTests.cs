@@ -76,7 +76,7 @@ public sealed class CliTests
 
         var now = JsonNode.Parse((await LedgerAsync(db, "status", "nato/fin", "--json")).Out)!.AsObject();
         now.Select(p => p.Key).Should().Equal("schema", "process", "organization", "candidate", "stage", "asOf", "knownAt", "requiredRatifiers",
-            "ratified", "deposited", "counted", "pending", "activeVetoes", "accededOn");
+            "ratified", "deposited", "counted", "pending", "activeVetoes", "accededOn", "entryIntoForce");
         now["schema"]!.GetValue<int>().Should().Be(1);
         now["stage"]!.GetValue<string>().Should().Be("Member");
         now["accededOn"]!.GetValue<string>().Should().Be("2023-04-04");
@@ -111,7 +111,8 @@ public sealed class CliTests
         document.Select(p => p.Key).Should().Equal("schema", "process", "asOf", "knownAt", "ratifiers");
         var register = document["ratifiers"]!.AsArray();
         register.Should().HaveCount(31);
-        register[0]!.AsObject().Select(p => p.Key).Should().Equal("member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source");
+        register[0]!.AsObject().Select(p => p.Key).Should().Equal("member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source",
+            "ratifiedBy", "depositedBy");
         var finland = register.Single(r => r!["member"]!.GetValue<string>() == "FIN")!;
         finland["ratifiedOn"]!.GetValue<string>().Should().Be("2023-03-01");
         finland["steps"]!.AsArray().Select(s => s!["type"]!.GetValue<string>()).Should().Contain("ratification").And.Contain("ratifier-added");

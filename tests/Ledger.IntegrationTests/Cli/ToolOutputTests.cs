@@ -82,7 +82,7 @@ public sealed class ToolOutputTests
             "nato/swe,NATO,SWE,Member,2022-05-18,2024-03-07,31,31");
 
         var register = (await LedgerAsync("register", "nato/swe", "--csv")).Out.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        register[0].Should().Be("member,ratifiedOn,depositedOn,unconfirmed,steps,recordedAt,recordedBy,source");
+        register[0].Should().Be("member,ratifiedOn,depositedOn,unconfirmed,steps,recordedAt,recordedBy,source,ratifiedBy,depositedBy");
         register.Should().HaveCount(32);
         register.Single(r => r.StartsWith("FIN,", StringComparison.Ordinal)).Should().StartWith("FIN,2023-03-01,2023-04-04,");
 
