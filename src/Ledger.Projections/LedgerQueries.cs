@@ -65,6 +65,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// </summary>
     public async Task<AccessionStatus?> StatusAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -78,6 +79,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// <summary>Who ratified when, now or on either time axis. Null when the process has no entries.</summary>
     public async Task<RatificationRegister?> RegisterAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -104,6 +106,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// </exception>
     public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var record = await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
         if (record is null)
@@ -169,6 +172,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// <summary>The members of an organization on a date, with their join dates; null when the organization is unknown.</summary>
     public async Task<IReadOnlyList<Membership>?> RosterAsync(string organization, DateOnly on, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false);
         return view is null ? null : [.. view.Organization.Members.Where(m => m.Since <= on).OrderBy(m => m.State, StringComparer.Ordinal)];
@@ -177,6 +181,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// <summary>The organization as recorded (policy and roster), or null.</summary>
     public async Task<Organization?> OrganizationAsync(string organization, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         return (await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false))?.Organization;
     }
@@ -184,6 +189,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// <summary>The present status of every process (of one organization), by process id.</summary>
     public async Task<IReadOnlyList<AccessionStatus>> ListAsync(string? organization = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var query = organization is null
             ? session.Query<AccessionStatus>()
@@ -195,6 +201,7 @@ public sealed class LedgerQueries : ILedgerQueries
     /// <summary>Every entry of a process with its recording metadata, in recorded order.</summary>
     public async Task<IReadOnlyList<RecordedEntry>> EntriesAsync(string process, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var events = await session.Events.FetchStreamAsync(process, token: ct).ConfigureAwait(false);
         return [.. events.Select(RecordedEntry.From)];
