@@ -20,8 +20,12 @@ internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
     /// Ensures the ledger's tables exist and are set as configured, once per database and process (Marten creates a
     /// document table only when a session first uses its type; the writers call this before their first write).
     /// </summary>
-    public static ValueTask EnsureAsync(IDocumentStore store, CancellationToken ct) =>
-        store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct);
+    public static async ValueTask EnsureAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct).ConfigureAwait(false);
+        // The evidence tables, and the chain of entries written before it existed (once per store).
+        await Integrity.LedgerIntegrity.EnsureAsync(store, ct).ConfigureAwait(false);
+    }
 
     public override IEnumerable<Type> DependentTypes() => options.Documents;
 

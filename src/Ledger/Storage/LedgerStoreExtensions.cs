@@ -68,6 +68,8 @@ public static class LedgerStoreExtensions
 
         options.ApplyExtensions(store);
         store.Storage.Add(new LedgerStorage(store, options));
+        store.Storage.Add(new Integrity.IntegritySchema(store));
+        store.Listeners.Add(new Integrity.ChainListener());
         return store;
     }
 
