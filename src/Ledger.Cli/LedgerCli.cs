@@ -11,7 +11,7 @@ using Spectre.Console.Rendering;
 namespace Ledger.Cli;
 
 /// <summary>The <c>ledger</c> command line (contract in docs/cli.md). Exit codes: 0 ok, 1 rejected or invalid input, 2 usage.</summary>
-public static class LedgerCli
+public static partial class LedgerCli
 {
     /// <summary>Exit code: done.</summary>
     public const int Ok = 0;
@@ -61,7 +61,7 @@ public static class LedgerCli
         public int ExitCode { get; } = exitCode;
     }
 
-    private sealed class Verbs(TextWriter output, TextWriter error)
+    private sealed partial class Verbs(TextWriter output, TextWriter error)
     {
         private readonly Option<string?> _connection = new("--connection")
         {
@@ -84,6 +84,7 @@ public static class LedgerCli
             root.Subcommands.Add(TimelineCommand());
             root.Subcommands.Add(ListCommand());
             root.Subcommands.Add(DbCommand());
+            AddIntegrityCommands(root);
             return root;
         }
 
@@ -147,6 +148,7 @@ public static class LedgerCli
                     return Ok;
                 }
                 Render.Status(Console(), status);
+                await WriteCoveringDigestAsync(ledger, id, knownInstant, ct).ConfigureAwait(false);
                 return Ok;
             });
             return command;
@@ -191,6 +193,7 @@ public static class LedgerCli
                     return Ok;
                 }
                 Render.Audit(Console(), audit);
+                await WriteCoveringDigestAsync(ledger, id, null, ct).ConfigureAwait(false);
                 return Ok;
             });
             return command;
