@@ -24,6 +24,13 @@ for id in RatificationLedger RatificationLedger.Projections; do
     grep -q " $part\$" <<<"$listing" || { echo "package-smoke: $id lacks $part" >&2; exit 1; }
   done
   nuspec="$(unzip -p "$package" "$id.nuspec")"
+  # The dependencies a package declares are the ones its own code references, nothing promoted by central pinning:
+  # every declared id must be on the package's line of build/package-dependencies.txt.
+  allowed=" $(sed -n "s/^$id:[[:space:]]*//p" "$repo/build/package-dependencies.txt") "
+  declared="$(sed -n 's/.*<dependency id="\([^"]*\)".*/\1/p' <<<"$nuspec" | sort -u)"
+  for dep in $declared; do
+    [[ "$allowed" == *" $dep "* ]] || { echo "package-smoke: $id declares $dep, which is not on its allow-list (build/package-dependencies.txt)" >&2; exit 1; }
+  done
   for field in '<license type="expression">MIT</license>' '<readme>README.md</readme>' '<repository type="git"' '<description>'; do
     grep -qF "$field" <<<"$nuspec" || { echo "package-smoke: $id.nuspec lacks $field" >&2; exit 1; }
   done

@@ -37,7 +37,7 @@ public static class ReadModelRegistration
                 store.Schema.For<MemberRecord>();
             },
             needsAsyncDaemon: true,
-            services => services.TryAddSingleton(sp => new LedgerQueries(sp.GetRequiredService<IDocumentStore>())));
+            services => services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp))));
     }
 }
 
@@ -94,10 +94,72 @@ public sealed class LedgerQueries
             : null;
 
     /// <summary>One member's ratifications and vetoes across processes (async projection: may trail the latest writes briefly).</summary>
+    /// <exception cref="InvalidOperationException">
+    /// The ledger holds entries but no async daemon has ever projected member records on this store (none is registered
+    /// in a running Generic Host, here or on another node): the record would be missing, not empty.
+    /// </exception>
     public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
     {
         await using var session = _store.QuerySession();
-        return await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
+        var record = await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
+        if (record is null)
+        {
+            await ThrowUnlessDaemonHasRunAsync(session, ct).ConfigureAwait(false);
+        }
+        return record;
+    }
+
+    /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>
+    /// <exception cref="TimeoutException">They did not catch up in time; the message says whether a daemon ever ran.</exception>
+    public async Task WaitForAsyncProjectionsAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await _store.WaitForNonStaleProjectionDataAsync(timeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            await using var session = _store.QuerySession();
+            if (await DaemonProgressAsync(session, CancellationToken.None).ConfigureAwait(false) is null)
+            {
+                throw new TimeoutException(NoDaemonMessage, e);
+            }
+            throw;
+        }
+    }
+
+    private const string NoDaemonMessage =
+        "member records are projected by Marten's async daemon, and no daemon has ever run on this ledger's store: register one "
+        + "(AddRatificationLedger(...).AddAsyncDaemon(DaemonMode.Solo), or HotCold on several nodes) in an app that runs the "
+        + ".NET Generic Host (the daemon is a hosted service), or rebuild them with LedgerQueries.RebuildAsync(MemberRecordProjection.Name).";
+
+    private async Task ThrowUnlessDaemonHasRunAsync(IQuerySession session, CancellationToken ct)
+    {
+        if (await DaemonProgressAsync(session, ct).ConfigureAwait(false) is null)
+        {
+            var schema = _store.Options.Events.DatabaseSchemaName;
+            var any = (await session.AdvancedSql.QueryAsync<bool>($"select exists(select 1 from {schema}.mt_events)", ct).ConfigureAwait(false))[0];
+            if (any)
+            {
+                throw new InvalidOperationException(NoDaemonMessage);
+            }
+        }
+    }
+
+    /// <summary>The member records' progress through the log, or null when no daemon (or rebuild) has ever recorded any.</summary>
+    private async Task<long?> DaemonProgressAsync(IQuerySession session, CancellationToken ct)
+    {
+        var schema = _store.Options.Events.DatabaseSchemaName;
+        try
+        {
+            var rows = await session.AdvancedSql.QueryAsync<long>(
+                $"select last_seq_id from {schema}.mt_event_progression where name like '{MemberRecordProjection.Name}:%'", ct).ConfigureAwait(false);
+            return rows.Count > 0 ? rows.Max() : null;
+        }
+        catch (Npgsql.PostgresException e) when (e.SqlState == "42P01")
+        {
+            return null; // no progression table yet: nothing has ever been projected
+        }
     }
 
     /// <summary>The members of an organization on a date, with their join dates; null when the organization is unknown.</summary>
@@ -299,8 +361,6 @@ public sealed class LedgerQueries
         return [.. streams.Where(s => !documents.TryGetValue(s.Key, out var v) || v != s.Value).Select(s => s.Key)];
     }
 
-    /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>
-    public Task WaitForAsyncProjectionsAsync(TimeSpan timeout) => _store.WaitForNonStaleProjectionDataAsync(timeout);
 
     /// <summary>
     /// The entries a replay on either axis needs, or null when the process has no entries (known at

@@ -10,6 +10,12 @@ public sealed class LedgerOptions
     private readonly List<Action<IServiceCollection>> _services = [];
     private readonly HashSet<Type> _documents = [];
 
+    /// <summary>
+    /// The PostgreSQL schema of the ledger's own store (<c>services.AddRatificationLedger(connectionString)</c>).
+    /// Default <c>ledger</c>. Not used when the ledger is registered on the app's store, whose schema it shares.
+    /// </summary>
+    public string Schema { get; set; } = "ledger";
+
     /// <summary>The clock the decider is given ("nothing dated after today"). Tests and replays inject their own.</summary>
     public TimeProvider Clock { get; set; } = TimeProvider.System;
 

@@ -1,52 +1,51 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using JasperFx.Events;
-using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using Ledger.Domain;
 using Ledger.Recording;
-using Marten;
+using Ledger.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Weasel.Core;
 
-namespace Ledger.Storage;
+// The registration lives in Marten's namespace: an app that calls AddMarten(...) already imports it.
+namespace Marten;
 
 /// <summary>Registers Ratification Ledger in a Marten store.</summary>
 public static class LedgerStoreExtensions
 {
     /// <summary>
-    /// Adds the ledger to the store that <c>services.AddMarten(...)</c> configures: event types under their stored names,
-    /// string stream keys, audit metadata columns, the write-side projections, the <see cref="LedgerRecorder"/>, and the
-    /// async daemon in Solo mode when a read model needs it. Mediator handlers are picked up by the host's
-    /// <c>services.AddMediator(o =&gt; o.Assemblies = [typeof(LedgerRecorder).Assembly, ...])</c>.
+    /// Makes the store that <c>services.AddMarten(...)</c> configures the ledger's store: event types under their stored
+    /// names, <b>string stream keys</b>, <b>the ledger's JSON serializer</b>, audit metadata columns, the write-side
+    /// projections and the <see cref="LedgerRecorder"/>. For an app whose Marten store is the ledger's. An app with
+    /// streams, documents or a serializer of its own uses <c>services.AddRatificationLedger(connectionString)</c> instead
+    /// (the ledger on a store of its own); this overload refuses a store that already has projections or event types of
+    /// the app's, and multi-tenant stores. No async daemon is added: the app chooses
+    /// (<c>.AddAsyncDaemon(DaemonMode.Solo)</c> or <c>HotCold</c>) where member records are wanted.
     /// </summary>
     /// <example><code>
-    /// services.AddMarten(connectionString).AddRatificationLedger(ledger => ledger.AddReadModels());
+    /// services.AddMarten(connectionString).AddRatificationLedger(ledger => ledger.AddReadModels()).AddAsyncDaemon(DaemonMode.Solo);
     /// </code></example>
     public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddRatificationLedger(
         this MartenServiceCollectionExtensions.MartenConfigurationExpression marten,
         Action<LedgerOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(marten);
-        var options = new LedgerOptions();
-        configure?.Invoke(options);
-        marten.Services.TryAddSingleton(options);
-        marten.Services.TryAddSingleton(sp => new LedgerRecorder(sp.GetRequiredService<IDocumentStore>(), sp.GetRequiredService<LedgerOptions>()));
-        options.ApplyServices(marten.Services);
-        marten.Services.ConfigureMarten(store => store.AddRatificationLedger(options));
-        if (options.NeedsAsyncDaemon)
+        var options = LedgerRegistration.Register(marten.Services, configure, sp => sp.GetRequiredService<IDocumentStore>());
+        marten.Services.ConfigureMarten(store =>
         {
-            marten.AddAsyncDaemon(DaemonMode.Solo);
-        }
+            LedgerRegistration.RefuseForeignConfiguration(store);
+            store.AddRatificationLedger(options);
+        });
         return marten;
     }
 
-    /// <summary>The same registration for apps that build their <see cref="StoreOptions"/> themselves.</summary>
+    /// <summary>The ledger's configuration of a <see cref="StoreOptions"/> (for apps that build their store themselves).</summary>
     public static StoreOptions AddRatificationLedger(this StoreOptions store, LedgerOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(store);
         options ??= new LedgerOptions();
+        LedgerRegistration.RefuseMultiTenancy(store);
 
         store.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase, ConfigureJson);
         store.Events.StreamIdentity = StreamIdentity.AsString;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using JasperFx;
+using JasperFx.Events.Daemon;
 using Ledger.Domain;
 using Ledger.Recording;
 using Ledger.Storage;
@@ -63,7 +64,8 @@ public sealed class LedgerHost : IAsyncDisposable
                 ledger.DefaultRecordedBy = "integration-tests";
                 ledger.AddReadModels();
                 configure?.Invoke(ledger);
-            });
+            })
+            .AddAsyncDaemon(DaemonMode.Solo);
         services.AddMediator(o =>
         {
             o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerHost)];

@@ -5,6 +5,7 @@ using FluentAssertions;
 using Ledger.Domain;
 using Ledger.Recording;
 using Ledger.Storage;
+using Marten;
 using Xunit;
 
 namespace Ledger.Tests.Recording;
