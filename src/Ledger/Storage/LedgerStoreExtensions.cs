@@ -67,8 +67,8 @@ public static class LedgerStoreExtensions
 
         options.ApplyExtensions(store);
         store.Storage.Add(new LedgerStorage(store, options));
-        store.Storage.Add(new Integrity.IntegritySchema(store));
-        store.Listeners.Add(new Integrity.ChainListener());
+        store.Storage.Add(new Ledger.Integrity.IntegritySchema(store));
+        store.Listeners.Add(new Ledger.Integrity.ChainListener());
         return store;
     }
 
