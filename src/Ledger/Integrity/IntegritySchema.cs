@@ -10,9 +10,10 @@ namespace Ledger.Integrity;
 /// <summary>
 /// The ledger's evidence tables as one Marten storage feature, created with the event tables and reported by Marten's
 /// schema checks: <c>ledger_chain</c> (per entry: the database role that wrote it, the entry hash, the chain hash),
-/// <c>ledger_digest</c> (every digest taken, with the heads it covers).
+/// <c>ledger_digest</c> (every digest taken, with the heads it covers); and, unless turned off, the append-only guard on
+/// them and the event table (<see cref="AppendOnlyGuard"/>).
 /// </summary>
-internal sealed class IntegritySchema(StoreOptions store) : FeatureSchemaBase("ledger_integrity", store.Advanced.Migrator)
+internal sealed class IntegritySchema(StoreOptions store, bool guard) : FeatureSchemaBase("ledger_integrity", store.Advanced.Migrator)
 {
     /// <summary>The chain table's name, without the schema.</summary>
     public const string ChainTable = "ledger_chain";
@@ -44,5 +45,10 @@ internal sealed class IntegritySchema(StoreOptions store) : FeatureSchemaBase("l
         digest.AddColumn("hash", "bytea").NotNull();
         digest.AddColumn("heads", "jsonb").NotNull();
         yield return digest;
+
+        if (guard)
+        {
+            yield return new AppendOnlyGuard(schema, ["mt_events", ChainTable, DigestTable]);
+        }
     }
 }

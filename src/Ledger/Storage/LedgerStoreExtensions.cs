@@ -67,7 +67,7 @@ public static class LedgerStoreExtensions
 
         options.ApplyExtensions(store);
         store.Storage.Add(new LedgerStorage(store, options));
-        store.Storage.Add(new Ledger.Integrity.IntegritySchema(store));
+        store.Storage.Add(new Ledger.Integrity.IntegritySchema(store, options.AppendOnlyGuard));
         store.Listeners.Add(new Ledger.Integrity.ChainListener());
         return store;
     }

@@ -73,7 +73,8 @@ internal sealed class TamperedLedger : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    public Task DropGuardAsync() => AsOwnerAsync($"drop trigger if exists ledger_guard on {Schema}.mt_events; drop trigger if exists ledger_guard_truncate on {Schema}.mt_events;");
+    public Task DropGuardAsync() => AsOwnerAsync(string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
+        $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};")));
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -96,6 +96,24 @@ public sealed class LedgerHost : IAsyncDisposable
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 
+    /// <summary>
+    /// Wipes the events, as an administrator can: the append-only guard dropped first, the chain and digests with the
+    /// events (Marten's <c>Advanced.Clean</c> alone is refused by the guard and leaves the ledger's own tables).
+    /// </summary>
+    public async Task WipeEventsAsync()
+    {
+        await using (var connection = (Npgsql.NpgsqlConnection)Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            var sql = string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
+                $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};"))
+                + $" delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest;";
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        await Store.Advanced.Clean.DeleteAllEventDataAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
