@@ -56,6 +56,7 @@ internal sealed class BulkAppender
         }
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
+        await Integrity.IntegritySchema.EnsureAsync(store, ct).ConfigureAwait(false);
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();

@@ -65,6 +65,13 @@ public sealed class LedgerOptions
     /// </summary>
     public bool AppendOnlyGuard { get; set; } = true;
 
+    /// <summary>
+    /// How often the app takes a digest of the ledger when something was written since the last one (null: never; the
+    /// app or <c>ledger digest</c> takes them). Each is stored in the ledger's digest table and handed to the
+    /// <see cref="Integrity.IDigestSink"/> the app registers (required when this is set). Default null.
+    /// </summary>
+    public TimeSpan? DigestEvery { get; set; }
+
     /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
     public string DefaultRecordedBy { get; set; } = Environment.UserName;
 
