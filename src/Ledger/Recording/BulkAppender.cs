@@ -134,7 +134,7 @@ internal sealed class BulkAppender
         }
 
         // Sequence numbers first (the same sequence Marten's append draws from, in order), and recorded-at: the server's
-        // transaction time, as Marten's append takes it in Quick mode.
+        // transaction time (never the client's clock).
         var sequence = new long[count];
         var timestamp = default(DateTimeOffset);
         await using (var next = connection.CreateCommand())

@@ -45,7 +45,7 @@ public sealed class LedgerHost : IAsyncDisposable
     /// <summary>Notifications published in this host, in order.</summary>
     public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
 
-    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null)
+    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<StoreOptions>? marten = null)
     {
         var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
         var builder = Host.CreateApplicationBuilder();
@@ -56,6 +56,7 @@ public sealed class LedgerHost : IAsyncDisposable
                 o.Connection(connectionString);
                 o.DatabaseSchemaName = schema;
                 o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                marten?.Invoke(o);
             })
             .UseLightweightSessions()
             .AddRatificationLedger(ledger =>
