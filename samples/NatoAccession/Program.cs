@@ -1,10 +1,13 @@
 // The NATO enlargement of 2022-2024 in Ratification Ledger: records the real Finland and Sweden histories from
 // nato-2022-2024.json through the normal command path, then asks the questions a reader has.
 // Run: dotnet run --project samples/NatoAccession   (LEDGER_CONNECTION to use your own PostgreSQL)
+// With --serve [--port N] it then serves the web view (`ledger serve`) of the same ledger until Ctrl+C.
 
 using System.Diagnostics;
 using System.Globalization;
 using Ledger.Import;
+using Ledger.Presentation.Timeline;
+using Ledger.Presentation.Web;
 using Ledger.Projections;
 using Ledger.Recording;
 using Ledger.Storage;
@@ -12,6 +15,7 @@ using Ledger.Testing;
 using Marten;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -151,4 +155,19 @@ foreach (var p in processes)
 }
 
 Console.WriteLine($"Done in {clock.Elapsed.TotalSeconds:0.0} s.");
+
+// 7. With --serve: the web view over the same ledger, on loopback, until Ctrl+C.
+if (args.Contains("--serve"))
+{
+    var portIndex = Array.IndexOf(args, "--port");
+    var port = portIndex >= 0 && portIndex + 1 < args.Length && int.TryParse(args[portIndex + 1], CultureInfo.InvariantCulture, out var p) ? p : 5080;
+    await using var web = LedgerWeb.Build(queries, [$"http://127.0.0.1:{port}"]);
+    await web.StartAsync();
+    foreach (var process in processes)
+    {
+        Console.WriteLine($"{process}: http://127.0.0.1:{port}/processes/{process}?asOf=2022-09-30");
+    }
+    Console.WriteLine("Serving the web view (Ctrl+C stops; the throwaway PostgreSQL goes with it).");
+    await web.WaitForShutdownAsync();
+}
 return 0;

@@ -84,6 +84,7 @@ public static partial class LedgerCli
             root.Subcommands.Add(TimelineCommand());
             root.Subcommands.Add(ListCommand());
             root.Subcommands.Add(DbCommand());
+            root.Subcommands.Add(ServeCommand.Create(_connection, output, error));
             AddIntegrityCommands(root);
             return root;
         }

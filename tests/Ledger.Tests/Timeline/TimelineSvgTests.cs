@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Xml.Linq;
 using Ledger.Domain;
+using Ledger.Presentation.Timeline;
 using Ledger.Projections;
 using static Ledger.Tests.Timeline.ProcessFixture;
 

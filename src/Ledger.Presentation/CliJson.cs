@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Ledger.Projections;
 
-namespace Ledger.Cli;
+namespace Ledger.Presentation;
 
 // The --json shapes of the CLI contract (docs/cli.md). Other programs read them: names, types and null-ness are fixed.
 

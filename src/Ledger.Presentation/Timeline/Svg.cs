@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
+using Ledger.Projections;
 
-namespace Ledger.Projections;
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>Small helpers for building SVG elements with invariant numbers and text that XML can always carry.</summary>
 internal static class Svg
@@ -69,4 +70,29 @@ internal static class Svg
     /// <summary>A triangle pointing right whose tip is at (<paramref name="x"/>, <paramref name="y"/>).</summary>
     public static string ArrowRight(double x, double y, double r) =>
         $"M{Num(x - r)},{Num(y - r)} L{Num(x)},{Num(y)} L{Num(x - r)},{Num(y + r)} Z";
+
+    // Joins parts with the separator into lines no wider than max (a part wider than max gets a line of its own).
+    public static List<string> Wrap(IEnumerable<string> parts, string separator, double size, double max)
+    {
+        var lines = new List<string>();
+        var line = "";
+        foreach (var part in parts.Where(p => p.Length > 0))
+        {
+            var joined = line.Length == 0 ? part : line + separator + part;
+            if (line.Length > 0 && Width(joined, size) * 0.92 > max)
+            {
+                lines.Add(line);
+                line = part;
+            }
+            else
+            {
+                line = joined;
+            }
+        }
+        if (line.Length > 0)
+        {
+            lines.Add(line);
+        }
+        return lines;
+    }
 }

@@ -3,8 +3,9 @@ using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using Ledger.Domain;
+using Ledger.Projections;
 
-namespace Ledger.Projections;
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>
 /// Draws one accession process over time as a standalone SVG document: one row per required ratifier (approval,

@@ -1,4 +1,6 @@
-namespace Ledger.Projections;
+using Ledger.Projections;
+
+namespace Ledger.Presentation.Timeline;
 
 /// <summary>Size and time window of a timeline picture (<see cref="TimelineSvg"/>).</summary>
 public sealed record TimelineOptions
@@ -17,4 +19,10 @@ public sealed record TimelineOptions
     /// as-of date, or else the latest date of the process.
     /// </summary>
     public DateOnly? To { get; init; }
+
+    /// <summary>
+    /// A date to mark with a vertical line across the picture (the web view's chosen as-of date) while the picture
+    /// shows the whole process; null for no mark.
+    /// </summary>
+    public DateOnly? Marker { get; init; }
 }
