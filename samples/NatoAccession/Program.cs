@@ -1,5 +1,6 @@
 // The NATO enlargement of 2022-2024 in Ratification Ledger: records the real Finland and Sweden histories from
-// nato-2022-2024.json through the normal command path, then asks the questions a reader has.
+// nato-2022-2024.json through the normal command path, then asks the questions a reader has. Beside them, Croatia's
+// accession to the European Union (eu-croatia-2011.json): another organization, the same ledger.
 // Run: dotnet run --project samples/NatoAccession   (LEDGER_CONNECTION to use your own PostgreSQL)
 // With --serve [--port N] it then serves the web view (`ledger serve`) of the same ledger until Ctrl+C.
 
@@ -54,6 +55,14 @@ if (import.Failure is { } failure)
     return 1;
 }
 Console.WriteLine($"Recorded {import.Recorded} entries ({import.AlreadyThere} already there) for {string.Join(" and ", file.Entries.Select(e => e.Process).Distinct())}.");
+var euFile = HistoryFile.Load(Path.Combine(AppContext.BaseDirectory, "eu-croatia-2011.json"));
+var euImport = await sender.Send(new ImportHistoryRequest(euFile, RecordedBy: "nato-sample"));
+if (euImport.Failure is { } euFailure)
+{
+    Console.Error.WriteLine($"Import stopped at {euFailure.Message}");
+    return 1;
+}
+Console.WriteLine($"Recorded {euImport.Recorded} entries ({euImport.AlreadyThere} already there) for eu/hrv.");
 
 var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
 if (Console.IsOutputRedirected)
@@ -112,21 +121,61 @@ foreach (var p in processes)
 {
     var register = (await queries.RegisterAsync(p))!;
     var table = new Table()
-        .Title($"Who ratified when: {p} (protocol signed {D(register.ProtocolSignedOn)}; ? = no source states the exact date; counts from: only where it is not the approval)")
+        .Title($"Who ratified when: {p} (protocol signed {D(register.ProtocolSignedOn)}; ? = no source states the exact date; counts from: only where it is not the approval; \"by\": done by then, implied by the accession, exact date unknown)")
         .AddColumns("Member", "Approved", "Deposited", "Counts from", "Days since signature");
     foreach (var row in register.Rows.OrderBy(r => r.RatifiedOn ?? DateOnly.MaxValue).ThenBy(r => r.Member, StringComparer.Ordinal))
     {
         table.AddRow(
             T(row.Member),
             T(D(row.RatifiedOn) + (row.Unconfirmed ? " ?" : "")),
-            T(D(row.DepositedOn)),
+            T(row.DepositedBy is { } by ? $"by {D(by)}" : D(row.DepositedOn)),
             T(row.CountsFrom != row.RatifiedOn ? D(row.CountsFrom) : ""),
             T(row.DaysFromSignature?.ToString(CultureInfo.InvariantCulture) ?? "—"));
     }
     console.Write(table);
 }
 
-// 5. The longest holds and vetoes.
+// 5. Beside them, Croatia's accession to the EU: the treaty is ratified by every member and by Croatia itself, what
+// counts is the deposit with Italy, and it enters into force on a fixed date provided every instrument is deposited
+// before it. For 21 of the 28 parties only the deposit date is known: the approval is shown as done by then, its
+// date unknown, never invented.
+var euMoments = new (string Label, DateOnly On)[]
+{
+    ("Treaty of Accession signed", new(2011, 12, 9)),
+    ("Croatia deposits", new(2012, 4, 4)),
+    ("End of 2012", new(2012, 12, 31)),
+    ("Germany deposits, the last", new(2013, 6, 21)),
+    ("In force: Croatia joins", new(2013, 7, 1)),
+};
+var euTable = new Table().Title("eu/hrv: status as of key dates").AddColumns("Date", "Moment", "eu/hrv", "Entry into force");
+foreach (var (label, on) in euMoments)
+{
+    var s = (await queries.StatusAsync("eu/hrv", asOf: on))!;
+    euTable.AddRow(T(D(on)), T(label), T(Describe(s)), T(s.EntryIntoForce is { } f ? $"{(f.Date is { } date ? D(date) : "not known yet")}: {f.Reason}" : "—"));
+}
+console.Write(euTable);
+
+var euRegister = (await queries.RegisterAsync("eu/hrv"))!;
+var deposits = new Table()
+    .Title("eu/hrv: who deposited when (treaty signed 2011-12-09; ? = sources disagree on the date; \"by\": approved by then, exact date unknown)")
+    .AddColumns("Member", "Approved", "Deposited", "Days since signature");
+foreach (var row in euRegister.Rows.OrderBy(r => r.DepositedOn ?? DateOnly.MaxValue).ThenBy(r => r.Member, StringComparer.Ordinal))
+{
+    var depositStep = row.Steps.FirstOrDefault(x => x.Type == "deposit");
+    var approvalStep = row.Steps.FirstOrDefault(x => x.Type == "ratification");
+    deposits.AddRow(
+        T(row.Member),
+        T(row.RatifiedBy is { } by ? $"by {D(by)}" : D(row.RatifiedOn) + (approvalStep?.Unconfirmed == true ? " ?" : "")),
+        T(D(row.DepositedOn) + (depositStep?.Unconfirmed == true ? " ?" : "")),
+        T(row.DepositedOn is { } dep && euRegister.ProtocolSignedOn is { } signedOn ? (dep.DayNumber - signedOn.DayNumber).ToString(CultureInfo.InvariantCulture) : "—"));
+}
+console.Write(deposits);
+var croatia = (await queries.StatusAsync("eu/hrv"))!;
+var lastDeposit = croatia.Deposited.OrderBy(x => x.On).Last();
+Console.WriteLine($"Last deposit: {lastDeposit.Member} on {D(lastDeposit.On)}, {croatia.EntryIntoForce!.Date!.Value.DayNumber - lastDeposit.On.DayNumber} days before the fixed date {D(croatia.EntryIntoForce.Date)}; " +
+    $"{croatia.ApprovalsImplied.Count} of {croatia.RequiredRatifiers.Count} approval dates unknown; Croatia acceded on {D(croatia.AccededOn)}.");
+
+// 6. The longest holds and vetoes.
 var holds = new List<(string Process, VetoView Veto, int Days)>();
 foreach (var p in processes)
 {
@@ -144,9 +193,9 @@ console.Write(holdTable);
 
 static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)].TrimEnd() + "…";
 
-// 6. The timeline pictures, in out/ under the current directory.
+// 7. The timeline pictures, in out/ under the current directory.
 Directory.CreateDirectory("out");
-foreach (var p in processes)
+foreach (var p in processes.Append("eu/hrv"))
 {
     var (status, register, audit) = ProcessViews.Build(p, await queries.EntriesAsync(p));
     var path = Path.GetFullPath(Path.Combine("out", $"{p.Replace('/', '-')}-timeline.svg"));

@@ -332,6 +332,18 @@ internal static class Render
         Row("Withdrawn", s.WithdrawnOn);
         console.Write(dates);
         console.Write(T($"Counted: {s.Counted.Count} of {s.RequiredRatifiers.Count} required ratifiers; deposited: {s.Deposited.Count}\n"));
+        if (s.ApprovalsImplied.Count > 0)
+        {
+            console.Write(T($"Approved, exact date unknown (implied by the deposit): {string.Join(", ", s.ApprovalsImplied.Select(m => $"{m.Member} by {D(m.On)}"))}\n"));
+        }
+        if (s.DepositsImplied.Count > 0)
+        {
+            console.Write(T($"Deposited, exact date unknown (implied by the accession): {s.DepositsImplied.Count}, by {D(s.DepositsImplied[0].On)}\n"));
+        }
+        if (s.EntryIntoForce is { } force)
+        {
+            console.Write(T($"Entry into force ({force.Rule}): {(force.Date is { } f ? D(f) : "not known yet")}. {force.Reason}\n"));
+        }
         if (s.Pending.Count > 0)
         {
             console.Write(T($"Pending: {string.Join(", ", s.Pending)}\n"));
@@ -349,13 +361,13 @@ internal static class Render
     public static void Register(IAnsiConsole console, RatificationRegister r)
     {
         var table = new Table().AddColumns("Member", "Approved", "Deposited", "Counts from", "Days", "Steps", "Source");
-        foreach (var row in r.Rows.OrderBy(x => x.RatifiedOn ?? DateOnly.MaxValue).ThenBy(x => x.Member, StringComparer.Ordinal))
+        foreach (var row in r.Rows.OrderBy(x => x.RatifiedOn ?? x.RatifiedBy ?? DateOnly.MaxValue).ThenBy(x => x.Member, StringComparer.Ordinal))
         {
             table.AddRow(new IRenderable[]
             {
                 T(row.Member),
-                T(Q(D(row.RatifiedOn), row.Unconfirmed)),
-                T(D(row.DepositedOn)),
+                T(row.RatifiedBy is { } approvedBy ? $"by {D(approvedBy)}, exact date unknown" : Q(D(row.RatifiedOn), row.Unconfirmed)),
+                T(row.DepositedBy is { } depositedBy ? $"by {D(depositedBy)}, exact date unknown" : Q(D(row.DepositedOn), row.Unconfirmed && row.RatifiedOn is null)),
                 T(D(row.CountsFrom)),
                 T(row.DaysFromSignature?.ToString(CultureInfo.InvariantCulture) ?? "—"),
                 T(row.Steps.Count.ToString(CultureInfo.InvariantCulture)),
@@ -393,7 +405,7 @@ internal static class Render
         {
             table.AddRow(new IRenderable[]
             {
-                T(s.Id), T(s.Candidate), T(s.Stage.ToString()), T(D(s.AppliedOn ?? s.InvitedOn)),
+                T(s.Id), T(s.Candidate), T(s.Stage.ToString()), T(D(s.AppliedOn ?? s.InvitedOn ?? s.ProtocolSignedOn)),
                 T($"{s.Counted.Count}/{s.RequiredRatifiers.Count}"), T(D(s.AccededOn)),
             });
         }

@@ -12,6 +12,8 @@ internal sealed record JsonMemberOn(string Member, string On);
 
 internal sealed record JsonVeto(string Member, string Since, string Reason);
 
+internal sealed record JsonEntryIntoForce(string Rule, string? Date, string Reason);
+
 internal sealed record JsonStatus(
     string Process,
     string Organization,
@@ -24,7 +26,8 @@ internal sealed record JsonStatus(
     IReadOnlyList<JsonMemberOn> Deposited,
     IReadOnlyList<string> Pending,
     IReadOnlyList<JsonVeto> ActiveVetoes,
-    string? AccededOn);
+    string? AccededOn,
+    JsonEntryIntoForce? EntryIntoForce);
 
 internal sealed record JsonStep(string Type, string On, string Detail);
 
@@ -36,7 +39,9 @@ internal sealed record JsonRegisterRow(
     IReadOnlyList<JsonStep> Steps,
     string? RecordedAt,
     string? RecordedBy,
-    string? Source);
+    string? Source,
+    string? RatifiedBy,
+    string? DepositedBy);
 
 internal sealed record JsonAuditEntry(
     long Sequence,
@@ -84,7 +89,8 @@ internal static class CliJson
         [.. s.Deposited.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
         [.. s.Pending],
         [.. s.ActiveVetoes.Select(v => new JsonVeto(v.Member, Date(v.Since), v.Reason))],
-        Date(s.AccededOn));
+        Date(s.AccededOn),
+        s.EntryIntoForce is { } e ? new JsonEntryIntoForce(e.Rule, Date(e.Date), e.Reason) : null);
 
     public static IReadOnlyList<JsonRegisterRow> Register(RatificationRegister r) =>
         [.. r.Rows.Select(row => new JsonRegisterRow(
@@ -95,11 +101,13 @@ internal static class CliJson
             [.. row.Steps.Select(step => new JsonStep(step.Type, Date(step.On), step.Detail))],
             Instant(row.RecordedAt),
             row.RecordedBy,
-            row.Source))];
+            row.Source,
+            Date(row.RatifiedBy),
+            Date(row.DepositedBy)))];
 
     public static IReadOnlyList<JsonAuditEntry> Audit(AuditTrail a) =>
         [.. a.Entries.Select(e => new JsonAuditEntry(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Source, e.CommandId, e.Retracted))];
 
     public static JsonProcess Process(AccessionStatus s) =>
-        new(s.Id, s.Organization, s.Candidate, s.Stage.ToString(), Date(s.AppliedOn ?? s.InvitedOn), Date(s.AccededOn), s.RequiredRatifiers.Count, s.Counted.Count);
+        new(s.Id, s.Organization, s.Candidate, s.Stage.ToString(), Date(s.AppliedOn ?? s.InvitedOn ?? s.ProtocolSignedOn), Date(s.AccededOn), s.RequiredRatifiers.Count, s.Counted.Count);
 }

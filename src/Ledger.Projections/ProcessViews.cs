@@ -139,6 +139,13 @@ public static class ProcessViews
                 .Select(m => new MemberDate(m.Member, m.Deposit!.On, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
             Counted = [.. counted.Select(c => new MemberDate(c.Key, c.Value)).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
             Pending = [.. s.Pending()],
+            ApprovalsImplied = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.ApprovalImpliedBy is not null)
+                .Select(m => new MemberDate(m.Member, m.ApprovalImpliedBy!.Value, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            DepositsImplied = [.. s.RequiredRatifiers.Keys.Where(m => DepositImpliedBy(s, m) is not null)
+                .Select(m => new MemberDate(m, DepositImpliedBy(s, m)!.Value, unconfirmed(s.Accession))).OrderBy(m => m.Member, StringComparer.Ordinal)],
+            Treaty = s.Signature?.Treaty,
+            CoCandidates = [.. s.Signature?.CoCandidates ?? []],
+            EntryIntoForce = s.Phase == ProcessPhase.NotOpened ? null : EntryIntoForceView.Of(EntryIntoForceAnswer.Of(s)),
             ActiveVetoes = [.. vetoes.Where(v => v.EndedOn is null)],
             Vetoes = vetoes,
             Memoranda = [.. s.Memoranda.Select(m => new MemorandumView(m.On, m.Title, m.Parties, m.Summary, unconfirmed(m)))],
@@ -197,6 +204,8 @@ public static class ProcessViews
                 Member = member,
                 RatifiedOn = steps.Approval?.On,
                 DepositedOn = steps.Deposit?.On,
+                RatifiedBy = steps.ApprovalImpliedBy,
+                DepositedBy = DepositImpliedBy(s, member),
                 CountsFrom = counted.TryGetValue(member, out var from) ? from : null,
                 RequiredSince = since,
                 Unconfirmed = (of(steps.Approval)?.Unconfirmed ?? false) || (of(steps.Deposit)?.Unconfirmed ?? false),
@@ -209,6 +218,11 @@ public static class ProcessViews
         }
         return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
     }
+
+    // An accession implies every required ratifier's deposit (a treaty enters into force only once every instrument is
+    // deposited): a deposit not recorded happened by the accession date, on a date the ledger does not know.
+    private static DateOnly? DepositImpliedBy(AccessionState s, string member) =>
+        s.Accession is { } accession && s.StepsOf(member).Deposit is null ? accession.On : null;
 
     private static string? MemberOf(object e) => e switch
     {
@@ -228,7 +242,7 @@ public static class ProcessViews
         return e switch
         {
             ParliamentVoted v => new RegisterStep("vote", v.On, Votes(v), unconfirmed, source),
-            RatificationApproved r => new RegisterStep("ratification", r.On, r.Authority, unconfirmed, source),
+            RatificationApproved r => new RegisterStep("ratification", r.On, r.Authority ?? "authority unknown", unconfirmed, source),
             InstrumentDeposited d => new RegisterStep("deposit", d.On, $"deposited with {d.Depositary}", unconfirmed, source),
             VetoDeclared v => new RegisterStep(v.Formal ? "veto" : "hold", v.On, v.Reason, unconfirmed, source),
             VetoLifted v => new RegisterStep("veto-lifted", v.On, v.Reason, unconfirmed, source),

@@ -31,6 +31,17 @@ public enum Stage
 /// <summary>A member and a date, with the unconfirmed flag of that date.</summary>
 public sealed record MemberDate(string Member, DateOnly On, bool Unconfirmed = false);
 
+/// <summary>A treaty's entry into force: its rule (<c>on-completion</c>, <c>fixed-date</c>, <c>days-after-completion</c>), the computed date (null while it cannot be known) and one sentence why.</summary>
+public sealed record EntryIntoForceView(string Rule, DateOnly? Date, string Reason)
+{
+    /// <summary>The view of a computed answer.</summary>
+    public static EntryIntoForceView Of(Ledger.Domain.EntryIntoForceAnswer answer)
+    {
+        ArgumentNullException.ThrowIfNull(answer);
+        return new(answer.Rule.Name, answer.Date, answer.Reason);
+    }
+}
+
 /// <summary>A veto or de facto hold.</summary>
 public sealed record VetoView(string Member, DateOnly Since, string Reason, bool Formal, bool Unconfirmed, DateOnly? EndedOn, string? EndedBy);
 
@@ -94,6 +105,27 @@ public sealed class AccessionStatus
     /// <summary>Required ratifiers whose ratification does not count yet.</summary>
     public List<string> Pending { get; set; } = [];
 
+    /// <summary>
+    /// Known unknowns: approvals implied by a deposit with no recorded approval. <see cref="MemberDate.On"/> is the
+    /// deposit date: the approval happened by then, its exact date unknown.
+    /// </summary>
+    public List<MemberDate> ApprovalsImplied { get; set; } = [];
+
+    /// <summary>
+    /// Known unknowns: deposits implied by the accession (entry into force needs every instrument) where none is
+    /// recorded. <see cref="MemberDate.On"/> is the accession date: deposited by then, the exact date unknown.
+    /// </summary>
+    public List<MemberDate> DepositsImplied { get; set; } = [];
+
+    /// <summary>The treaty's name as recorded with its signature, or null.</summary>
+    public string? Treaty { get; set; }
+
+    /// <summary>The other states acceding by the same treaty.</summary>
+    public List<string> CoCandidates { get; set; } = [];
+
+    /// <summary>When the treaty enters into force, as far as the recorded steps tell, and why; null before the process opened.</summary>
+    public EntryIntoForceView? EntryIntoForce { get; set; }
+
     /// <summary>Vetoes and holds active at the as-of date.</summary>
     public List<VetoView> ActiveVetoes { get; set; } = [];
 
@@ -129,6 +161,12 @@ public sealed class RegisterRow
 
     /// <summary>Deposit date, or null.</summary>
     public DateOnly? DepositedOn { get; set; }
+
+    /// <summary>A known unknown: no approval is recorded but the deposit implies it happened by this date (the deposit's), exact date unknown.</summary>
+    public DateOnly? RatifiedBy { get; set; }
+
+    /// <summary>A known unknown: no deposit is recorded but the accession implies it happened by this date (the accession's), exact date unknown.</summary>
+    public DateOnly? DepositedBy { get; set; }
 
     /// <summary>When the ratification counts from under the policy (later than the approval for a member that approved before it became a required ratifier).</summary>
     public DateOnly? CountsFrom { get; set; }

@@ -51,7 +51,7 @@ internal sealed class TimelineDrawing
 
     private IEnumerable<DateOnly> Dates()
     {
-        DateOnly?[] singles = [_status.AppliedOn, _status.InvitedOn, _status.ProtocolSignedOn, _status.AccededOn, _status.WithdrawnOn, _status.AsOf];
+        DateOnly?[] singles = [_status.AppliedOn, _status.InvitedOn, _status.ProtocolSignedOn, _status.AccededOn, _status.WithdrawnOn, _status.AsOf, EntryIntoForceDate];
         foreach (var d in singles.OfType<DateOnly>())
         {
             yield return d;
@@ -248,6 +248,11 @@ internal sealed class TimelineDrawing
         return g;
     }
 
+    // The treaty's computed entry into force, drawn where a treaty states its own rule (a fixed date, days after
+    // completion); on completion it is the last counted step, already drawn.
+    private DateOnly? EntryIntoForceDate =>
+        _status.EntryIntoForce is { Rule: not "on-completion", Date: { } date } ? date : null;
+
     private List<Milestone> Milestones()
     {
         var list = new List<Milestone>();
@@ -278,6 +283,11 @@ internal sealed class TimelineDrawing
         }
         Add<AccessionCompleted>(_status.AccededOn, "accession", "Acceded", null, $"{_status.Candidate} acceded to {_status.Organization}");
         Add<ApplicationWithdrawn>(_status.WithdrawnOn, "withdrawal", "Withdrawn", null, "Application withdrawn");
+        if (EntryIntoForceDate is { } inForce)
+        {
+            var rule = _status.EntryIntoForce!;
+            list.Add(new Milestone(inForce, "entry-into-force", "In force", rule.Rule, false, $"Treaty in force {Iso(inForce)} ({rule.Rule}): {rule.Reason}"));
+        }
         if (_status.AsOf is { } asOf && asOf != _status.AccededOn && asOf != _status.WithdrawnOn)
         {
             list.Add(new Milestone(asOf, "asof", "as-of date", null, false, $"Status as of {Iso(asOf)}: later entries are not drawn"));

@@ -43,6 +43,7 @@ internal static class TimelineStylesheet
         ".ms { stroke: #4b5563; stroke-width: 1; }",
         ".ms.memorandum { stroke-dasharray: 5 3; }",
         $".ms.accession {{ stroke: {Palette.Deposit}; stroke-width: 2; }}",
+        $".ms.entry-into-force {{ stroke: {Palette.Deposit}; stroke-width: 1.5; stroke-dasharray: 8 3; }}",
         ".ms.withdrawal { stroke: #111827; stroke-width: 2; stroke-dasharray: 6 3; }",
         $".ms.asof {{ stroke: {Palette.Mark}; stroke-width: 1.5; stroke-dasharray: 2 3; }}",
         ".ms.unconfirmed { stroke-dasharray: 2 2; }",

@@ -50,7 +50,7 @@ public static class AccessionDecider
         {
             SubmitApplication c => Decide(c, state, context),
             ExtendInvitation c => Decide(c, state, context),
-            SignAccessionProtocol c => Decide(c, state),
+            SignAccessionProtocol c => Decide(c, state, context),
             SignMemorandum c => Decide(c, state),
             RecordParliamentVote c => Decide(c, state, context),
             ApproveRatification c => Decide(c, state, context),
@@ -102,7 +102,7 @@ public static class AccessionDecider
             return Decision.Reject(RuleCodes.ProcessIdMismatch,
                 $"the invitation of {c.Candidate ?? candidate} to {c.Organization ?? org} does not belong to process '{c.Process}' ({candidate} to {org}).");
         }
-        var ratifiers = (c.RequiredRatifiers ?? ctx.Organization.MembersOn(c.On)).Distinct().Order(StringComparer.Ordinal).ToArray();
+        var ratifiers = Ratifiers(c.RequiredRatifiers ?? ctx.Organization.MembersOn(c.On), candidate, [], ctx.Organization);
         if (s.Invitation is { } existing)
         {
             return existing.On == c.On && existing.Venue == c.Venue && existing.RequiredRatifiers.SequenceEqual(ratifiers)
@@ -128,43 +128,134 @@ public static class AccessionDecider
         {
             return Decision.Reject(RuleCodes.CandidateAlreadyMember, $"{candidate} is already a member of {org} on {D(c.On)}.");
         }
-        foreach (var member in ratifiers)
+        if (RatifiersRule(ratifiers, candidate, [], ctx.Organization, c.On, "the invitation") is { } refusedRatifier)
         {
-            if (member == candidate)
-            {
-                return Decision.Reject(RuleCodes.CandidateOwnProtocol, $"the candidate {candidate} cannot be a required ratifier of its own accession.");
-            }
-            if (!ctx.Organization.IsMemberOn(member, c.On))
-            {
-                return Decision.Reject(RuleCodes.NotAMember,
-                    $"required ratifier {member} is not a member of {org} on {D(c.On)}, the date of the invitation.");
-            }
+            return refusedRatifier;
         }
         return s.Phase == ProcessPhase.NotOpened
             ? Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers, org, candidate, ctx.Organization.CountsAt))
             : Decision.Record(new InvitationExtended(c.On, c.Venue, ratifiers));
     }
 
-    private static Decision Decide(SignAccessionProtocol c, AccessionState s)
+    private static Decision Decide(SignAccessionProtocol c, AccessionState s, DecisionContext ctx)
     {
-        if (s.ProtocolSignedOn is { } signed)
+        ProcessId.TryParse(c.Process, out var org, out var candidate);
+        var rule = c.EntryIntoForce ?? ctx.Organization.EntryIntoForce;
+        var coCandidates = (c.CoCandidates ?? []).Distinct().Order(StringComparer.Ordinal).ToArray();
+        if (s.Signature is { } signed)
         {
-            return signed == c.On
+            // A repeat may leave out what the first record gave (a NATO file has no treaty name); what it gives must match.
+            return signed.On == c.On && (c.Treaty is null || c.Treaty == signed.Treaty)
+                && (c.CoCandidates is null || coCandidates.SequenceEqual(signed.CoCandidates ?? []))
+                && (c.EntryIntoForce is null || c.EntryIntoForce == signed.EntryIntoForce)
                 ? Decision.AlreadyRecorded
-                : Conflict($"the accession protocol is recorded as signed on {D(signed)}; a signature on {D(c.On)} conflicts with it");
+                : Conflict($"the accession protocol is recorded as signed on {D(signed.On)}{Treaty(signed.Treaty)}; a different signature on {D(c.On)}{Treaty(c.Treaty)} conflicts with it");
         }
-        if ((NotOpen(s, c) ?? Closed(s, c)) is { } refused)
+        // A treaty's signature opens a process where the ledger knows no earlier step, when it names the treaty.
+        if (s.Phase == ProcessPhase.NotOpened && c.Treaty is null)
         {
-            return refused;
+            return Decision.Reject(RuleCodes.ProcessNotOpen,
+                $"{Describe(c)} on {D(c.On)} cannot be recorded: the process has not been opened by an application or an invitation (a signature opens it only when it names the treaty).");
         }
-        if (s.Invitation is not { } invitation)
+        if (Closed(s, c) is { } closed)
+        {
+            return closed;
+        }
+        if (rule?.Check(c.On) is { } badRule)
+        {
+            return Decision.Reject(badRule.Code, badRule.Message);
+        }
+        // A signature that opens the process fixes the required ratifiers, as an invitation does (an EU accession treaty,
+        // whose first step the ledger knows is its signature); after an invitation it may only add the co-candidates.
+        var fixes = s.Phase == ProcessPhase.NotOpened;
+        if (s.Invitation is not null && c.RequiredRatifiers is not null)
+        {
+            return Decision.Reject(RuleCodes.ConflictingRepeat,
+                $"the invitation of {D(s.RatifiersFixedOn)} fixed the required ratifiers ({s.RequiredRatifiers.Count}); the protocol signature on {D(c.On)} cannot name them again (leave 'ratifiers' out).");
+        }
+        if (s.Invitation is { } invitation && c.On < invitation.On)
+        {
+            return Before($"the protocol signature on {D(c.On)}", $"the invitation on {D(invitation.On)}");
+        }
+        if (s.Application is { } application && c.On < application.On)
+        {
+            return Before($"the protocol signature on {D(c.On)}", $"the application on {D(application.On)}");
+        }
+        if (s.Phase == ProcessPhase.NotOpened && ctx.Organization.IsMemberOn(candidate, c.On))
+        {
+            return Decision.Reject(RuleCodes.CandidateAlreadyMember, $"{candidate} is already a member of {org} on {D(c.On)}.");
+        }
+        if (!fixes && s.Invitation is null)
         {
             return Decision.Reject(RuleCodes.InvitationMissing, $"the accession protocol cannot be signed on {D(c.On)} before the invitation; none is recorded.");
         }
-        return c.On < invitation.On
-            ? Before($"the protocol signature on {D(c.On)}", $"the invitation on {D(invitation.On)}")
-            : Decision.Record(new AccessionProtocolSigned(c.On));
+        var ratifiers = fixes
+            ? Ratifiers(c.RequiredRatifiers ?? ctx.Organization.MembersOn(c.On), candidate, coCandidates, ctx.Organization)
+            : [.. coCandidates.Where(m => !s.RequiredRatifiers.ContainsKey(m))];
+        if (fixes && ratifiers.Length == 0)
+        {
+            return Decision.Reject(RuleCodes.MissingField, c.RequiredRatifiers is null
+                ? $"the signature of {candidate}'s treaty on {D(c.On)} has no required ratifiers: {org} has no members on that date (register its roster first)."
+                : $"the signature of {candidate}'s treaty on {D(c.On)} names no required ratifier; name at least one, or leave the list out to take {org}'s members on that date.");
+        }
+        if (RatifiersRule(fixes ? ratifiers : [], candidate, coCandidates, ctx.Organization, c.On, "the treaty's signature") is { } refused)
+        {
+            return refused;
+        }
+        var opens = s.Phase == ProcessPhase.NotOpened;
+        return Decision.Record(new AccessionProtocolSigned(c.On, c.Treaty, coCandidates.Length == 0 ? null : coCandidates,
+            fixes || ratifiers.Length > 0 ? ratifiers : null, rule,
+            opens ? org : null, opens ? candidate : null, opens ? ctx.Organization.CountsAt : null));
     }
+
+    // The required ratifiers a list of members makes: the members, the co-candidates, and the candidate where it ratifies.
+    private static string[] Ratifiers(IEnumerable<string> members, string candidate, IEnumerable<string> coCandidates, Organization organization) =>
+        [.. members.Concat(coCandidates).Concat(organization.CandidateRatifies ? [candidate] : []).Distinct().Order(StringComparer.Ordinal)];
+
+    // Who may be a required ratifier: a member on the day the ratifiers are fixed (not one that had left), a co-candidate
+    // that is not yet a member, and the candidate only where the organization's candidates ratify.
+    private static Decision? RatifiersRule(IReadOnlyList<string> ratifiers, string candidate, IReadOnlyList<string> coCandidates, Organization organization, DateOnly on, string what)
+    {
+        foreach (var co in coCandidates)
+        {
+            if (co == candidate)
+            {
+                return Decision.Reject(RuleCodes.CoCandidateIsMember, $"co-candidate {co} is the candidate of this process itself; list only the other states acceding by the same treaty.");
+            }
+            if (organization.IsMemberOn(co, on))
+            {
+                return Decision.Reject(RuleCodes.CoCandidateIsMember, $"co-candidate {co} is already a member of {organization.Code} on {D(on)}, the date of {what}; a member cannot accede.");
+            }
+        }
+        foreach (var member in ratifiers)
+        {
+            if (member == candidate)
+            {
+                if (!organization.CandidateRatifies)
+                {
+                    return Decision.Reject(RuleCodes.CandidateOwnProtocol, $"the candidate {candidate} cannot be a required ratifier of its own accession ({organization.Code}'s candidates do not ratify).");
+                }
+                continue;
+            }
+            if (coCandidates.Contains(member))
+            {
+                continue;
+            }
+            if (organization.LeftBefore(member, on) is { } left)
+            {
+                return Decision.Reject(RuleCodes.NotAMember,
+                    $"required ratifier {member} left {organization.Code} on {D(left)}, before {what} on {D(on)}; a state that left is not a required ratifier.");
+            }
+            if (!organization.IsMemberOn(member, on))
+            {
+                return Decision.Reject(RuleCodes.NotAMember,
+                    $"required ratifier {member} is not a member of {organization.Code} on {D(on)}, the date of {what}.");
+            }
+        }
+        return null;
+    }
+
+    private static string Treaty(string? name) => name is null ? "" : $" ({name})";
 
     private static Decision Decide(SignMemorandum c, AccessionState s)
     {
@@ -208,6 +299,10 @@ public static class AccessionDecider
         {
             return refused;
         }
+        if (s.StepsOf(c.Member).Deposit is { } deposit && deposit.On < c.On)
+        {
+            return Before($"{c.Member}'s deposit on {D(deposit.On)}", $"its approval on {D(c.On)}");
+        }
         // The mirror of "no veto after approval": an approval dated before one of the member's own vetoes would end
         // that veto before it began.
         return s.Vetoes.FirstOrDefault(v => v.Member == c.Member && v.Since > c.On) is { } veto
@@ -230,14 +325,16 @@ public static class AccessionDecider
         {
             return refused;
         }
-        if (steps.Approval is not { } approval)
-        {
-            return Decision.Reject(RuleCodes.ApprovalMissing,
-                $"{c.Member} cannot deposit on {D(c.On)}: no national approval of the protocol is recorded; deposit needs approval.");
-        }
-        if (c.On < approval.On)
+        // A deposit with no recorded approval is accepted: the approval is implied, its date unknown (never invented).
+        if (steps.Approval is { } approval && c.On < approval.On)
         {
             return Before($"{c.Member}'s deposit on {D(c.On)}", $"its approval on {D(approval.On)}");
+        }
+        // As for an approval: a deposit that implies the approval cannot be dated before the member's own veto or hold.
+        if (steps.Approval is null && s.Vetoes.FirstOrDefault(v => v.Member == c.Member && v.Since > c.On) is { } veto)
+        {
+            return Decision.Reject(RuleCodes.DateBeforeDependency,
+                $"{c.Member}'s deposit on {D(c.On)} is dated before its own {Kind(veto)} of {D(veto.Since)}; a member that ratified the protocol cannot veto or hold it afterwards (retract the {Kind(veto)} to correct it).");
         }
         var requiredSince = s.RequiredRatifiers[c.Member];
         return c.On < requiredSince
@@ -267,7 +364,7 @@ public static class AccessionDecider
         {
             return Decision.Reject(RuleCodes.CandidateOwnProtocol, $"the candidate {c.Member} cannot veto its own accession.");
         }
-        if (s.Invitation is null || c.On < s.Invitation.On)
+        if (s.RatifiersFixedOn is not { } fixedOn || c.On < fixedOn)
         {
             // Before the invitation any member may block (Türkiye blocked the start of talks on 18 May 2022).
             if (!ctx.Organization.IsMemberOn(c.Member, c.On))
@@ -279,12 +376,17 @@ public static class AccessionDecider
         else if (!s.RequiredRatifiers.ContainsKey(c.Member))
         {
             return Decision.Reject(RuleCodes.NotRequiredRatifier,
-                $"{c.Member} cannot veto or hold on {D(c.On)}: it is not a required ratifier, and after the invitation (on {D(s.Invitation.On)}) only a required ratifier may veto or hold.");
+                $"{c.Member} cannot veto or hold on {D(c.On)}: it is not a required ratifier, and after the invitation (on {D(fixedOn)}) only a required ratifier may veto or hold.");
         }
         if (s.StepsOf(c.Member).Approval is { } approval)
         {
             return Decision.Reject(RuleCodes.VetoAfterApproval,
                 $"{c.Member} approved the protocol on {D(approval.On)}; it cannot veto or hold it on {D(c.On)}.");
+        }
+        if (s.StepsOf(c.Member).Deposit is { } deposited)
+        {
+            return Decision.Reject(RuleCodes.VetoAfterApproval,
+                $"{c.Member} deposited its instrument of ratification on {D(deposited.On)} (its approval implied); it cannot veto or hold the protocol on {D(c.On)}.");
         }
         return Decision.Record(new VetoDeclared(c.Member, c.On, c.Reason, c.Formal));
     }
@@ -325,13 +427,13 @@ public static class AccessionDecider
         {
             return refused;
         }
-        if (s.Invitation is not { } invitation)
+        if (s.RatifiersFixedOn is not { } fixedOn)
         {
             return Decision.Reject(RuleCodes.InvitationMissing, $"{c.Member} cannot be added as a required ratifier on {D(c.On)} before the invitation.");
         }
-        if (c.On < invitation.On)
+        if (c.On < fixedOn)
         {
-            return Before($"adding {c.Member} as a required ratifier on {D(c.On)}", $"the invitation on {D(invitation.On)}");
+            return Before($"adding {c.Member} as a required ratifier on {D(c.On)}", $"the {(s.Invitation is null ? "treaty's signature" : "invitation")} on {D(fixedOn)}");
         }
         if (c.Member == s.Candidate)
         {
@@ -354,7 +456,7 @@ public static class AccessionDecider
         {
             return refused;
         }
-        if (s.Invitation is null)
+        if (s.RatifiersFixedOn is null)
         {
             return Decision.Reject(RuleCodes.InvitationMissing, $"{s.Candidate} cannot accede on {D(c.On)}: no invitation is recorded.");
         }
@@ -368,7 +470,8 @@ public static class AccessionDecider
             return Decision.Reject(RuleCodes.AccessionBlocked,
                 $"{s.Candidate} cannot accede on {D(c.On)} while {string.Join(", ", vetoes.Select(v => $"{v.Member}'s {Kind(v)} (since {D(v.Since)})"))} is active.");
         }
-        var pending = s.Pending().ToArray();
+        // A member that left the organization before the accession is no longer a required ratifier of it.
+        var pending = s.Pending().Where(m => ctx.Organization.LeftBefore(m, c.On) is null).ToArray();
         if (pending.Length > 0)
         {
             var rule = s.CountsAt == RatificationCounts.AtApproval ? "approved" : "deposited";
@@ -380,10 +483,16 @@ public static class AccessionDecider
         {
             return Before($"the accession on {D(c.On)}", $"the ratification of {lastMember}, which counts from {D(lastOn)}");
         }
-        var opened = ctx.Organization.UsesAccessionProtocol ? s.ProtocolSignedOn!.Value : s.Invitation.On;
+        var opened = ctx.Organization.UsesAccessionProtocol ? s.ProtocolSignedOn!.Value : s.RatifiersFixedOn!.Value;
         if (c.On < opened)
         {
             return Before($"the accession on {D(c.On)}", $"the {(ctx.Organization.UsesAccessionProtocol ? "protocol signature" : "invitation")} on {D(opened)}");
+        }
+        // On completion the check above is the whole rule; a fixed date or a delay may come later than the last step.
+        if (s.EntryIntoForce is { Rule: not EntryIntoForceKind.OnCompletion } && EntryIntoForceAnswer.Of(s) is var answer && (answer.Date is not { } date || c.On < date))
+        {
+            return Decision.Reject(RuleCodes.BeforeEntryIntoForce,
+                $"{s.Candidate} cannot accede on {D(c.On)}: the treaty {(answer.Date is { } d ? $"enters into force on {D(d)}" : "does not enter into force under its rule")} ({answer.Reason.TrimEnd('.')}).");
         }
         // A veto ended after the accession date was in force on that date.
         if (s.Vetoes.FirstOrDefault(v => v.Since <= c.On && v.EndedOn > c.On) is { } inForce)
@@ -443,14 +552,19 @@ public static class AccessionDecider
         var live = s.Entries.Where(e => e.Number != c.Entry && e.Event is not EntryRetracted && !s.Retracted.Contains(e.Number)).ToArray();
         var dependent = target.Event switch
         {
+            // An approval or deposit that ended the member's hold keeps an accession standing: without it the hold would
+            // be in force again (a member that left the organization is not waited for, but its hold still blocks).
             RatificationApproved a => live.FirstOrDefault(e =>
                 (e.Event is InstrumentDeposited d && d.Member == a.Member) ||
-                (e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(a.Member) && s.CountsAt == RatificationCounts.AtApproval)),
+                (e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(a.Member) && s.CountsAt == RatificationCounts.AtApproval) ||
+                (e.Event is AccessionCompleted && EndedHold(s, a.Member, a.On))),
+            // Under approval counting a deposit with no recorded approval is what counts.
             InstrumentDeposited d => live.FirstOrDefault(e =>
-                e.Event is AccessionCompleted && s.RequiredRatifiers.ContainsKey(d.Member) && s.CountsAt == RatificationCounts.AtDeposit),
+                e.Event is AccessionCompleted && ((s.RequiredRatifiers.ContainsKey(d.Member)
+                && (s.CountsAt == RatificationCounts.AtDeposit || s.StepsOf(d.Member).Approval is null)) || EndedHold(s, d.Member, d.On))),
             InvitationExtended => live.FirstOrDefault(e => e.Event is AccessionProtocolSigned or ParliamentVoted or RatificationApproved
                 or InstrumentDeposited or RatifierAdded or AccessionCompleted),
-            AccessionProtocolSigned when ctx.Organization.UsesAccessionProtocol =>
+            AccessionProtocolSigned p when ctx.Organization.UsesAccessionProtocol || p.RequiredRatifiers is not null =>
                 live.FirstOrDefault(e => e.Event is ParliamentVoted or RatificationApproved or InstrumentDeposited or AccessionCompleted),
             VetoDeclared v => live.FirstOrDefault(e => e.Number > target.Number && e.Event is VetoLifted l && l.Member == v.Member),
             // Without the lifting the veto is in force again: not in an acceded process, nor beside the member's next veto.
@@ -465,6 +579,11 @@ public static class AccessionDecider
             : Decision.Record(new EntryRetracted(c.Entry, c.On, c.Reason));
     }
 
+    // True when a veto or hold of the member ended on that day by its own ratification step rather than a lifting.
+    private static bool EndedHold(AccessionState s, string member, DateOnly on) =>
+        s.Vetoes.Any(v => v.Member == member && v.EndedOn == on
+            && s.Entries.All(e => e.Event is not VetoLifted l || l.Member != member || l.On != on || s.Retracted.Contains(e.Number)));
+
     // Who may take a national ratification step, and when.
     private static Decision? RatificationStep(AccessionState s, DecisionContext ctx, AccessionCommand c, string member, string what, bool earlyApprovalAllowed)
     {
@@ -472,11 +591,11 @@ public static class AccessionDecider
         {
             return refused;
         }
-        if (member == s.Candidate)
+        if (member == s.Candidate && !s.RequiredRatifiers.ContainsKey(member))
         {
             return Decision.Reject(RuleCodes.CandidateOwnProtocol, $"the candidate {member} cannot {what} of its own accession.");
         }
-        if (s.Invitation is not { } invitation)
+        if (s.RatifiersFixedOn is not { } fixedOn)
         {
             return Decision.Reject(RuleCodes.InvitationMissing, $"{member} cannot {what} on {D(c.On)}: ratification steps need the invitation, and none is recorded.");
         }
@@ -491,7 +610,7 @@ public static class AccessionDecider
         }
         else
         {
-            opensOn = invitation.On;
+            opensOn = fixedOn;
         }
         if (c.On < opensOn)
         {
@@ -499,7 +618,10 @@ public static class AccessionDecider
         }
         if (s.RequiredRatifiers.ContainsKey(member))
         {
-            return null;
+            return ctx.Organization.LeftBefore(member, c.On) is { } left
+                ? Decision.Reject(RuleCodes.NotRequiredRatifier,
+                    $"{member} cannot {what} on {D(c.On)}: it left {ctx.Organization.Code} on {D(left)} and is no longer a required ratifier.")
+                : null;
         }
         // A candidate of another open process may approve early; its approval counts once it becomes a required ratifier.
         if (earlyApprovalAllowed && ctx.OpenCandidacies.Contains(member))
@@ -544,7 +666,9 @@ public static class AccessionDecider
                     : new Rejection(RuleCodes.InvalidCode, $"memorandum party '{p}' is neither an ISO 3166-1 alpha-3 code nor an organization code.")).FirstOrDefault(r => r is not null)),
         RecordParliamentVote c => Code(c.Member, "member") ?? Required(c.Chamber, "chamber") ?? Short(c.Chamber, "chamber")
             ?? Count(c.For, "for") ?? Count(c.Against, "against") ?? Count(c.Abstained, "abstained"),
-        ApproveRatification c => Code(c.Member, "member") ?? Required(c.Authority, "authority") ?? Short(c.Authority, "authority"),
+        SignAccessionProtocol c => Short(c.Treaty, "treaty") ?? Codes(c.CoCandidates, "co-candidate") ?? Codes(c.RequiredRatifiers, "required ratifier"),
+        ApproveRatification c => Code(c.Member, "member") ?? Short(c.Authority, "authority")
+            ?? (c.Authority is { } a && string.IsNullOrWhiteSpace(a) ? new Rejection(RuleCodes.MissingField, "authority is blank; leave it out where it is unknown.") : null),
         DepositInstrument c => Code(c.Member, "member") ?? (c.Depositary is null ? null : Code(c.Depositary, "depositary")),
         DeclareVeto c => Code(c.Member, "member") ?? Long(c.Reason, "reason"),
         LiftVeto c => Code(c.Member, "member") ?? Long(c.Reason, "reason"),

@@ -33,9 +33,18 @@ public sealed record MemberSteps(string Member)
     /// <summary>The deposit with the depositary, or null.</summary>
     public InstrumentDeposited? Deposit { get; init; }
 
-    /// <summary>The date from which this state's ratification counts under <paramref name="rule"/>, or null.</summary>
+    /// <summary>
+    /// The date from which this state's ratification counts under <paramref name="rule"/>, or null. Under approval
+    /// counting a deposit with no recorded approval counts from the deposit: the approval is implied, its date unknown.
+    /// </summary>
     public DateOnly? CountsFrom(RatificationCounts rule) =>
-        rule == RatificationCounts.AtApproval ? Approval?.On : Deposit?.On;
+        rule == RatificationCounts.AtApproval ? Approval?.On ?? Deposit?.On : Deposit?.On;
+
+    /// <summary>
+    /// The deposit date when a deposit is recorded without an approval: the approval happened by then, on a date the
+    /// ledger does not know. Null when the approval is recorded or nothing is.
+    /// </summary>
+    public DateOnly? ApprovalImpliedBy => Approval is null ? Deposit?.On : null;
 }
 
 /// <summary>A veto or hold by <see cref="Member"/> from <see cref="Since"/>; <see cref="EndedOn"/> is null while active.</summary>
@@ -83,6 +92,15 @@ public sealed record AccessionState
 
     /// <summary>Date of the protocol signature, or null.</summary>
     public DateOnly? ProtocolSignedOn { get; init; }
+
+    /// <summary>The signature, with the treaty's name, co-candidates and entry-into-force rule, or null.</summary>
+    public AccessionProtocolSigned? Signature { get; init; }
+
+    /// <summary>When the required ratifiers were fixed: the invitation, or the treaty's signature where it fixed them; null before.</summary>
+    public DateOnly? RatifiersFixedOn { get; init; }
+
+    /// <summary>The treaty's entry-into-force rule as recorded with its signature (null: none recorded, on completion).</summary>
+    public EntryIntoForceRule? EntryIntoForce => Signature?.EntryIntoForce;
 
     /// <summary>The accession, or null.</summary>
     public AccessionCompleted? Accession { get; init; }
@@ -201,11 +219,25 @@ public sealed record AccessionState
             Phase = ProcessPhase.Invited,
             OpenedOn = s.OpenedOn ?? e.On,
             Invitation = e,
+            RatifiersFixedOn = s.RatifiersFixedOn ?? e.On,
             RequiredRatifiers = Required(s.RequiredRatifiers, e.RequiredRatifiers, e.On),
             Entries = entries,
             Version = version,
         },
-        AccessionProtocolSigned e => s with { ProtocolSignedOn = e.On, Entries = entries, Version = version },
+        AccessionProtocolSigned e => s with
+        {
+            Organization = s.Organization ?? e.Organization,
+            Candidate = s.Candidate ?? e.Candidate,
+            CountsAt = s.Phase == ProcessPhase.NotOpened ? e.CountsAt ?? RatificationCounts.AtApproval : s.CountsAt,
+            Phase = s.Phase == ProcessPhase.NotOpened || (s.Phase == ProcessPhase.Applied && e.RequiredRatifiers is not null) ? ProcessPhase.Invited : s.Phase,
+            OpenedOn = s.OpenedOn ?? e.On,
+            ProtocolSignedOn = e.On,
+            Signature = e,
+            RatifiersFixedOn = s.RatifiersFixedOn ?? (e.RequiredRatifiers is not null ? e.On : null),
+            RequiredRatifiers = e.RequiredRatifiers is { } added ? Required(s.RequiredRatifiers, added, e.On) : s.RequiredRatifiers,
+            Entries = entries,
+            Version = version,
+        },
         MemorandumSigned e => s with { Memoranda = s.Memoranda.Add(e), Entries = entries, Version = version },
         ParliamentVoted e => s with
         {
@@ -217,13 +249,15 @@ public sealed record AccessionState
         {
             Steps = s.Steps.SetItem(e.Member, s.StepsOf(e.Member) with { Approval = e }),
             // A member's approval ends its hold (the reason is only written when there is one to end).
-            Vetoes = s.ActiveVetoOf(e.Member) is null ? s.Vetoes : EndVeto(s.Vetoes, e.Member, e.On, $"ratification approved ({e.Authority})"),
+            Vetoes = s.ActiveVetoOf(e.Member) is null ? s.Vetoes : EndVeto(s.Vetoes, e.Member, e.On, e.Authority is null ? "ratification approved" : $"ratification approved ({e.Authority})"),
             Entries = entries,
             Version = version,
         },
         InstrumentDeposited e => s with
         {
             Steps = s.Steps.SetItem(e.Member, s.StepsOf(e.Member) with { Deposit = e }),
+            // A deposit with no recorded approval implies it, and so ends the member's hold as an approval would.
+            Vetoes = s.ActiveVetoOf(e.Member) is null ? s.Vetoes : EndVeto(s.Vetoes, e.Member, e.On, "instrument of ratification deposited"),
             Entries = entries,
             Version = version,
         },

@@ -25,8 +25,23 @@ public sealed record ExtendInvitation(
     string? Organization = null,
     string? Candidate = null) : AccessionCommand(Process, On);
 
-/// <summary>Record the signature of the accession protocol.</summary>
-public sealed record SignAccessionProtocol(string Process, DateOnly On) : AccessionCommand(Process, On);
+/// <summary>
+/// Record the signature of the accession protocol or treaty. Where nothing is recorded yet, or only the application,
+/// the signature fixes the required ratifiers: <paramref name="RequiredRatifiers"/> (default: the organization's
+/// members on <paramref name="On"/>), the candidate where the organization's candidates ratify, and the
+/// <paramref name="CoCandidates"/>.
+/// </summary>
+/// <param name="Treaty">The treaty's name.</param>
+/// <param name="CoCandidates">The other states acceding by the same treaty; each is a required ratifier of this process.</param>
+/// <param name="RequiredRatifiers">The member states that ratify (only where the signature fixes the ratifiers).</param>
+/// <param name="EntryIntoForce">The treaty's entry-into-force rule; default: the organization's.</param>
+public sealed record SignAccessionProtocol(
+    string Process,
+    DateOnly On,
+    string? Treaty = null,
+    IReadOnlyList<string>? CoCandidates = null,
+    IReadOnlyList<string>? RequiredRatifiers = null,
+    EntryIntoForceRule? EntryIntoForce = null) : AccessionCommand(Process, On);
 
 /// <summary>Record a memorandum or arrangement bearing on the process.</summary>
 public sealed record SignMemorandum(string Process, DateOnly On, string Title, IReadOnlyList<string> Parties, string? Summary = null)
@@ -43,8 +58,8 @@ public sealed record RecordParliamentVote(
     int? Abstained,
     bool Passed) : AccessionCommand(Process, On);
 
-/// <summary>Record the completion of a member's national approval of the protocol.</summary>
-public sealed record ApproveRatification(string Process, string Member, DateOnly On, string Authority)
+/// <summary>Record the completion of a member's national approval of the protocol; <paramref name="Authority"/> null where unknown.</summary>
+public sealed record ApproveRatification(string Process, string Member, DateOnly On, string? Authority)
     : AccessionCommand(Process, On);
 
 /// <summary>Record the deposit of a member's instrument of ratification. <paramref name="Depositary"/> defaults to the organization's.</summary>

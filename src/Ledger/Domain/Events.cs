@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Ledger.Domain;
 
 // The event catalog. Each event is a fact about one accession process (one stream), dated by `On`:
@@ -22,8 +24,26 @@ public sealed record InvitationExtended(
     string? Candidate = null,
     RatificationCounts? CountsAt = null);
 
-/// <summary>The members' representatives signed the accession protocol, opening national ratification.</summary>
-public sealed record AccessionProtocolSigned(DateOnly On);
+/// <summary>
+/// The members' representatives (and the acceding states) signed the accession protocol or treaty, opening national
+/// ratification. Where the ledger knows no earlier step (an EU accession treaty) the signature opens the process and
+/// fixes the required ratifiers, as an invitation does: then <paramref name="Organization"/>, <paramref name="Candidate"/>,
+/// <paramref name="CountsAt"/> and <paramref name="RequiredRatifiers"/> are set. Every field but the date is optional
+/// and left out of the stored JSON when null, so NATO's signatures are stored as before.
+/// </summary>
+/// <param name="Treaty">The treaty's name, e.g. "Treaty of Accession 2011".</param>
+/// <param name="CoCandidates">The other states acceding by the same treaty: required ratifiers of this process too.</param>
+/// <param name="RequiredRatifiers">The required ratifiers this signature adds: all of them when it opens the process or follows an application, else the co-candidates.</param>
+/// <param name="EntryIntoForce">The treaty's entry-into-force rule (the organization's default filled in); null: on completion.</param>
+public sealed record AccessionProtocolSigned(
+    DateOnly On,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Treaty = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? CoCandidates = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? RequiredRatifiers = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EntryIntoForceRule? EntryIntoForce = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Organization = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Candidate = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] RatificationCounts? CountsAt = null);
 
 /// <summary>A memorandum or arrangement between parties that bears on the process (e.g. the Trilateral Memorandum of Madrid).</summary>
 public sealed record MemorandumSigned(DateOnly On, string Title, IReadOnlyList<string> Parties, string? Summary);
@@ -32,8 +52,8 @@ public sealed record MemorandumSigned(DateOnly On, string Title, IReadOnlyList<s
 public sealed record ParliamentVoted(string Member, DateOnly On, string Chamber, int? For, int? Against, int? Abstained, bool Passed);
 
 /// <summary>The member's national procedure approving the protocol was completed.</summary>
-/// <param name="Authority">The national step that completed it, e.g. "Parliament" or "President's signature".</param>
-public sealed record RatificationApproved(string Member, DateOnly On, string Authority);
+/// <param name="Authority">The national step that completed it, e.g. "Parliament" or "President's signature"; null where no source names it.</param>
+public sealed record RatificationApproved(string Member, DateOnly On, string? Authority);
 
 /// <summary>Deposit: the member's instrument of ratification was handed to the depositary.</summary>
 public sealed record InstrumentDeposited(string Member, DateOnly On, string Depositary);
@@ -68,7 +88,9 @@ public sealed record OrganizationRegistered(
     RatificationCounts CountsAt,
     bool NewMembersRatifyOpenProcesses,
     IReadOnlyList<Membership> Members,
-    bool UsesAccessionProtocol);
+    bool UsesAccessionProtocol,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool CandidateRatifies = false,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] EntryIntoForceRule? EntryIntoForce = null);
 
 /// <summary>A state joined the organization (on accession, or a roster entry added later).</summary>
 public sealed record MemberAdmitted(string State, DateOnly On);

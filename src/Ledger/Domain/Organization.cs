@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Ledger.Domain;
 
 /// <summary>When a member's ratification counts towards the protocol's entry into force.</summary>
@@ -10,8 +12,13 @@ public enum RatificationCounts
     AtDeposit,
 }
 
-/// <summary>A state's membership of an organization, from <see cref="Since"/> (inclusive).</summary>
-public sealed record Membership(string State, DateOnly Since);
+/// <summary>A state's membership of an organization, from <see cref="Since"/> (inclusive) to <see cref="Until"/> (inclusive, null while a member).</summary>
+/// <param name="Until">The last day of membership (the United Kingdom left the EU after 2020-01-31), or null.</param>
+public sealed record Membership(string State, DateOnly Since, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? Until = null)
+{
+    /// <summary>True when the state is a member on <paramref name="on"/>.</summary>
+    public bool Covers(DateOnly on) => Since <= on && (Until is null || on <= Until);
+}
 
 /// <summary>
 /// The body a candidate joins (NATO, the EU, the parties to a treaty) and its accession policy, as data.
@@ -21,8 +28,10 @@ public sealed record Membership(string State, DateOnly Since);
 /// <param name="Depositary">The state (ISO alpha-3) that receives instruments of ratification.</param>
 /// <param name="CountsAt">When a ratification counts: at national approval or at deposit.</param>
 /// <param name="NewMembersRatifyOpenProcesses">Whether a state that joins during an open process becomes one of its required ratifiers (NATO: yes).</param>
-/// <param name="Members">The roster with join dates.</param>
+/// <param name="Members">The roster with join (and leaving) dates.</param>
 /// <param name="UsesAccessionProtocol">Whether ratification follows a signed accession protocol (NATO: yes) or directly the invitation.</param>
+/// <param name="CandidateRatifies">Whether the acceding state ratifies its own treaty and is one of its required ratifiers (EU: yes; NATO: no).</param>
+/// <param name="EntryIntoForce">The default entry-into-force rule of its treaties (null: on completion); a treaty's signature may give its own.</param>
 public sealed record Organization(
     string Code,
     string Name,
@@ -30,15 +39,21 @@ public sealed record Organization(
     RatificationCounts CountsAt,
     bool NewMembersRatifyOpenProcesses,
     IReadOnlyList<Membership> Members,
-    bool UsesAccessionProtocol = true)
+    bool UsesAccessionProtocol = true,
+    bool CandidateRatifies = false,
+    EntryIntoForceRule? EntryIntoForce = null)
 {
-    /// <summary>True when <paramref name="state"/> is a member on <paramref name="on"/>.</summary>
+    /// <summary>True when <paramref name="state"/> is a member on <paramref name="on"/> (joined on or before it, not yet left).</summary>
     public bool IsMemberOn(string state, DateOnly on) =>
-        Members.Any(m => m.State == state && m.Since <= on);
+        Members.Any(m => m.State == state && m.Covers(on));
 
     /// <summary>The members on <paramref name="on"/>, sorted by code.</summary>
     public IReadOnlyList<string> MembersOn(DateOnly on) =>
-        Members.Where(m => m.Since <= on).Select(m => m.State).Distinct().Order(StringComparer.Ordinal).ToArray();
+        Members.Where(m => m.Covers(on)).Select(m => m.State).Distinct().Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The last day of <paramref name="state"/>'s membership if it had left the organization before <paramref name="on"/>, else null.</summary>
+    public DateOnly? LeftBefore(string state, DateOnly on) =>
+        Members.FirstOrDefault(m => m.State == state && m.Until is { } until && until < on)?.Until;
 
     /// <summary>The roster with <paramref name="state"/> admitted on <paramref name="on"/> (unchanged if already there).</summary>
     public Organization Admit(string state, DateOnly on) =>

@@ -28,14 +28,15 @@ public static class OrganizationDecider
         if (state is null)
         {
             return Decision.Record(new OrganizationRegistered(o.Code, o.Name, o.Depositary, o.CountsAt,
-                o.NewMembersRatifyOpenProcesses, [.. o.Members.OrderBy(m => m.Since).ThenBy(m => m.State, StringComparer.Ordinal)], o.UsesAccessionProtocol));
+                o.NewMembersRatifyOpenProcesses, [.. o.Members.OrderBy(m => m.Since).ThenBy(m => m.State, StringComparer.Ordinal)], o.UsesAccessionProtocol,
+                o.CandidateRatifies, o.EntryIntoForce));
         }
-        if ((o.Name, o.Depositary, o.CountsAt, o.NewMembersRatifyOpenProcesses, o.UsesAccessionProtocol)
-            != (state.Name, state.Depositary, state.CountsAt, state.NewMembersRatifyOpenProcesses, state.UsesAccessionProtocol))
+        if ((o.Name, o.Depositary, o.CountsAt, o.NewMembersRatifyOpenProcesses, o.UsesAccessionProtocol, o.CandidateRatifies, o.EntryIntoForce)
+            != (state.Name, state.Depositary, state.CountsAt, state.NewMembersRatifyOpenProcesses, state.UsesAccessionProtocol, state.CandidateRatifies, state.EntryIntoForce))
         {
             return Decision.Reject(RuleCodes.OrganizationConflict,
-                $"organization {o.Code} is recorded as '{state.Name}' (depositary {state.Depositary}, ratification counts {Rule(state.CountsAt)}, new members ratify open processes: {Yes(state.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(state.UsesAccessionProtocol)}); "
-                + $"the definition given ('{o.Name}', depositary {o.Depositary}, counts {Rule(o.CountsAt)}, new members ratify: {Yes(o.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(o.UsesAccessionProtocol)}) differs. Policies are not changed by re-registration.");
+                $"organization {o.Code} is recorded as '{state.Name}' (depositary {state.Depositary}, ratification counts {Rule(state.CountsAt)}, new members ratify open processes: {Yes(state.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(state.UsesAccessionProtocol)}, candidates ratify: {Yes(state.CandidateRatifies)}, entry into force: {Rule(state.EntryIntoForce)}); "
+                + $"the definition given ('{o.Name}', depositary {o.Depositary}, counts {Rule(o.CountsAt)}, new members ratify: {Yes(o.NewMembersRatifyOpenProcesses)}, accession protocol: {Yes(o.UsesAccessionProtocol)}, candidates ratify: {Yes(o.CandidateRatifies)}, entry into force: {Rule(o.EntryIntoForce)}) differs. Policies are not changed by re-registration.");
         }
         var admitted = new List<object>();
         foreach (var m in o.Members)
@@ -49,6 +50,12 @@ public static class OrganizationDecider
             {
                 return Decision.Reject(RuleCodes.OrganizationConflict,
                     $"{m.State} is recorded as a member of {o.Code} since {D(known.Since)}; the roster given says since {D(m.Since)}.");
+            }
+            else if (known.Until != m.Until)
+            {
+                // A departure is not yet an event of its own: the roster is taken as first registered.
+                return Decision.Reject(RuleCodes.OrganizationConflict,
+                    $"{m.State} is recorded as a member of {o.Code} {Until(known.Until)}; the roster given says {Until(m.Until)}.");
             }
         }
         return admitted.Count == 0 ? Decision.AlreadyRecorded : Decision.Record([.. admitted]);
@@ -84,7 +91,8 @@ public static class OrganizationDecider
     /// <summary>Folds the organization stream.</summary>
     public static Organization? Evolve(Organization? state, object @event) => @event switch
     {
-        OrganizationRegistered e => new Organization(e.Code, e.Name, e.Depositary, e.CountsAt, e.NewMembersRatifyOpenProcesses, e.Members, e.UsesAccessionProtocol),
+        OrganizationRegistered e => new Organization(e.Code, e.Name, e.Depositary, e.CountsAt, e.NewMembersRatifyOpenProcesses, e.Members, e.UsesAccessionProtocol,
+            e.CandidateRatifies, e.EntryIntoForce),
         MemberAdmitted e when state is not null => state.Admit(e.State, e.On),
         _ => state,
     };
@@ -118,12 +126,29 @@ public static class OrganizationDecider
             {
                 return new Rejection(RuleCodes.DateInFuture, $"member {m.State} joins on {D(m.Since)}, after today ({D(today)}).");
             }
+            if (m.Until is { } until && until < m.Since)
+            {
+                return new Rejection(RuleCodes.DateBeforeDependency, $"member {m.State} leaves on {D(until)}, before it joined on {D(m.Since)}; 'until' is the last day of membership.");
+            }
+            if (m.Until > today)
+            {
+                return new Rejection(RuleCodes.DateInFuture, $"member {m.State} leaves on {D(m.Until.Value)}, after today ({D(today)}).");
+            }
+        }
+        if (o.EntryIntoForce?.Check() is { } badRule)
+        {
+            return badRule;
         }
         var twice = o.Members.GroupBy(m => m.State).FirstOrDefault(g => g.Count() > 1);
         return twice is null ? null : new Rejection(RuleCodes.ConflictingRepeat, $"member {twice.Key} is listed {twice.Count()} times in the roster.");
     }
 
     private static string Rule(RatificationCounts r) => r == RatificationCounts.AtApproval ? "at approval" : "at deposit";
+
+    private static string Rule(EntryIntoForceRule? r) => r is null ? "on completion"
+        : r.Rule == EntryIntoForceKind.FixedDate ? $"{r.Name} {D(r.Date!.Value)}" : r.Rule == EntryIntoForceKind.DaysAfterCompletion ? $"{r.Name} {r.Days}" : r.Name;
+
+    private static string Until(DateOnly? until) => until is { } u ? $"until {D(u)}" : "with no end date";
 
     private static string Yes(bool b) => b ? "yes" : "no";
 

@@ -46,7 +46,7 @@ public static class RuleCodes
     public const string ProcessIdMalformed = "process.id_malformed";
     /// <summary>The command names a candidate or organization other than the one its process id names.</summary>
     public const string ProcessIdMismatch = "process.id_mismatch";
-    /// <summary>A step of a process that no application or invitation has opened.</summary>
+    /// <summary>A step of a process that no application, invitation or treaty signature (naming the treaty) has opened.</summary>
     public const string ProcessNotOpen = "order.process_not_open";
     /// <summary>An application or invitation for a process that is already open.</summary>
     public const string ProcessAlreadyOpen = "order.process_already_open";
@@ -56,12 +56,12 @@ public static class RuleCodes
     public const string InvitationMissing = "order.invitation_missing";
     /// <summary>A ratification step, or the accession, before the accession protocol is recorded as signed.</summary>
     public const string ProtocolMissing = "order.protocol_missing";
-    /// <summary>An instrument is deposited by a member whose national approval is not recorded.</summary>
-    public const string ApprovalMissing = "order.approval_missing";
     /// <summary>The accession is recorded while a required ratifier's step that counts is missing.</summary>
     public const string AccessionIncomplete = "order.accession_incomplete";
     /// <summary>The accession is recorded while a member's veto or hold is active.</summary>
     public const string AccessionBlocked = "order.accession_blocked_by_veto";
+    /// <summary>The accession is dated before the treaty's entry into force under its rule (a fixed date, days after completion), or the treaty does not enter into force.</summary>
+    public const string BeforeEntryIntoForce = "order.before_entry_into_force";
     /// <summary>A step is dated before the step it depends on (a deposit before its approval, a ratification before the signature, ...).</summary>
     public const string DateBeforeDependency = "date.before_dependency";
     /// <summary>A step is dated after today anywhere on Earth (the clock the ledger is given).</summary>
@@ -74,10 +74,12 @@ public static class RuleCodes
     public const string NotAMember = "who.not_a_member";
     /// <summary>After the invitation, a member that is not a required ratifier of this process ratifies, votes, deposits or vetoes.</summary>
     public const string NotRequiredRatifier = "who.not_required_ratifier";
-    /// <summary>The candidate ratifies, deposits or vetoes its own accession, or is named among its own required ratifiers.</summary>
+    /// <summary>The candidate vetoes its own accession, or ratifies, deposits or is named among its required ratifiers where the organization's candidates do not ratify (NATO).</summary>
     public const string CandidateOwnProtocol = "who.candidate_ratifies_own_protocol";
     /// <summary>The candidate of an application or invitation is already a member of the organization.</summary>
     public const string CandidateAlreadyMember = "who.candidate_already_member";
+    /// <summary>A co-candidate of a joint treaty is already a member of the organization on the signature date, or is the candidate itself.</summary>
+    public const string CoCandidateIsMember = "who.co_candidate_is_member";
     /// <summary>A fact already recorded is recorded again with different values (a second approval date for the same member, ...).</summary>
     public const string ConflictingRepeat = "repeat.conflicting_fact";
     /// <summary>A veto is lifted that is not active.</summary>
@@ -98,6 +100,8 @@ public static class RuleCodes
     public const string InvalidText = "input.invalid_text";
     /// <summary>A number is out of range (a negative vote count, an entry number below 1, a member count that is not positive).</summary>
     public const string InvalidNumber = "input.invalid_number";
+    /// <summary>An entry-into-force rule lacks what it needs or carries what it cannot use (a fixed date missing or not after the signature, days out of range).</summary>
+    public const string InvalidEntryIntoForce = "input.invalid_entry_into_force";
     /// <summary>An organization is registered again with a different policy or roster than the one recorded.</summary>
     public const string OrganizationConflict = "organization.conflicting_definition";
 }

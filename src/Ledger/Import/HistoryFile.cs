@@ -141,7 +141,7 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
 
     private static Organization ReadOrganization(Node o)
     {
-        o.Only("code", "name", "depositary", "ratificationCounts", "newMembersRatifyOpenProcesses", "usesAccessionProtocol", "members");
+        o.Only("code", "name", "depositary", "ratificationCounts", "newMembersRatifyOpenProcesses", "usesAccessionProtocol", "candidateRatifies", "entryIntoForce", "members");
         var counts = o.String("ratificationCounts") switch
         {
             "approval" => RatificationCounts.AtApproval,
@@ -150,11 +150,40 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
         };
         var members = o.Array("members").Select(m =>
         {
-            m.Only("state", "since");
-            return new Membership(m.Code("state"), m.Date("since"));
+            m.Only("state", "since", "until");
+            var membership = new Membership(m.Code("state"), m.Date("since"), m.OptionalDate("until"));
+            return membership.Until < membership.Since
+                ? throw m.Error("until", $"{membership.State} leaves on {membership.Until:yyyy-MM-dd}, before it joined on {membership.Since:yyyy-MM-dd}; 'until' is the last day of membership.")
+                : membership;
         }).ToArray();
         return new Organization(o.String("code"), o.String("name"), o.Code("depositary"), counts,
-            o.Bool("newMembersRatifyOpenProcesses"), members, o.OptionalBool("usesAccessionProtocol") ?? true);
+            o.Bool("newMembersRatifyOpenProcesses"), members, o.OptionalBool("usesAccessionProtocol") ?? true,
+            o.OptionalBool("candidateRatifies") ?? false, ReadEntryIntoForce(o, null));
+    }
+
+    // {"rule": "fixed-date", "date": "2013-07-01", "otherwise": "first-day-of-next-month"} and the like; null when absent.
+    private static EntryIntoForceRule? ReadEntryIntoForce(Node parent, DateOnly? signedOn)
+    {
+        if (parent.OptionalObject("entryIntoForce") is not { } e)
+        {
+            return null;
+        }
+        e.Only("rule", "date", "days", "otherwise");
+        var kind = e.String("rule") switch
+        {
+            "on-completion" => EntryIntoForceKind.OnCompletion,
+            "fixed-date" => EntryIntoForceKind.FixedDate,
+            "days-after-completion" => EntryIntoForceKind.DaysAfterCompletion,
+            var other => throw e.Error("rule", $"'{other}' is not an entry-into-force rule: use \"on-completion\", \"fixed-date\" or \"days-after-completion\"."),
+        };
+        EntryIntoForceOtherwise? otherwise = e.OptionalString("otherwise") switch
+        {
+            null => null,
+            "first-day-of-next-month" => EntryIntoForceOtherwise.FirstDayOfNextMonth,
+            var other => throw e.Error("otherwise", $"'{other}' is not known: use \"first-day-of-next-month\" or leave it out (then a missed date means not in force)."),
+        };
+        var rule = new EntryIntoForceRule(kind, e.OptionalDate("date"), e.OptionalInt("days"), otherwise);
+        return rule.Check(signedOn) is { } bad ? throw new HistoryFileException($"{e.Path}: {bad.Message}") : rule;
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
@@ -174,7 +203,7 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
     {
         ["application"] = [],
         ["invitation"] = ["venue", "ratifiers"],
-        ["protocol-signed"] = [],
+        ["protocol-signed"] = ["treaty", "coCandidates", "ratifiers", "entryIntoForce"],
         ["memorandum"] = ["title", "parties", "summary"],
         ["vote"] = ["member", "chamber", "for", "against", "abstained", "passed"],
         ["ratification"] = ["member", "authority"],
@@ -211,7 +240,8 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
                 break;
             case "protocol-signed":
                 e.Only(s_fields["protocol-signed"]);
-                command = new SignAccessionProtocol(process, on);
+                command = new SignAccessionProtocol(process, on, e.OptionalString("treaty"), e.OptionalCodes("coCandidates"), e.OptionalCodes("ratifiers"),
+                    ReadEntryIntoForce(e, on));
                 break;
             case "memorandum":
                 e.Only(s_fields["memorandum"]);
@@ -224,7 +254,7 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
                 break;
             case "ratification":
                 e.Only(s_fields["ratification"]);
-                command = new ApproveRatification(process, e.Code("member"), on, e.String("authority"));
+                command = new ApproveRatification(process, e.Code("member"), on, e.OptionalString("authority"));
                 break;
             case "deposit":
                 e.Only(s_fields["deposit"]);
@@ -325,6 +355,10 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
         }
 
         public Node Object(string field) => new(Required(field, JsonValueKind.Object), $"{Path}.{field}");
+
+        public Node? OptionalObject(string field) => Optional(field, JsonValueKind.Object) is { } o ? new Node(o, $"{Path}.{field}") : null;
+
+        public DateOnly? OptionalDate(string field) => Optional(field, JsonValueKind.String) is null ? null : Date(field);
 
         public IReadOnlyList<Node> Array(string field)
         {

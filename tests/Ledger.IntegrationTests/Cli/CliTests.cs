@@ -76,7 +76,7 @@ public sealed class CliTests
 
         var now = JsonNode.Parse((await LedgerAsync(db, "status", "nato/fin", "--json")).Out)!.AsObject();
         now.Select(p => p.Key).Should().Equal("process", "organization", "candidate", "stage", "asOf", "knownAt", "requiredRatifiers",
-            "ratified", "deposited", "pending", "activeVetoes", "accededOn");
+            "ratified", "deposited", "pending", "activeVetoes", "accededOn", "entryIntoForce");
         now["stage"]!.GetValue<string>().Should().Be("Member");
         now["accededOn"]!.GetValue<string>().Should().Be("2023-04-04");
         now["asOf"].Should().BeNull();
@@ -108,7 +108,8 @@ public sealed class CliTests
 
         var register = JsonNode.Parse((await LedgerAsync(db, "register", "nato/swe", "--json")).Out)!.AsArray();
         register.Should().HaveCount(31);
-        register[0]!.AsObject().Select(p => p.Key).Should().Equal("member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source");
+        register[0]!.AsObject().Select(p => p.Key).Should().Equal("member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source",
+            "ratifiedBy", "depositedBy");
         var finland = register.Single(r => r!["member"]!.GetValue<string>() == "FIN")!;
         finland["ratifiedOn"]!.GetValue<string>().Should().Be("2023-03-01");
         finland["steps"]!.AsArray().Select(s => s!["type"]!.GetValue<string>()).Should().Contain("ratification").And.Contain("ratifier-added");

@@ -196,17 +196,17 @@ public sealed class BatchRecordingTests : IAsyncLifetime
     public async Task An_import_stops_at_a_refused_entry_keeps_what_came_before_and_a_rerun_continues()
     {
         var json = FinlandAndSweden();
-        // Hungary deposits for Sweden before approving: refused; the entries dated before it are in the ledger.
-        var bad = new JsonObject { ["type"] = "deposit", ["member"] = "HUN", ["on"] = "2023-06-01" };
+        // Austria, not a NATO member, deposits for Sweden: refused; the entries dated before it are in the ledger.
+        var bad = new JsonObject { ["type"] = "deposit", ["member"] = "AUT", ["on"] = "2023-06-01" };
         Events(json, "nato/swe").Add(bad);
         var file = HistoryFile.Parse(Json(json));
-        var before = file.InImportOrder().TakeWhile(e => e.Command.On <= D("2023-06-01") && !(e.Command is DepositInstrument { Member: "HUN" })).Count();
+        var before = file.InImportOrder().TakeWhile(e => e.Command.On <= D("2023-06-01") && !(e.Command is DepositInstrument { Member: "AUT" })).Count();
 
         var stopped = await _host.Sender.Send(new ImportHistoryRequest(file));
 
         stopped.Failure.Should().NotBeNull();
-        stopped.Failure!.Rejection.Code.Should().Be(RuleCodes.ApprovalMissing);
-        stopped.Failure.Message.Should().Contain("nato/swe").And.Contain("deposit").And.Contain("HUN");
+        stopped.Failure!.Rejection.Code.Should().Be(RuleCodes.NotRequiredRatifier);
+        stopped.Failure.Message.Should().Contain("nato/swe").And.Contain("deposit").And.Contain("AUT");
         stopped.Recorded.Should().Be(before);
         // Plus the organization's registration, Finland's admission, and the ratifier the reaction added to Sweden.
         (await _host.EventCountAsync()).Should().Be(stopped.Recorded + 3);

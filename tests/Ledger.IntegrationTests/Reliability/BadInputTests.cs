@@ -92,7 +92,6 @@ public sealed class BadInputTests(BadInputLedger ledger) : IClassFixture<BadInpu
         ["date: invitation before the application"] = Command(new ExtendInvitation("nato/bih", D("2022-08-01"), "Summit"), RuleCodes.DateBeforeDependency, "2022-08-01", "2022-09-01"),
         ["date: approval before the member's own hold"] = Command(new ApproveRatification("nato/fin", "TUR", D("2022-07-05"), "Grand National Assembly"), RuleCodes.DateBeforeDependency, "TUR", "2022-07-05", "2022-07-06"),
         // Steps out of order
-        ["order: deposit without approval"] = Command(new DepositInstrument("nato/fin", "DNK", Day), RuleCodes.ApprovalMissing, "DNK"),
         ["order: approval before the invitation"] = Command(new ApproveRatification("nato/bih", "DNK", D("2022-09-10"), "Folketing"), RuleCodes.InvitationMissing, "DNK"),
         ["order: protocol before the invitation"] = Command(new SignAccessionProtocol("nato/bih", D("2022-09-10")), RuleCodes.InvitationMissing, "2022-09-10"),
         ["order: accession while a hold is active"] = Command(new CompleteAccession("nato/fin", D("2023-04-04")), RuleCodes.AccessionBlocked, "TUR", "2022-07-06"),
@@ -278,7 +277,7 @@ public sealed class BadInputTests(BadInputLedger ledger) : IClassFixture<BadInpu
         ["an outsider ratifies"] = (E("ratification", "2022-07-10", ("member", "AUT"), ("authority", "Nationalrat")), RuleCodes.NotRequiredRatifier, ["AUT"]),
         ["the candidate ratifies itself"] = (E("ratification", "2022-07-10", ("member", "FIN"), ("authority", "Eduskunta")), RuleCodes.CandidateOwnProtocol, ["FIN"]),
         ["an entry dated 2030"] = (E("ratification", "2030-01-01", ("member", "DNK"), ("authority", "Folketing")), RuleCodes.DateInFuture, ["2030-01-01"]),
-        ["a deposit before any approval"] = (E("deposit", "2022-07-10", ("member", "DNK")), RuleCodes.ApprovalMissing, ["DNK"]),
+        ["a deposit by an outsider"] = (E("deposit", "2022-07-10", ("member", "AUT")), RuleCodes.NotRequiredRatifier, ["AUT"]),
         ["a conflicting second application"] = (E("application", "2022-05-19"), RuleCodes.ConflictingRepeat, ["2022-05-19"]),
         ["an approval before the protocol"] = (E("ratification", "2022-07-01", ("member", "DNK"), ("authority", "Folketing")), RuleCodes.DateBeforeDependency, ["2022-07-01"]),
         ["a retraction-free veto after approval"] = (E("veto", "2022-07-10", ("member", "CAN"), ("reason", "second thoughts"), ("formal", true)), RuleCodes.VetoAfterApproval, ["CAN"]),

@@ -234,12 +234,13 @@ public static class Invariants
     {
         var live = entries.Where(e => e.Event is not EntryRetracted && !state.Retracted.Contains(e.Number)).ToList();
 
-        // A counted ratifier is a required ratifier with a live national approval (or deposit, by policy).
+        // A counted ratifier is a required ratifier with a live national approval (or deposit, by policy). Under approval
+        // counting a deposit with no recorded approval implies it and counts.
         foreach (var (member, _) in state.Counted())
         {
             state.RequiredRatifiers.Should().ContainKey(member, $"{process}: counted ratifier {member} must be a required ratifier");
             var step = state.CountsAt == RatificationCounts.AtApproval
-                ? live.FirstOrDefault(e => e.Event is RatificationApproved a && a.Member == member)
+                ? live.FirstOrDefault(e => (e.Event is RatificationApproved a && a.Member == member) || (e.Event is InstrumentDeposited d && d.Member == member))
                 : live.FirstOrDefault(e => e.Event is InstrumentDeposited d && d.Member == member);
             step.Should().NotBeNull($"{process}: counted ratifier {member} needs its step in the log");
         }
@@ -273,11 +274,18 @@ public static class Invariants
         Once(e => e is VetoDeclared v ? $"veto {v.Member} {v.On}" : null, "the");
         Once(e => LedgerSnapshot.Canonical(e), "the entry");
 
-        // Order and dates: a deposit follows its approval; a veto never ends before it began; nothing precedes the opening.
+        // Order and dates: a deposit follows its approval where one is recorded (without one, the approval is implied and
+        // has no date); a veto never ends before it began; nothing precedes the opening.
         foreach (var deposit in live.Select(e => e.Event).OfType<InstrumentDeposited>())
         {
-            state.StepsOf(deposit.Member).Approval.Should().NotBeNull($"{process}: {deposit.Member} deposited without an approval");
-            state.StepsOf(deposit.Member).Approval!.On.Should().BeOnOrBefore(deposit.On, $"{process}: {deposit.Member} deposited before approving");
+            if (state.StepsOf(deposit.Member).Approval is { } approval)
+            {
+                approval.On.Should().BeOnOrBefore(deposit.On, $"{process}: {deposit.Member} deposited before approving");
+            }
+            else
+            {
+                state.StepsOf(deposit.Member).ApprovalImpliedBy.Should().Be(deposit.On, $"{process}: {deposit.Member}'s approval is implied by its deposit");
+            }
         }
         foreach (var veto in state.Vetoes.Where(v => v.EndedOn is not null))
         {

@@ -85,17 +85,38 @@ public class OrderRulesTests
             .When(new ApproveRatification(Swe, "CAN", Invited, "Parliament"))
             .Then(new RatificationApproved("CAN", Invited, "Parliament"));
 
-    [Fact, Refuses(RuleCodes.ApprovalMissing)]
-    public void Given_no_approval_When_member_deposits_Then_rejected_as_approval_missing() =>
-        Given(Ratifying("SWE"))
+    [Fact]
+    public void Given_no_approval_When_member_deposits_Then_recorded_and_its_approval_is_implied_with_no_date()
+    {
+        var deposited = Given(Ratifying("SWE"))
             .When(new DepositInstrument(Swe, "CAN", Signed))
-            .ThenRejected(RuleCodes.ApprovalMissing, "CAN", "2022-07-05", "approval");
+            .Then(new InstrumentDeposited("CAN", Signed, "USA"));
+        deposited.After.StepsOf("CAN").Approval.Should().BeNull("no approval date is invented");
+        deposited.After.StepsOf("CAN").ApprovalImpliedBy.Should().Be(Signed);
+        deposited.After.Counted().Should().Contain(("CAN", Signed), "under approval counting it counts from the deposit");
+    }
 
-    [Fact, Accepts(RuleCodes.ApprovalMissing)]
+    [Fact]
     public void Given_approval_When_member_deposits_the_same_day_Then_recorded_with_the_organizations_depositary() =>
         Given([.. Ratifying("SWE"), Approval("CAN", "2022-07-05")])
             .When(new DepositInstrument(Swe, "CAN", Signed))
             .Then(new InstrumentDeposited("CAN", Signed, "USA"));
+
+    [Fact, Refuses(RuleCodes.DateBeforeDependency)]
+    public void Given_a_deposit_with_no_approval_When_an_approval_dated_after_it_is_recorded_Then_rejected() =>
+        Given([.. Ratifying("SWE"), new InstrumentDeposited("CAN", Day("2022-07-10"), "USA")])
+            .When(new ApproveRatification(Swe, "CAN", Day("2022-07-11"), "Parliament"))
+            .ThenRejected(RuleCodes.DateBeforeDependency, "CAN", "2022-07-10", "2022-07-11");
+
+    [Fact, Accepts(RuleCodes.DateBeforeDependency)]
+    public void Given_a_deposit_with_no_approval_When_its_approval_is_found_dated_before_it_Then_recorded_and_counts_from_it()
+    {
+        var approved = Given([.. Ratifying("SWE"), new InstrumentDeposited("CAN", Day("2022-07-10"), "USA")])
+            .When(new ApproveRatification(Swe, "CAN", Day("2022-07-06"), null))
+            .Then(new RatificationApproved("CAN", Day("2022-07-06"), null));
+        approved.After.Counted().Should().Contain(("CAN", Day("2022-07-06")));
+        approved.After.StepsOf("CAN").ApprovalImpliedBy.Should().BeNull();
+    }
 
     [Fact, Refuses(RuleCodes.AccessionIncomplete)]
     public void Given_one_ratifier_pending_When_accession_is_recorded_Then_rejected_naming_the_pending_member() =>

@@ -16,6 +16,7 @@ public partial class GoldenEventTests
     [
         typeof(AccessionState), typeof(MemberSteps), typeof(Veto), typeof(Entry), typeof(Organization), typeof(Membership),
         typeof(DecisionContext), typeof(Decision), typeof(Rejection), typeof(RegisterOrganization), typeof(AdmitMember),
+        typeof(EntryIntoForceRule), typeof(EntryIntoForceAnswer),
     ];
 
     public static TheoryData<string> StoredNames => [.. StoredEventNames.All.Values.Order(StringComparer.Ordinal)];

@@ -56,7 +56,8 @@ public class AccessionProperties
         {
             if (step.Decision.Events.OfType<AccessionCompleted>().SingleOrDefault() is { } accession)
             {
-                step.Before.Pending().Should().BeEmpty($"{step.Command} was accepted");
+                // A member that left before the accession is no longer waited for.
+                step.Before.Pending().Where(m => scenario.Organization.LeftBefore(m, accession.On) is null).Should().BeEmpty($"{step.Command} was accepted");
                 step.Before.ActiveVetoes.Should().BeEmpty($"{step.Command} was accepted");
                 step.Before.RequiredRatifiers.Should().NotBeEmpty($"{step.Command} was accepted, so some member had to ratify");
                 step.Before.Counted().Should().NotContain(c => c.On > accession.On, "nothing counts after the accession date");
@@ -64,8 +65,66 @@ public class AccessionProperties
             }
             if (step.After.Phase == ProcessPhase.Acceded)
             {
-                step.After.Pending().Should().BeEmpty($"the process stays complete after {step.Command}");
+                step.After.Pending().Where(m => scenario.Organization.LeftBefore(m, step.After.Accession!.On) is null)
+                    .Should().BeEmpty($"the process stays complete after {step.Command}");
                 step.After.ActiveVetoes.Should().BeEmpty($"no veto comes back in force after {step.Command}");
+            }
+        }
+    }
+
+    [Property(Arbitrary = [typeof(ScenarioArbitrary)], MaxTest = Runs)]
+    public void No_date_is_invented_every_recorded_event_carries_the_date_of_its_command(Scenario scenario)
+    {
+        foreach (var step in Replay(scenario))
+        {
+            foreach (var e in step.Decision.Events)
+            {
+                ((DateOnly)((dynamic)e).On).Should().Be(step.Command.On, $"{e} was recorded for {step.Command}");
+            }
+            foreach (var m in step.After.Steps.Values)
+            {
+                // An approval implied by a deposit keeps no date of its own: it is done by the deposit, no earlier date known.
+                (m.Approval is null ? m.ApprovalImpliedBy == m.Deposit?.On : m.ApprovalImpliedBy is null).Should().BeTrue($"{m.Member} after {step.Command}");
+            }
+            // A veto ended by the member's own step (an approval, or a deposit implying it) never ends before it began.
+            step.After.Vetoes.Where(v => v.EndedOn < v.Since).Should().BeEmpty($"after {step.Command}");
+        }
+    }
+
+    [Property(Arbitrary = [typeof(ScenarioArbitrary)], MaxTest = Runs)]
+    public void An_accession_is_never_dated_before_the_treatys_entry_into_force(Scenario scenario)
+    {
+        foreach (var step in Replay(scenario))
+        {
+            if (step.Decision.Events.OfType<AccessionCompleted>().SingleOrDefault() is not { } accession)
+            {
+                continue;
+            }
+            var answer = EntryIntoForceAnswer.Of(step.Before);
+            if (step.Before.EntryIntoForce is { Rule: not EntryIntoForceKind.OnCompletion } rule)
+            {
+                answer.Date.Should().NotBeNull($"the accession under {rule} was accepted");
+                answer.Date!.Value.Should().BeOnOrBefore(accession.On, $"under {rule}: {answer.Reason}");
+                if (rule.Rule == EntryIntoForceKind.FixedDate && rule.Otherwise is null)
+                {
+                    step.Before.Counted().Should().OnlyContain(c => c.On < rule.Date, "every step counts before the fixed date");
+                }
+            }
+        }
+    }
+
+    [Property(Arbitrary = [typeof(ScenarioArbitrary)], MaxTest = Runs)]
+    public void The_candidate_is_a_required_ratifier_exactly_where_the_policy_says_candidates_ratify(Scenario scenario)
+    {
+        foreach (var step in Replay(scenario))
+        {
+            step.After.RequiredRatifiers.ContainsKey("SWE").Should().Be(scenario.Organization.CandidateRatifies && step.After.RatifiersFixedOn is not null,
+                $"after {step.Command}");
+            step.After.RequiredRatifiers.Keys.Where(m => m is not ("SWE" or "AUT") && !scenario.Organization.IsMemberOn(m, step.After.RequiredRatifiers[m]))
+                .Should().BeEmpty($"a member ratifier was a member when it became one (after {step.Command})");
+            if (step.Decision.Events.OfType<AccessionProtocolSigned>().SingleOrDefault() is { CoCandidates: { } co })
+            {
+                co.Should().OnlyContain(c => !scenario.Organization.IsMemberOn(c, step.Command.On) && c != "SWE", "a co-candidate is not yet a member");
             }
         }
     }
@@ -129,6 +188,15 @@ public class AccessionProperties
         steps.Count(s => s.Decision.Events.OfType<VetoLifted>().Any()).Should().BeGreaterThan(10);
         steps.Count(s => s.Decision.Events.OfType<RatifierAdded>().Any()).Should().BeGreaterThan(10);
         steps.Select(s => s.Decision.Rejection?.Code).OfType<string>().Distinct().Should().HaveCountGreaterThan(15);
+        // The policies beyond NATO are reached too: treaty signatures opening processes, co-candidates, the candidate's
+        // own deposits, fixed dates refusing early accessions, deposits with no approval.
+        steps.Count(s => s.Decision.Events.OfType<AccessionProtocolSigned>().Any(e => e.Organization is not null)).Should().BeGreaterThan(10);
+        steps.Count(s => s.Decision.Events.OfType<AccessionProtocolSigned>().Any(e => e.CoCandidates is not null)).Should().BeGreaterThan(3);
+        steps.Count(s => s.Decision.Events.OfType<InstrumentDeposited>().Any(e => e.Member == "SWE")).Should().BeGreaterThan(10);
+        steps.Count(s => s.Decision.Events.OfType<AccessionCompleted>().Any() && s.Before.EntryIntoForce is { Rule: not EntryIntoForceKind.OnCompletion }).Should().BeGreaterThan(3);
+        steps.Count(s => s.Decision.Rejection?.Code == RuleCodes.BeforeEntryIntoForce).Should().BeGreaterThan(3);
+        steps.Count(s => s.Decision.Rejection?.Code == RuleCodes.CoCandidateIsMember).Should().BeGreaterThan(3);
+        steps.Count(s => s.Decision.Events.OfType<InstrumentDeposited>().Any(e => s.Before.StepsOf(e.Member).Approval is null)).Should().BeGreaterThan(10);
     }
 
     private static AccessionState Effect(AccessionState state) => state with { Entries = [], Retracted = [], Version = 0 };

@@ -7,7 +7,8 @@ namespace Ledger.Tests.Properties;
 
 /// <summary>
 /// A random but plausible history request: a small organization (three founders, Finland joining mid-window,
-/// Finland also a candidate elsewhere) and a sequence of commands on Sweden's process, dated in a four-month window.
+/// Finland also a candidate elsewhere; sometimes the EU's policies: the candidate ratifies, an entry-into-force rule,
+/// Hungary leaving mid-window) and a sequence of commands on Sweden's process, dated in a four-month window.
 /// The commands are decided one by one against the running state; most are accepted, many are refused.
 /// </summary>
 public sealed record Scenario(Organization Organization, IReadOnlyList<AccessionCommand> Commands)
@@ -22,13 +23,15 @@ public sealed record Scenario(Organization Organization, IReadOnlyList<Accession
 
     public override string ToString()
     {
-        var text = new StringBuilder($"{Organization.CountsAt}, protocol: {Organization.UsesAccessionProtocol}, {Commands.Count} commands:");
+        var text = new StringBuilder($"{Organization.CountsAt}, protocol: {Organization.UsesAccessionProtocol}, candidate ratifies: {Organization.CandidateRatifies}, "
+            + $"in force: {Organization.EntryIntoForce?.ToString() ?? "on completion"}, HUN until: {Organization.Members.Single(m => m.State == "HUN").Until?.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) ?? "-"}, {Commands.Count} commands:");
         foreach (var command in Commands)
         {
             text.AppendLine().Append("  ").Append(command switch
             {
                 SignMemorandum m => $"{m} parties [{string.Join(",", m.Parties)}]",
                 ExtendInvitation i => $"{i} ratifiers [{string.Join(",", i.RequiredRatifiers ?? [])}]",
+                SignAccessionProtocol x => $"{x} co-candidates [{string.Join(",", x.CoCandidates ?? [])}]",
                 _ => command.ToString(),
             });
         }
@@ -50,9 +53,21 @@ public static class ScenarioArbitrary
 
     public static Arbitrary<Scenario> Scenario() => Arb.From(Generate(), Shrink);
 
+    /// <summary>Where Hungary leaves the organization in a scenario, its last day of membership (day 90).</summary>
+    public static readonly DateOnly HungaryLeaves = new(2022, 7, 30);
+
+    private static readonly Gen<EntryIntoForceRule?> s_rules = Gen.Frequency(
+        (4, Gen.Constant<EntryIntoForceRule?>(null)),
+        (1, Gen.Constant<EntryIntoForceRule?>(new EntryIntoForceRule(EntryIntoForceKind.FixedDate, s_windowStart.AddDays(108)))),
+        (1, Gen.Constant<EntryIntoForceRule?>(new EntryIntoForceRule(EntryIntoForceKind.FixedDate, s_windowStart.AddDays(104), Otherwise: EntryIntoForceOtherwise.FirstDayOfNextMonth))),
+        (1, Gen.Constant<EntryIntoForceRule?>(new EntryIntoForceRule(EntryIntoForceKind.DaysAfterCompletion, Days: 5))));
+
     public static Gen<Scenario> Generate() =>
         from countsAt in Gen.Elements(RatificationCounts.AtApproval, RatificationCounts.AtDeposit)
         from usesProtocol in Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false)))
+        from candidateRatifies in Gen.Frequency((2, Gen.Constant(false)), (1, Gen.Constant(true)))
+        from rule in s_rules
+        from hungaryLeaves in Gen.Frequency((4, Gen.Constant(false)), (1, Gen.Constant(true)))
         from backbone in Gen.Frequency((3, Backbone()), (1, Gen.Constant(Array.Empty<AccessionCommand>())))
         from noise in Gen.Choose(0, 20).SelectMany(n => Gen.ListOf(Episode(), n))
         from sorted in Gen.Frequency((4, Gen.Constant(true)), (1, Gen.Constant(false)))
@@ -60,8 +75,8 @@ public static class ScenarioArbitrary
         from corrections in Gen.Frequency((3, Gen.Constant(Array.Empty<AccessionCommand>())), (1, Corrections()))
         select new Scenario(
             new Organization("TEST", "Test Alliance", "USA", countsAt, true,
-                [.. s_founders.Select(s => new Membership(s, new DateOnly(2000, 1, 1))), new Membership("FIN", FinlandJoins)],
-                usesProtocol),
+                [.. s_founders.Select(s => new Membership(s, new DateOnly(2000, 1, 1), s == "HUN" && hungaryLeaves ? HungaryLeaves : null)), new Membership("FIN", FinlandJoins)],
+                usesProtocol, candidateRatifies, rule),
             [.. sorted ? shuffled.OrderBy(c => c.On).ToArray() : shuffled, .. corrections]);
 
     // A late review that tries to retract entries in random order: retractions after accession, of liftings, of steps with dependents.
@@ -74,7 +89,7 @@ public static class ScenarioArbitrary
     {
         const string p = Properties.Scenario.Process;
         Gen<DateOnly> Between(int from, int to) => Gen.Choose(from, to).Select(s_windowStart.AddDays);
-        var ratifiers = s_founders.Append("FIN").Select(member =>
+        var ratifiers = s_founders.Append("FIN").Append("SWE").Select(member =>
             from approved in Between(35, 100)
             from deposited in Between(46, 110)
             select new AccessionCommand[]
@@ -90,15 +105,17 @@ public static class ScenarioArbitrary
             from ratifications in Gen.CollectToArray(ratifiers)
             from acceded in Between(100, 116)
             from retried in Between(100, 122)
-            select new AccessionCommand[]
+            from treatyOpens in Gen.Frequency((3, Gen.Constant(false)), (1, Gen.Constant(true)))
+            from coCandidates in Gen.Elements<IReadOnlyList<string>?>(null, null, ["AUT"])
+            select (treatyOpens
+                ? new AccessionCommand[] { new SignAccessionProtocol(p, signed, "Treaty", coCandidates) }
+                : [new SubmitApplication(p, "TEST", "SWE", applied), new ExtendInvitation(p, invited, "Summit"), new SignAccessionProtocol(p, signed)])
+            .Concat(new AccessionCommand[]
             {
-                new SubmitApplication(p, "TEST", "SWE", applied),
-                new ExtendInvitation(p, invited, "Summit"),
-                new SignAccessionProtocol(p, signed),
                 new AddRatifier(p, "FIN", finlandAdded, "joined"),
                 new CompleteAccession(p, acceded),
                 new CompleteAccession(p, retried),
-            }.Concat(ratifications.SelectMany(r => r)).ToArray();
+            }).Concat(ratifications.SelectMany(r => r)).ToArray();
         return from all in steps
                from kept in Gen.ListOf(Gen.Frequency((19, Gen.Constant(true)), (1, Gen.Constant(false))), all.Length)
                select all.Where((_, i) => kept[i]).ToArray();
@@ -147,6 +164,10 @@ public static class ScenarioArbitrary
                 from named in Gen.Elements(true, false)
                 select (AccessionCommand)new ExtendInvitation(p, d, venue, r, named ? "TEST" : null, named ? "SWE" : null)),
             (6, day.Select(d => (AccessionCommand)new SignAccessionProtocol(p, d))),
+            (3, from d in day
+                from coCandidates in Gen.Elements<IReadOnlyList<string>?>(null, ["AUT"], ["CAN"], ["SWE"])
+                from rule in s_rules
+                select (AccessionCommand)new SignAccessionProtocol(p, d, "Treaty", coCandidates, null, rule)),
             (2, from d in day
                 from title in Gen.Elements("M1", "M2")
                 from parties in Gen.NonEmptyListOf(Gen.Elements("TUR", "FIN", "SWE"))
@@ -159,7 +180,7 @@ public static class ScenarioArbitrary
                 select (AccessionCommand)new RecordParliamentVote(p, m, d, chamber, votes.Item1, votes.Item2, votes.Item3, passed)),
             (16, from d in day
                 from m in state
-                from authority in Gen.Elements("Parliament", "President")
+                from authority in Gen.Elements<string?>("Parliament", "President", null)
                 select (AccessionCommand)new ApproveRatification(p, m, d, authority)),
             (8, from d in day
                 from m in state
