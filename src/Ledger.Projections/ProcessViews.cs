@@ -224,16 +224,8 @@ public static class ProcessViews
     private static DateOnly? DepositImpliedBy(AccessionState s, string member) =>
         s.Accession is { } accession && s.StepsOf(member).Deposit is null ? accession.On : null;
 
-    private static string? MemberOf(object e) => e switch
-    {
-        ParliamentVoted v => v.Member,
-        RatificationApproved r => r.Member,
-        InstrumentDeposited d => d.Member,
-        VetoDeclared v => v.Member,
-        VetoLifted v => v.Member,
-        RatifierAdded r => r.Member,
-        _ => null,
-    };
+    // A process's register is about its organization's members, not about admissions to the roster (another stream).
+    private static string? MemberOf(object e) => e is MemberAdmitted ? null : Consequences.MemberOf(e);
 
     private static RegisterStep? Step(object e, RecordedEntry? entry)
     {
@@ -256,6 +248,6 @@ public static class ProcessViews
         var counts = v.For is null && v.Against is null && v.Abstained is null
             ? ""
             : string.Create(CultureInfo.InvariantCulture, $" {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}");
-        return $"{v.Chamber}{counts}, {(v.Passed ? "passed" : "rejected")}";
+        return $"{v.Chamber}{counts}, {Consequences.Outcome(v)}";
     }
 }

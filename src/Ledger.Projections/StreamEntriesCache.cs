@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using JasperFx.Events;
 using Ledger.Recording;
+using Ledger.Storage;
 using Marten.Services.BatchQuerying;
 
 namespace Ledger.Projections;
@@ -13,21 +13,14 @@ namespace Ledger.Projections;
 /// </summary>
 internal sealed class StreamEntriesCache(int capacity)
 {
-    private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
+    private readonly RecentStreams<Cached> _streams = new(capacity);
 
-    private long _clock;
-
-    internal sealed record Cached(IReadOnlyList<RecordedEntry> Entries, Guid LastEventId)
-    {
-        // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
-        public long Touched;
-    }
+    internal sealed record Cached(IReadOnlyList<RecordedEntry> Entries, Guid LastEventId);
 
     public Read Enlist(IBatchedQuery batch, string stream)
     {
-        if (capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0)
+        if (_streams.TryGet(stream, out var cached) && cached.Entries.Count > 0)
         {
-            cached.Touched = Interlocked.Increment(ref _clock);
             return new Read(cached, batch.Events.FetchStream(stream, fromVersion: cached.Entries[^1].Number));
         }
         return EnlistFull(batch, stream);
@@ -47,10 +40,9 @@ internal sealed class StreamEntriesCache(int capacity)
             entries = [];
             return true;
         }
-        if (capacity > 0 && _streams.TryGetValue(stream, out var cached) && cached.Entries.Count > 0
+        if (_streams.TryGet(stream, out var cached) && cached.Entries.Count > 0
             && cached.Entries[^1].Number == version && cached.LastEventId == lastEventId)
         {
-            cached.Touched = Interlocked.Increment(ref _clock);
             entries = cached.Entries;
             return true;
         }
@@ -60,20 +52,12 @@ internal sealed class StreamEntriesCache(int capacity)
 
     public void Remember(string stream, List<RecordedEntry> entries, Guid lastEventId)
     {
-        if (capacity <= 0 || entries.Count == 0 || lastEventId == Guid.Empty)
+        if (!_streams.Enabled || entries.Count == 0 || lastEventId == Guid.Empty)
         {
-            _streams.TryRemove(stream, out _);
+            _streams.Remove(stream);
             return;
         }
-        if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
-        {
-            // Drop the least recently used tenth; a dropped stream costs one full read later.
-            foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
-            {
-                _streams.TryRemove(key, out _);
-            }
-        }
-        _streams[stream] = new Cached(entries, lastEventId) { Touched = Interlocked.Increment(ref _clock) };
+        _streams.Set(stream, new Cached(entries, lastEventId));
     }
 
     /// <summary>A stream read enlisted in a batch query.</summary>

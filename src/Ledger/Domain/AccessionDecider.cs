@@ -747,7 +747,7 @@ public static class AccessionDecider
     private static string Kind(Veto v) => v.Formal ? "veto" : "hold";
 
     private static string Figures(ParliamentVoted v) =>
-        $"{(v.Passed ? "passed" : "failed")} {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
+        $"{Consequences.Outcome(v)} {v.For?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Against?.ToString(CultureInfo.InvariantCulture) ?? "?"}-{v.Abstained?.ToString(CultureInfo.InvariantCulture) ?? "?"}";
 
     private static string D(DateOnly? date) => date?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "(no date)";
 }

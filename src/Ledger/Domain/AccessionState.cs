@@ -152,9 +152,9 @@ public sealed record AccessionState
     /// </remarks>
     public IEnumerable<(string Member, DateOnly On)> Counted() =>
         from r in RequiredRatifiers
-        let since = StepsOf(r.Key).CountsFrom(CountsAt)
-        where since is not null
-        select (r.Key, since.Value > r.Value ? since.Value : r.Value);
+        let counts = Consequences.CountsFrom(this, r.Key)
+        where counts is not null
+        select (r.Key, counts.Value);
 
     /// <summary>Required ratifiers whose ratification does not count yet.</summary>
     public IEnumerable<string> Pending() =>

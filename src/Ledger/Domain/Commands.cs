@@ -97,5 +97,5 @@ public sealed record RetractEntry(string Process, long Entry, DateOnly On, strin
 public sealed record DecisionContext(DateTimeOffset Now, Organization Organization, IReadOnlySet<string> OpenCandidacies)
 {
     /// <summary>The latest calendar date anywhere on Earth at <see cref="Now"/>.</summary>
-    public DateOnly Today => DateOnly.FromDateTime(Now.ToOffset(TimeSpan.FromHours(14)).DateTime);
+    public DateOnly Today => Consequences.LatestDate(Now);
 }

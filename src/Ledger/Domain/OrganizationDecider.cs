@@ -73,7 +73,7 @@ public static class OrganizationDecider
         {
             return Decision.Reject(RuleCodes.InvalidCode, $"'{command.State}' is not an ISO 3166-1 alpha-3 country code.");
         }
-        var today = new DecisionContext(now, state, new HashSet<string>()).Today;
+        var today = Consequences.LatestDate(now);
         if (command.On > today)
         {
             return Decision.Reject(RuleCodes.DateInFuture, $"{command.State}'s admission to {state.Code} is dated {D(command.On)}, after today ({D(today)}).");

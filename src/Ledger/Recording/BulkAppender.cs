@@ -2,7 +2,6 @@ using JasperFx.Events;
 using JasperFx.Events.Projections;
 using Ledger.Storage;
 using Marten;
-using Marten.Events.Projections;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -20,16 +19,8 @@ namespace Ledger.Recording;
 /// </summary>
 internal sealed class BulkAppender
 {
-    private static readonly string[] EventColumns =
-        ["seq_id", "id", "stream_id", "version", "data", "bdata", "type", "timestamp", "tenant_id", "mt_dotnet_type", "correlation_id", "causation_id", "headers", "user_name", "is_archived"];
-
-    private static readonly string[] StreamColumns =
-        ["id", "type", "version", "timestamp", "created", "tenant_id", "compacted_version", "is_archived"];
-
-    private static readonly string[] ReceiptColumns = ["id", "data", "mt_last_modified", "mt_version", "mt_dotnet_type"];
-
     private readonly string _schema;
-    private readonly string _receiptTable;
+    private readonly Weasel.Core.DbObjectName _receiptTable;
     private readonly ISerializer _serializer;
     private readonly IReadOnlyList<IInlineProjection<IDocumentOperations>> _inline;
     private readonly string _streamType;
@@ -37,7 +28,7 @@ internal sealed class BulkAppender
     private BulkAppender(StoreOptions options, IReadOnlyList<IInlineProjection<IDocumentOperations>> inline)
     {
         _schema = options.Events.DatabaseSchemaName;
-        _receiptTable = $"{options.DatabaseSchemaName}.{LedgerRecorder.ReceiptTable}";
+        _receiptTable = StorageNames.ReceiptTable(options);
         _serializer = options.Serializer();
         _inline = inline;
         // Marten's alias for the stream's aggregate type (StartStream<AccessionStream>), as it writes it to mt_streams.type.
@@ -60,9 +51,12 @@ internal sealed class BulkAppender
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
-        command.CommandText = "select table_name, column_name from information_schema.columns where table_schema = $1 and table_name in ('mt_events', 'mt_streams', $2) order by table_name, ordinal_position";
+        var receipts = StorageNames.ReceiptTable(options);
+        command.CommandText = "select table_name, column_name from information_schema.columns where table_schema = $1 and table_name in ($2, $3, $4) order by table_name, ordinal_position";
         command.Parameters.Add(new NpgsqlParameter { Value = options.Events.DatabaseSchemaName });
-        command.Parameters.Add(new NpgsqlParameter { Value = LedgerRecorder.ReceiptTable });
+        command.Parameters.Add(new NpgsqlParameter { Value = StorageNames.Events });
+        command.Parameters.Add(new NpgsqlParameter { Value = StorageNames.Streams });
+        command.Parameters.Add(new NpgsqlParameter { Value = receipts.Name });
         var columns = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
@@ -76,9 +70,9 @@ internal sealed class BulkAppender
                 set.Add(reader.GetString(1));
             }
         }
-        if (options.Events.DatabaseSchemaName != options.DatabaseSchemaName
-            || !Same(columns, "mt_events", EventColumns) || !Same(columns, "mt_streams", StreamColumns)
-            || !Same(columns, LedgerRecorder.ReceiptTable, ReceiptColumns))
+        if (options.Events.DatabaseSchemaName != receipts.Schema
+            || !Same(columns, StorageNames.Events, StorageNames.EventColumns) || !Same(columns, StorageNames.Streams, StorageNames.StreamColumns)
+            || !Same(columns, receipts.Name, StorageNames.ReceiptColumns))
         {
             return null;
         }
@@ -139,7 +133,7 @@ internal sealed class BulkAppender
         var timestamp = default(DateTimeOffset);
         await using (var next = connection.CreateCommand())
         {
-            next.CommandText = $"select nextval('{_schema}.mt_events_sequence'), transaction_timestamp() from generate_series(1, $1)";
+            next.CommandText = $"select nextval('{_schema}.{StorageNames.EventSequence}'), transaction_timestamp() from generate_series(1, $1)";
             next.Parameters.Add(new NpgsqlParameter { Value = count });
             await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var i = 0;
@@ -157,7 +151,7 @@ internal sealed class BulkAppender
         if (started.Length > 0)
         {
             await using var insert = connection.CreateCommand();
-            insert.CommandText = $"insert into {_schema}.mt_streams (id, type, version, timestamp, tenant_id) select s.id, $2, s.version, now(), $3 from unnest($1::varchar[], $4::bigint[]) as s(id, version)";
+            insert.CommandText = $"insert into {_schema}.{StorageNames.Streams} (id, type, version, timestamp, tenant_id) select s.id, $2, s.version, now(), $3 from unnest($1::varchar[], $4::bigint[]) as s(id, version)";
             insert.Parameters.Add(new NpgsqlParameter { Value = started.Select(s => s.Stream).ToArray() });
             insert.Parameters.Add(new NpgsqlParameter { Value = _streamType });
             insert.Parameters.Add(new NpgsqlParameter { Value = session.TenantId });
@@ -167,7 +161,7 @@ internal sealed class BulkAppender
         if (appended.Length > 0)
         {
             await using var update = connection.CreateCommand();
-            update.CommandText = $"update {_schema}.mt_streams as s set version = u.version, timestamp = now() from unnest($1::varchar[], $2::bigint[], $3::bigint[]) as u(id, read, version) where s.id = u.id and s.version = u.read and not s.is_archived";
+            update.CommandText = $"update {_schema}.{StorageNames.Streams} as s set version = u.version, timestamp = now() from unnest($1::varchar[], $2::bigint[], $3::bigint[]) as u(id, read, version) where s.id = u.id and s.version = u.read and not s.is_archived";
             update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.Stream).ToArray() });
             update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.ReadVersion).ToArray() });
             update.Parameters.Add(new NpgsqlParameter { Value = appended.Select(s => s.ReadVersion + s.Events.Count).ToArray() });
@@ -206,7 +200,7 @@ internal sealed class BulkAppender
         // The rows, as Marten's append writes them.
         rows.Complete(sequence, timestamp);
         await using (var copy = await connection.BeginRawBinaryCopyAsync(
-            $"copy {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, correlation_id, causation_id, headers, user_name, is_archived) from stdin (format binary)", ct).ConfigureAwait(false))
+            $"copy {_schema}.{StorageNames.Events} ({string.Join(", ", StorageNames.EventRowColumns)}) from stdin (format binary)", ct).ConfigureAwait(false))
         {
             await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
@@ -216,7 +210,7 @@ internal sealed class BulkAppender
         {
             var type = typeof(CommandReceipt).FullName;
             await using var copy = await connection.BeginBinaryImportAsync(
-                $"copy {_receiptTable} (id, data, mt_version, mt_dotnet_type) from stdin (format binary)", ct).ConfigureAwait(false);
+                $"copy {_receiptTable.QualifiedName} (id, data, {StorageNames.Version}, {StorageNames.DotNetType}) from stdin (format binary)", ct).ConfigureAwait(false);
             foreach (var receipt in receipts)
             {
                 copy.StartRow();

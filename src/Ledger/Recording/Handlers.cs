@@ -1,4 +1,3 @@
-using Ledger.Domain;
 using Mediator;
 
 namespace Ledger.Recording;
@@ -78,44 +77,5 @@ public sealed class AccessionRequestHandler(LedgerRecorder recorder, IPublisher 
             await publisher.Publish(notification, ct).ConfigureAwait(false);
         }
         return result;
-    }
-}
-
-/// <summary>
-/// The cross-process rule: when a candidate accedes and its organization's policy says new members ratify open
-/// processes, every other invited, open process of that organization gets <see cref="RatifierAdded"/> for it. The
-/// command ids are derived from (process, member), so a notification delivered twice adds nothing the second time.
-/// </summary>
-public sealed class NewMemberRatifiesOpenProcesses(LedgerRecorder recorder, ISender sender) : INotificationHandler<AccessionCompletedNotification>
-{
-    /// <inheritdoc />
-    public async ValueTask Handle(AccessionCompletedNotification notification, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(notification);
-        var organization = await recorder.LoadOrganizationAsync(notification.Organization, cancellationToken).ConfigureAwait(false);
-        if (organization is not { NewMembersRatifyOpenProcesses: true })
-        {
-            return;
-        }
-        var processes = await recorder.ListProcessesAsync(notification.Organization, cancellationToken).ConfigureAwait(false);
-        foreach (var process in processes.Where(p => p.Phase == ProcessPhase.Invited && p.Id != notification.Process))
-        {
-            var command = new AddRatifier(process.Id, notification.Candidate, notification.On,
-                $"joined {notification.Organization} on {notification.On:yyyy-MM-dd} ({notification.Process})");
-            var provenance = new Provenance(
-                Note: $"added by the ledger: {notification.Organization} policy makes new members ratify open processes",
-                CommandId: $"new-member-ratifies:{process.Id}:{notification.Candidate}",
-                CausationId: notification.Process);
-            var result = await sender.Send(new AddRatifierRequest(command, provenance), cancellationToken).ConfigureAwait(false);
-            if (result.Rejection?.Code == RuleCodes.ProcessClosed)
-            {
-                // It acceded or withdrew after the list was read: a closed process takes no new ratifiers.
-                continue;
-            }
-            if (result.Outcome is RecordOutcome.Rejected or RecordOutcome.Conflict)
-            {
-                throw new InvalidOperationException($"Adding {notification.Candidate} as a required ratifier of {process.Id} after its accession failed: {result}");
-            }
-        }
     }
 }

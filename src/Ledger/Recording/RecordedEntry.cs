@@ -54,17 +54,7 @@ public sealed record RecordedEntry(
     };
 
     /// <summary>The member the entry is about, or null (application, invitation, protocol, accession...).</summary>
-    public string? Member => Event switch
-    {
-        ParliamentVoted e => e.Member,
-        RatificationApproved e => e.Member,
-        InstrumentDeposited e => e.Member,
-        VetoDeclared e => e.Member,
-        VetoLifted e => e.Member,
-        RatifierAdded e => e.Member,
-        MemberAdmitted e => e.State,
-        _ => null,
-    };
+    public string? Member => Consequences.MemberOf(Event);
 
     /// <summary>Reads a stored Marten event with its metadata columns and ledger headers.</summary>
     public static RecordedEntry From(IEvent e)

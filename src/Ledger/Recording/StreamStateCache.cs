@@ -1,6 +1,6 @@
-using System.Collections.Concurrent;
 using JasperFx.Events;
 using Ledger.Domain;
+using Ledger.Storage;
 using Marten;
 using Marten.Services.BatchQuerying;
 
@@ -16,15 +16,9 @@ namespace Ledger.Recording;
 /// </summary>
 internal sealed class StreamStateCache(int capacity)
 {
-    private readonly ConcurrentDictionary<string, Cached> _streams = new(StringComparer.Ordinal);
+    private readonly RecentStreams<Cached> _streams = new(capacity);
 
-    private long _clock;
-
-    internal sealed record Cached(AccessionState State, Guid LastEventId, IReadOnlyDictionary<string, CommandEntries> Commands)
-    {
-        // When the stream was last used (a counter, not a time): the least recently used streams are dropped first.
-        public long Touched;
-    }
+    internal sealed record Cached(AccessionState State, Guid LastEventId, IReadOnlyDictionary<string, CommandEntries> Commands);
 
     /// <summary>
     /// A stream's state loaded for a command, with the id of its last event (for the cache after the commit) and the
@@ -36,9 +30,8 @@ internal sealed class StreamStateCache(int capacity)
     /// <summary>Enlists the read of <paramref name="stream"/> in a batch query; resolve it after the batch executes.</summary>
     public Pending Enlist(IBatchedQuery batch, string stream)
     {
-        if (capacity > 0 && _streams.TryGetValue(stream, out var cached))
+        if (_streams.TryGet(stream, out var cached))
         {
-            cached.Touched = Interlocked.Increment(ref _clock);
             return new Pending(this, stream, cached, batch.Events.FetchStream(stream, fromVersion: cached.State.Version));
         }
         return new Pending(this, stream, null, batch.Events.FetchStream(stream));
@@ -47,23 +40,15 @@ internal sealed class StreamStateCache(int capacity)
     /// <summary>Remembers the state a committed write left the stream in.</summary>
     public void Store(string stream, AccessionState state, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {
-        if (capacity <= 0 || state.Version == 0 || lastEventId == Guid.Empty)
+        if (!_streams.Enabled || state.Version == 0 || lastEventId == Guid.Empty)
         {
             Evict(stream);
             return;
         }
-        if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
-        {
-            // Make room by dropping the least recently used tenth; a dropped stream costs one full read later.
-            foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
-            {
-                _streams.TryRemove(key, out _);
-            }
-        }
-        _streams[stream] = new Cached(state, lastEventId, commands) { Touched = Interlocked.Increment(ref _clock) };
+        _streams.Set(stream, new Cached(state, lastEventId, commands));
     }
 
-    public void Evict(string stream) => _streams.TryRemove(stream, out _);
+    public void Evict(string stream) => _streams.Remove(stream);
 
     /// <summary>A stream read enlisted in a batch query.</summary>
     internal sealed class Pending

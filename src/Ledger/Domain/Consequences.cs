@@ -1,0 +1,46 @@
+namespace Ledger.Domain;
+
+/// <summary>
+/// What follows from recorded facts, as pure functions the write side, the notifications and the read side all use:
+/// which member an event is about, the latest date the clock allows, when a required ratifier's ratification counts,
+/// and the cross-process rule's command for an invited process.
+/// </summary>
+public static class Consequences
+{
+    /// <summary>The member (a state of the organization or acceding to it) <paramref name="event"/> is about, or null.</summary>
+    public static string? MemberOf(object @event) => @event switch
+    {
+        ParliamentVoted e => e.Member,
+        RatificationApproved e => e.Member,
+        InstrumentDeposited e => e.Member,
+        VetoDeclared e => e.Member,
+        VetoLifted e => e.Member,
+        RatifierAdded e => e.Member,
+        MemberAdmitted e => e.State,
+        _ => null,
+    };
+
+    /// <summary>A parliamentary vote's outcome in one word: <c>passed</c> or <c>rejected</c>.</summary>
+    public static string Outcome(ParliamentVoted vote) => vote.Passed ? "passed" : "rejected";
+
+    /// <summary>The latest calendar date anywhere on Earth (UTC+14) at <paramref name="now"/>: nothing may be dated later.</summary>
+    public static DateOnly LatestDate(DateTimeOffset now) => DateOnly.FromDateTime(now.ToOffset(TimeSpan.FromHours(14)).DateTime);
+
+    /// <summary>
+    /// When <paramref name="member"/>'s ratification counts in <paramref name="state"/>: the later of its counting step
+    /// (approval or deposit, by the organization's policy) and its becoming a required ratifier; null when it is not a
+    /// required ratifier or has not taken that step.
+    /// </summary>
+    public static DateOnly? CountsFrom(AccessionState state, string member) =>
+        state.RequiredRatifiers.TryGetValue(member, out var since) && state.StepsOf(member).CountsFrom(state.CountsAt) is { } on
+            ? (on > since ? on : since)
+            : null;
+
+    /// <summary>
+    /// The cross-process rule for one invited process: a state that joins <paramref name="organization"/> on
+    /// <paramref name="on"/> (by the accession in <paramref name="acceding"/>) becomes a required ratifier of
+    /// <paramref name="invited"/> from that date, when the organization's policy says new members ratify open processes.
+    /// </summary>
+    public static AddRatifier NewMemberRatifies(string organization, string acceding, string member, DateOnly on, string invited) =>
+        new(invited, member, on, $"joined {organization} on {on:yyyy-MM-dd} ({acceding})");
+}

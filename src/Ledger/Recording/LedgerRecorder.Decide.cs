@@ -1,0 +1,262 @@
+using Ledger.Domain;
+using Ledger.Storage;
+using Marten;
+
+namespace Ledger.Recording;
+
+// The in-memory batch decision.
+public sealed partial class LedgerRecorder
+{
+    /// <summary>
+    /// Reads what <paramref name="items"/> need and decides them in order, in memory: nothing is written. On top of
+    /// <paramref name="previous"/> (a batch decided and being written), the streams, receipts, organization and open
+    /// processes it leaves are taken from it, so the result holds only if it commits as decided.
+    /// </summary>
+    private async Task<Decided> DecideAsync(IReadOnlyList<Item> items, long? expectedVersion, Decided? previous, bool lookupAll, CancellationToken ct)
+    {
+        var orgCode = items[0].Organization;
+        var provenance = items[0].Provenance;
+        var processes = items.Select(i => i.Command.Process).Distinct(StringComparer.Ordinal).ToArray();
+        var session = _store.LightweightSession();
+        try
+        {
+            // One organization's invitations (which take their ratifiers from its roster) and accessions (which change
+            // the roster and add the new member to its invited processes) take turns: a batch holding one locks the
+            // organization's stream row before it reads anything, and keeps the lock until it commits. A batch decided
+            // on top of another checks, when it is written, that the organization is still as that one left it.
+            var locked = previous is null && items.Any(i => TakesOrganizationTurn(i.Command))
+                ? await session.Events.FetchForExclusiveWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false)
+                : null;
+            var batch = session.CreateBatchQuery();
+            // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
+            // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
+            // On top of a previous batch (still being written), what it leaves is taken from it rather than read.
+            var receipts = new Dictionary<string, CommandReceipt>(StringComparer.Ordinal);
+            foreach (var item in items)
+            {
+                if (previous is not null && previous.Receipts.TryGetValue(item.CommandId, out var known))
+                {
+                    receipts[item.CommandId] = known;
+                }
+            }
+            var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
+            var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
+            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
+            // here, one row of mt_streams), else loaded again (see OrganizationAsync).
+            var organizationStateQuery = previous is null && locked is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
+            // One command reads the open processes only if the decider asks about them (an early approval).
+            var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
+            var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
+                .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
+            if (receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
+            {
+                await batch.Execute(ct).ConfigureAwait(false);
+            }
+
+            var current = previous?.Organization;
+            var organizationVersion = previous is null ? 0 : previous.OrganizationVersion + previous.OrganizationEvents.Count;
+            if (locked is not null)
+            {
+                current = locked.Aggregate?.Organization;
+                organizationVersion = locked.CurrentVersion ?? 0;
+            }
+            else if (previous is null)
+            {
+                var organizationState = await organizationStateQuery!.ConfigureAwait(false);
+                if (organizationState is not null)
+                {
+                    organizationVersion = organizationState.Version;
+                    current = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState)
+                        ? kept.Organization
+                        : await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false);
+                }
+            }
+            if (current is not { } organization)
+            {
+                var command = items[0].Command;
+                return new Decided(session, items, [new RecordResult(RecordOutcome.Rejected, command.Process, items[0].CommandId, [],
+                    new Rejection(RuleCodes.UnknownOrganization, $"{command.Process}: organization {orgCode} is not registered in this ledger; register it (an import file's \"organization\") before recording its processes."), 0)], provenance);
+            }
+            foreach (var receipt in receiptsQuery is null ? [] : await receiptsQuery.ConfigureAwait(false))
+            {
+                receipts[receipt.Id] = receipt;
+            }
+            var open = previous?.Open?.Copy() ?? (openQuery is null ? null : new OpenCandidacies(await openQuery.ConfigureAwait(false)));
+            var streams = new Dictionary<string, StreamChange>(StringComparer.Ordinal);
+            foreach (var process in processes)
+            {
+                if (previous is not null && previous.Streams.TryGetValue(process, out var before))
+                {
+                    streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.Commands);
+                    continue;
+                }
+                var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
+                streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
+            }
+            foreach (var (process, change) in streams)
+            {
+                SessionStreams.Read(session, process, change.Read.Version, change.LastEventId);
+            }
+            // A command id derived from a command names the command (its name and content hash) and its stream: the
+            // command was recorded exactly when the stream's events carry the id, and those events are its receipt.
+            foreach (var item in items)
+            {
+                if (item.Derived && !receipts.ContainsKey(item.CommandId)
+                    && streams[item.Command.Process].Commands.TryGetValue(item.CommandId, out var recorded))
+                {
+                    receipts[item.CommandId] = new CommandReceipt
+                    {
+                        Id = item.CommandId,
+                        Stream = item.Command.Process,
+                        Command = item.Name,
+                        ContentHash = item.Hash,
+                        FirstVersion = recorded.First,
+                        LastVersion = recorded.Last,
+                    };
+                }
+            }
+
+            var decided = new Decided(session, items, new List<RecordResult>(items.Count), provenance)
+            {
+                Streams = streams,
+                Receipts = receipts,
+                OrganizationStream = locked,
+                OrganizationVersion = organizationVersion,
+                GuardsOrganization = items.Any(i => TakesOrganizationTurn(i.Command)),
+            };
+            var results = decided.Results;
+            var newReceipts = decided.NewReceipts;
+            Stamp(session, provenance);
+            foreach (var item in items)
+            {
+                var process = item.Command.Process;
+                var change = streams[process];
+                if (receipts.TryGetValue(item.CommandId, out var receipt))
+                {
+                    results.Add(Resend(receipt, item, streams.TryGetValue(receipt.Stream, out var s) ? s.Current : null));
+                    if (results[^1].Outcome == RecordOutcome.Rejected)
+                    {
+                        decided.Pauses = true;
+                        break;
+                    }
+                    if (organization.NewMembersRatifyOpenProcesses && results[^1].Notifications.OfType<AccessionCompletedNotification>().FirstOrDefault() is { } resent
+                        && resent.Process == process)
+                    {
+                        // A resent accession applies the rule again: it adds nothing when the first send's transaction
+                        // did (the command ids are taken), and completes what a ledger that ran the rule after the
+                        // commit (before this version) may have left undone.
+                        var again = await PlanNewMemberRatificationsAsync(decided, process, resent.Candidate, resent.On, organization, ct).ConfigureAwait(false);
+                        if (again.Refusal is null && again.Planned.Count > 0)
+                        {
+                            var notes = StageNewMemberRatifications(decided, process, again.Planned);
+                            results[^1] = results[^1] with { Notifications = [.. results[^1].Notifications, .. notes] };
+                        }
+                    }
+                    continue;
+                }
+                var state = change.Current;
+                if (expectedVersion is { } expected && state.Version != expected)
+                {
+                    results.Add(VersionConflict(item, expected, state.Version));
+                    decided.Pauses = true;
+                    break;
+                }
+                var unread = open is null ? new UnreadCandidacies() : null;
+                var decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open?.Excluding(process) ?? unread!));
+                if (unread is { Consulted: true })
+                {
+                    open = new OpenCandidacies(await session.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToListAsync(ct).ConfigureAwait(false));
+                    decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process)));
+                }
+                if (decision.Rejection is { } rejection)
+                {
+                    results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], rejection, state.Version));
+                    decided.Pauses = true;
+                    break;
+                }
+                if (decision.Events.Count == 0)
+                {
+                    results.Add(new RecordResult(RecordOutcome.AlreadyRecorded, process, item.CommandId, [], null, state.Version));
+                    continue;
+                }
+
+                // The cross-process rule, decided before anything of this command is staged so that a refusal leaves
+                // nothing half-written.
+                var accession = decision.Events.OfType<AccessionCompleted>().FirstOrDefault();
+                List<PlannedRatification>? ratifications = null;
+                if (accession is not null && organization.NewMembersRatifyOpenProcesses)
+                {
+                    var plan = await PlanNewMemberRatificationsAsync(decided, process, state.Candidate!, accession.On, organization.Admit(state.Candidate!, accession.On), ct).ConfigureAwait(false);
+                    if (plan.Refusal is { } refusal)
+                    {
+                        results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], refusal, state.Version));
+                        decided.Pauses = true;
+                        break;
+                    }
+                    ratifications = plan.Planned;
+                }
+
+                var entries = new List<RecordedEvent>(decision.Events.Count);
+                var after = state;
+                foreach (var data in decision.Events)
+                {
+                    var number = after.Version + 1;
+                    after = AccessionState.Evolve(after, number, data);
+                    change.Staged.Add(Wrap(session, data, item.Provenance, item.CommandId));
+                    entries.Add(new RecordedEvent(number, StoredEventNames.Of(data), data));
+                }
+                change.Current = after;
+                change.Recorded(item.CommandId, new CommandEntries(entries[0].Number, entries[^1].Number));
+                open?.Update(process, after);
+                var receiptRecord = new CommandReceipt
+                {
+                    Id = item.CommandId,
+                    Stream = process,
+                    Command = item.Name,
+                    ContentHash = item.Hash,
+                    FirstVersion = entries[0].Number,
+                    LastVersion = entries[^1].Number,
+                    RecordedAt = _options.Clock.GetUtcNow(),
+                };
+                if (!item.Derived)
+                {
+                    // A chosen id may name any stream: its receipt is what finds it. A derived one is found on its stream.
+                    newReceipts.Add(receiptRecord);
+                }
+                receipts[item.CommandId] = receiptRecord;
+                decided.Written = true;
+                results.Add(new RecordResult(RecordOutcome.Recorded, process, item.CommandId, entries, null, after.Version)
+                {
+                    Notifications = Notify(process, state, after, organization.Code, decision.Events),
+                });
+                if (accession is not null)
+                {
+                    // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.
+                    organization = Admit(decided, organization, after.Candidate!, accession.On, item);
+                    if (ratifications is not null)
+                    {
+                        var notes = StageNewMemberRatifications(decided, process, ratifications);
+                        results[^1] = results[^1] with { Notifications = [.. results[^1].Notifications, .. notes] };
+                    }
+                }
+            }
+            decided.Organization = organization;
+            decided.Open = open;
+            if (decided.Written && items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is { } bulk)
+            {
+                // A batch the bulk write will take: its rows now, while the batch before it is written.
+                decided.Appends = Appends(streams);
+                decided.Rows = bulk.Encode(decided.Appends, session.TenantId, provenance.RecordedBy ?? _options.DefaultRecordedBy, session.CorrelationId, session.CausationId);
+            }
+            return decided;
+        }
+        catch
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static System.Linq.Expressions.Expression<Func<ProcessEntry, bool>> OpenIn(string orgCode) =>
+        p => p.Organization == orgCode && (p.Phase == ProcessPhase.Applied || p.Phase == ProcessPhase.Invited);
+}

@@ -1,0 +1,64 @@
+using JasperFx.Events;
+using Ledger.Domain;
+using Ledger.Storage;
+using Marten;
+
+namespace Ledger.Recording;
+
+// What a batch decision holds between the decide step and the write.
+public sealed partial class LedgerRecorder
+{
+    // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
+    private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
+    {
+        // The cache's (or the previous batch's) command ids until this change records one: then a copy of its own.
+        private Dictionary<string, CommandEntries>? _ownCommands;
+
+        public AccessionState Read { get; } = read;
+
+        /// <summary>The command ids the stream's events carry, with the entries each recorded.</summary>
+        public IReadOnlyDictionary<string, CommandEntries> Commands => _ownCommands ?? commands;
+
+        public void Recorded(string commandId, CommandEntries entries) =>
+            (_ownCommands ??= new Dictionary<string, CommandEntries>(commands, StringComparer.Ordinal))[commandId] = entries;
+
+        public AccessionState Current { get; set; } = read;
+        public Guid LastEventId { get; set; } = lastEventId;
+        public List<IEvent> Staged { get; } = [];
+    }
+
+    // A batch decided and not yet written: the session it was read in (which writes it), the answers, each stream's
+    // change, the receipts known, and the organization and open processes as the batch leaves them (an import decides
+    // its next batch on these while this one is written).
+    private sealed class Decided(IDocumentSession session, IReadOnlyList<Item> items, List<RecordResult> results, Provenance provenance)
+    {
+        public IDocumentSession Session { get; } = session;
+        public IReadOnlyList<Item> Items { get; } = items;
+        public List<RecordResult> Results { get; } = results;
+        public Provenance Provenance { get; } = provenance;
+        public Dictionary<string, StreamChange> Streams { get; init; } = new(StringComparer.Ordinal);
+        public Dictionary<string, CommandReceipt> Receipts { get; init; } = new(StringComparer.Ordinal);
+        public List<CommandReceipt> NewReceipts { get; } = [];
+        public Organization Organization { get; set; } = null!;
+
+        // The organization's stream: the version the decision read it at (or the batch before it left it), locked in
+        // this session when the batch decided an invitation or accession first, and the events this batch appends to it.
+        public long OrganizationVersion { get; init; }
+        public IEventStream<OrganizationView>? OrganizationStream { get; init; }
+        public List<IEvent> OrganizationEvents { get; } = [];
+
+        // An invitation or accession was decided on the organization as read: the write checks it has not moved.
+        public bool GuardsOrganization { get; init; }
+        public OpenCandidacies? Open { get; set; }
+
+        // Something to write.
+        public bool Written { get; set; }
+
+        // The batch stopped where what follows must wait for it to be written and answered: a refusal or a conflict.
+        public bool Pauses { get; set; }
+
+        // For the bulk write, when encoded as the batch was decided: the streams appended to and their rows.
+        public List<BulkAppender.StreamAppend>? Appends { get; set; }
+        public EventRows? Rows { get; set; }
+    }
+}

@@ -1,0 +1,148 @@
+using Ledger.Domain;
+using Ledger.Storage;
+using Marten;
+
+namespace Ledger.Recording;
+
+// The cross-process rule, decided in the accession's own transaction: when a candidate accedes and its organization's
+// policy says new members ratify open processes, every other invited, open process of that organization gets
+// RatifierAdded for it, appended at the version read, in the same transaction as the accession and the admission.
+// Every caller gets it (Mediator, LedgerRecorder directly, the import): it is part of the record, not a reaction to a
+// notification. The command ids are the ones the notification handler used before it: a process that already got the
+// member (its receipt is there) gets nothing again.
+public sealed partial class LedgerRecorder
+{
+    // Invitations take their default ratifiers from the roster; accessions change the roster and add to invited processes.
+    private static bool TakesOrganizationTurn(AccessionCommand command) => command is ExtendInvitation or CompleteAccession;
+
+    /// <summary>The command id of the rule's <see cref="AddRatifier"/> for <paramref name="member"/> on <paramref name="process"/>.</summary>
+    internal static string NewMemberCommandId(string process, string member) => $"new-member-ratifies:{process}:{member}";
+
+    private sealed record PlannedRatification(string Organization, string Process, StreamChange Change, AddRatifier Command, string CommandId, IReadOnlyList<object> Events);
+
+    /// <summary>
+    /// Decides the rule for <paramref name="member"/> acceding on <paramref name="on"/> in <paramref name="process"/>: the
+    /// invited processes (as stored, and as this batch leaves them) and for each the decider's answer to adding the member.
+    /// A refusal other than "closed" refuses the accession, naming the process: nothing is half-written.
+    /// </summary>
+    private async Task<(List<PlannedRatification> Planned, Rejection? Refusal)> PlanNewMemberRatificationsAsync(
+        Decided decided, string process, string member, DateOnly on, Organization admitted, CancellationToken ct)
+    {
+        var session = decided.Session;
+        var orgCode = decided.Items[0].Organization;
+        var stored = await session.Query<ProcessEntry>()
+            .Where(p => p.Organization == orgCode && p.Phase == ProcessPhase.Invited)
+            .Select(p => p.Id)
+            .ToListAsync(ct).ConfigureAwait(false);
+        var invited = stored.Concat(decided.Streams.Keys)
+            .Where(p => p != process)
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+        if (invited.Length == 0)
+        {
+            return ([], null);
+        }
+
+        var ids = invited.ToDictionary(p => p, p => NewMemberCommandId(p, member), StringComparer.Ordinal);
+        var batch = session.CreateBatchQuery();
+        var unknown = ids.Values.Where(id => !decided.Receipts.ContainsKey(id)).ToArray();
+        var receiptsQuery = unknown.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(unknown) : null;
+        var reads = invited.Where(p => !decided.Streams.ContainsKey(p))
+            .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
+        await batch.Execute(ct).ConfigureAwait(false);
+        var taken = receiptsQuery is null ? [] : (await receiptsQuery.ConfigureAwait(false)).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+
+        var planned = new List<PlannedRatification>();
+        foreach (var other in invited)
+        {
+            StreamChange change;
+            if (!decided.Streams.TryGetValue(other, out change!))
+            {
+                var loaded = await reads[other].ResolveAsync(session, ct).ConfigureAwait(false);
+                change = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
+            }
+            var id = ids[other];
+            if (change.Current.Phase != ProcessPhase.Invited || taken.Contains(id) || decided.Receipts.ContainsKey(id))
+            {
+                continue;
+            }
+            var command = Consequences.NewMemberRatifies(admitted.Code, process, member, on, other);
+            var decision = AccessionDecider.Decide(command, change.Current, new DecisionContext(_options.Clock.GetUtcNow(), admitted, new HashSet<string>()));
+            if (decision.Rejection is { } rejection)
+            {
+                return ([], new Rejection(rejection.Code,
+                    $"{process}: {admitted.Code}'s policy makes the new member {member} a required ratifier of every invited process from its accession on {on:yyyy-MM-dd}, and {other} refuses it: {rejection.Message} Nothing was recorded."));
+            }
+            if (decision.Events.Count > 0)
+            {
+                planned.Add(new PlannedRatification(admitted.Code, other, change, command, id, decision.Events));
+            }
+        }
+        return (planned, null);
+    }
+
+    // Stages the planned RatifierAdded events (with their receipts) in the batch, after the accession; returns what they
+    // notify (the new member's ratification counting where it had ratified early).
+    private List<LedgerNotification> StageNewMemberRatifications(Decided decided, string process, List<PlannedRatification> planned)
+    {
+        var session = decided.Session;
+        var notes = new List<LedgerNotification>();
+        foreach (var r in planned)
+        {
+            if (decided.Streams.TryAdd(r.Process, r.Change))
+            {
+                SessionStreams.Read(session, r.Process, r.Change.Read.Version, r.Change.LastEventId);
+            }
+            var provenance = new Provenance(
+                Note: $"added by the ledger: {r.Organization} policy makes new members ratify open processes",
+                CommandId: r.CommandId,
+                CausationId: process);
+            var before = r.Change.Current;
+            var after = before;
+            var first = after.Version + 1;
+            foreach (var data in r.Events)
+            {
+                after = AccessionState.Evolve(after, after.Version + 1, data);
+                var e = Wrap(session, data, provenance, r.CommandId);
+                // Caused by the accession, whatever the batch's own causation.
+                e.CausationId = process;
+                r.Change.Staged.Add(e);
+            }
+            notes.AddRange(Notify(r.Process, before, after, r.Organization, r.Events));
+            r.Change.Current = after;
+            r.Change.Recorded(r.CommandId, new CommandEntries(first, after.Version));
+            var name = CommandName(r.Command);
+            var receipt = new CommandReceipt
+            {
+                Id = r.CommandId,
+                Stream = r.Process,
+                Command = name,
+                ContentHash = ContentHash(name, r.Command),
+                FirstVersion = first,
+                LastVersion = after.Version,
+                RecordedAt = _options.Clock.GetUtcNow(),
+            };
+            decided.NewReceipts.Add(receipt);
+            decided.Receipts[r.CommandId] = receipt;
+            decided.Written = true;
+        }
+        return notes;
+    }
+
+    // The accession's admission to the roster, decided here and appended with the batch (see WriteAsync).
+    private Organization Admit(Decided decided, Organization organization, string candidate, DateOnly on, Item item)
+    {
+        var admission = OrganizationDecider.Decide(new AdmitMember(organization.Code, candidate, on), organization, _options.Clock.GetUtcNow());
+        if (admission.Rejection is { } rejection)
+        {
+            throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {organization.Code}: {rejection}");
+        }
+        foreach (var data in admission.Events)
+        {
+            organization = OrganizationDecider.Evolve(organization, data)!;
+            decided.OrganizationEvents.Add(Wrap(decided.Session, data, item.Provenance, item.CommandId));
+        }
+        return organization;
+    }
+}

@@ -1,0 +1,43 @@
+namespace Ledger.Recording;
+
+// Stream turns: writers of one stream in this process take turns.
+public sealed partial class LedgerRecorder
+{
+    // Writers of one stream in this process take turns (striped by stream key): optimistic retries then only
+    // resolve races with other processes, instead of every concurrent sender here re-deciding in a storm.
+    private readonly SemaphoreSlim[] _stripes = [.. Enumerable.Range(0, 1024).Select(_ => new SemaphoreSlim(1, 1))];
+    private static readonly TimeSpan TurnWait = TimeSpan.FromSeconds(2);
+
+    private async Task<List<int>> TakeStripesAsync(List<Item> items, CancellationToken ct)
+    {
+        var stripes = items.Select(i => StripeOf(i.Command.Process)).Distinct().Order().ToArray();
+        var taken = new List<int>(stripes.Length);
+        try
+        {
+            foreach (var stripe in stripes)
+            {
+                // Bounded like RecordAsync's turn: optimistic concurrency still decides when the wait runs out.
+                if (await _stripes[stripe].WaitAsync(TurnWait, ct).ConfigureAwait(false))
+                {
+                    taken.Add(stripe);
+                }
+            }
+        }
+        catch
+        {
+            ReleaseStripes(taken);
+            throw;
+        }
+        return taken;
+    }
+
+    private void ReleaseStripes(List<int> taken)
+    {
+        foreach (var stripe in taken)
+        {
+            _stripes[stripe].Release();
+        }
+    }
+
+    private int StripeOf(string process) => (StringComparer.Ordinal.GetHashCode(process) & int.MaxValue) % _stripes.Length;
+}
