@@ -81,6 +81,10 @@ public static class LedgerCli
         root.Subcommands.Add(ListCommand.Create(cli));
         root.Subcommands.Add(DbCommand.Create(cli));
         root.Subcommands.Add(ServeCommand.Create(cli.Connection, cli.Output, cli.Error));
+        foreach (var command in IntegrityCommands.Create(cli))
+        {
+            root.Subcommands.Add(command);
+        }
         return root;
     }
 }

@@ -41,6 +41,7 @@ internal static class AuditCommand
                     break;
                 default:
                     Render.Audit(cli.Console(), new AuditTrail { Id = id, Entries = entries });
+                    await IntegrityCommands.WriteCoveringDigestAsync(cli, ledger, id, knownInstant, ct).ConfigureAwait(false);
                     break;
             }
             return ExitCodes.Ok;

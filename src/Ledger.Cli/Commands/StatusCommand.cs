@@ -28,6 +28,7 @@ internal static class StatusCommand
             else
             {
                 Render.Status(cli.Console(), status);
+                await IntegrityCommands.WriteCoveringDigestAsync(cli, ledger, id, knownInstant, ct).ConfigureAwait(false);
             }
             return ExitCodes.Ok;
         });

@@ -34,6 +34,8 @@ internal sealed class LedgerConnection : IAsyncDisposable
 
     public LedgerRecorder Recorder => _services.GetRequiredService<LedgerRecorder>();
 
+    public Marten.IDocumentStore Store => _services.GetRequiredService<Marten.IDocumentStore>();
+
     public static string DataDirectory =>
         Environment.GetEnvironmentVariable("LEDGER_DATA_DIR") is { Length: > 0 } dir
             ? dir

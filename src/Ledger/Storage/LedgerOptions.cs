@@ -56,6 +56,22 @@ public sealed class LedgerOptions
     /// </summary>
     public bool CompressDocumentsWithLz4 { get; set; } = true;
 
+    /// <summary>
+    /// Whether the ledger's schema includes the append-only guard: triggers refusing <c>UPDATE</c>, <c>DELETE</c> and
+    /// <c>TRUNCATE</c> on the event table and the ledger's chain and digest tables (so Marten's archiving, masking,
+    /// compacting and <c>Advanced.Clean</c> are refused too). A defence, not evidence: whoever can drop a trigger can
+    /// change the record, and <c>ledger verify</c> shows what changed. Turn it off only for a throwaway store (tests,
+    /// benchmarks that empty their tables between rounds). Default true.
+    /// </summary>
+    public bool AppendOnlyGuard { get; set; } = true;
+
+    /// <summary>
+    /// How often the app takes a digest of the ledger when something was written since the last one (null: never; the
+    /// app or <c>ledger digest</c> takes them). Each is stored in the ledger's digest table and handed to the
+    /// <see cref="Integrity.IDigestSink"/> the app registers (required when this is set). Default null.
+    /// </summary>
+    public TimeSpan? DigestEvery { get; set; }
+
     /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
     public string DefaultRecordedBy { get; set; } = Environment.UserName;
 

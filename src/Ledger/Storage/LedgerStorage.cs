@@ -71,6 +71,8 @@ internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
     {
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct).ConfigureAwait(false);
+        // The evidence tables, and the chain of entries written before it existed (once per store).
+        await Integrity.LedgerIntegrity.EnsureAsync(store, ct).ConfigureAwait(false);
     }
 
     // One lock per pair of schemas (documents, events): ledgers in other schemas of the same database do not wait.

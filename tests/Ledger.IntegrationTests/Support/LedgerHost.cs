@@ -50,7 +50,7 @@ public sealed class LedgerHost : IAsyncDisposable
     /// <summary>Notifications published in this host, in order.</summary>
     public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
 
-    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null)
+    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<StoreOptions>? marten = null)
     {
         var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
         var builder = Host.CreateApplicationBuilder();
@@ -61,6 +61,7 @@ public sealed class LedgerHost : IAsyncDisposable
                 o.Connection(connectionString);
                 o.DatabaseSchemaName = schema;
                 o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                marten?.Invoke(o);
             })
             .UseLightweightSessions()
             .AddRatificationLedger(ledger =>
@@ -100,6 +101,24 @@ public sealed class LedgerHost : IAsyncDisposable
     {
         await using var session = Store.QuerySession();
         return await session.Events.QueryAllRawEvents().CountAsync();
+    }
+
+    /// <summary>
+    /// Wipes the events, as an administrator can: the append-only guard dropped first, the chain and digests with the
+    /// events (Marten's <c>Advanced.Clean</c> alone is refused by the guard and leaves the ledger's own tables).
+    /// </summary>
+    public async Task WipeEventsAsync()
+    {
+        await using (var connection = (Npgsql.NpgsqlConnection)Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            var sql = string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
+                $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};"))
+                + $" delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest;";
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        await Store.Advanced.Clean.DeleteAllEventDataAsync();
     }
 
     public async ValueTask DisposeAsync()
