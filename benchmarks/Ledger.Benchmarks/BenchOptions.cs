@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Ledger.Benchmarks;
 
-/// <summary>Command-line options: <c>[--quick] [--json FILE] [--only commands,import,as-of,rebuild] [--seed N]</c>.</summary>
+/// <summary>Command-line options: <c>[--quick] [--json FILE] [--only commands,import,as-of,rebuild,verify] [--seed N]</c>.</summary>
 internal sealed record BenchOptions
 {
     public bool Quick { get; init; }
@@ -27,7 +27,7 @@ internal sealed record BenchOptions
 
     public int Writers { get; init; } = 8;
 
-    public static readonly string[] All = ["commands", "import", "as-of", "rebuild"];
+    public static readonly string[] All = ["commands", "import", "as-of", "rebuild", "verify"];
 
     public static BenchOptions Parse(string[] args)
     {

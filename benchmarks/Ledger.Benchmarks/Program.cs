@@ -30,7 +30,7 @@ if (options.Workloads.Contains("commands"))
 {
     await new CommandsWorkload(server, options, report).RunAsync();
 }
-var imported = options.Workloads.Overlaps(["import", "as-of", "rebuild"])
+var imported = options.Workloads.Overlaps(["import", "as-of", "rebuild", "verify"])
     ? await new ImportWorkload(server, options, report).RunAsync(measure: options.Workloads.Contains("import"))
     : null;
 if (imported is not null && options.Workloads.Contains("as-of"))
@@ -40,6 +40,10 @@ if (imported is not null && options.Workloads.Contains("as-of"))
 if (imported is not null && options.Workloads.Contains("rebuild"))
 {
     await new RebuildWorkload(server, options, report, imported).RunAsync();
+}
+if (imported is not null && options.Workloads.Contains("verify"))
+{
+    await new VerifyWorkload(server, report, imported).RunAsync();
 }
 if (imported is not null)
 {

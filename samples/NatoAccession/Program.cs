@@ -44,7 +44,7 @@ services.AddMarten(o =>
     });
 services.AddMediator(o =>
 {
-    o.Assemblies = [typeof(LedgerRecorder)];
+    o.Assemblies = [typeof(AccessionRequestHandler)];
     o.ServiceLifetime = ServiceLifetime.Singleton;
 });
 await using var provider = services.BuildServiceProvider();

@@ -48,7 +48,7 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         // together keep the JIT busy for several passes (a single short warm-up left seconds of compilation to whichever
         // side was measured first). Every pass and round starts from an emptied database.
         await using var oursApp = await LedgerApp.CreateAsync(server.ConnectionString, "bench_cmd_ours");
-        await using var rawApp = await LedgerApp.CreateAsync(server.ConnectionString, "bench_cmd_raw");
+        await using var rawApp = await LedgerApp.CreateAsync(server.ConnectionString, "bench_cmd_raw", chain: false);
         var perQueue = Math.Max(2_000, items.Length / 4) / options.Writers + 1;
         var warm = queues.Select(q => q.Take(perQueue).ToArray()).ToArray();
         var passes = new List<string>();
@@ -98,8 +98,7 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
     // Empties the app's database (events, streams, documents) and registers the organization: each round starts alike.
     private static async Task ResetAsync(LedgerApp app, Organization organization)
     {
-        await app.Store.Advanced.Clean.DeleteAllEventDataAsync();
-        await app.Store.Advanced.Clean.DeleteAllDocumentsAsync();
+        await app.ResetAsync();
         Check.That((await app.Recorder.RegisterOrganizationAsync(organization)).Succeeded, "the organization registers");
     }
 

@@ -45,8 +45,10 @@ internal sealed class BulkAppender
         {
             return null;
         }
+        await LedgerStorage.EnsureAsync(store, ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
+        await Integrity.IntegritySchema.EnsureAsync(store, ct).ConfigureAwait(false);
         await using var connection = store.Storage.Database.CreateConnection();
         await connection.OpenAsync(ct).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
@@ -126,17 +128,20 @@ internal sealed class BulkAppender
             throw new InvalidOperationException($"{rows.Count} encoded rows for {count} events.");
         }
 
-        // Sequence numbers first (the same sequence Marten's append draws from, in order).
+        // Sequence numbers first (the same sequence Marten's append draws from, in order), and recorded-at: the server's
+        // transaction time (never the client's clock).
         var sequence = new long[count];
+        var timestamp = default(DateTimeOffset);
         await using (var next = connection.CreateCommand())
         {
-            next.CommandText = $"select nextval('{_schema}.{StorageNames.EventSequence}') from generate_series(1, $1)";
+            next.CommandText = $"select nextval('{_schema}.{StorageNames.EventSequence}'), transaction_timestamp() from generate_series(1, $1)";
             next.Parameters.Add(new NpgsqlParameter { Value = count });
             await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
             var i = 0;
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
                 sequence[i++] = reader.GetInt64(0);
+                timestamp = new DateTimeOffset(reader.GetFieldValue<DateTime>(1), TimeSpan.Zero);
             }
         }
 
@@ -171,8 +176,6 @@ internal sealed class BulkAppender
         // The events stamped as Marten stamps them (the rest was stamped when they were encoded), then the inline
         // projections applied to them as Marten applies them at SaveChanges (before the events are stored, so a
         // projection reading its streams sees only the stored part).
-        var timestamp = DateTimeOffset.UtcNow;
-        timestamp = timestamp.AddTicks(-(timestamp.Ticks % 10));
         var tenant = session.TenantId;
         var actions = new List<StreamAction>(streams.Count);
         var n = 0;
@@ -202,6 +205,7 @@ internal sealed class BulkAppender
         {
             await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
+        await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
 
         if (receipts.Count > 0)
         {

@@ -61,6 +61,22 @@ public sealed class LedgerOptions
     public bool CompressDocumentsWithLz4 { get; set; } = true;
 
     /// <summary>
+    /// Whether the ledger's schema includes the append-only guard: triggers refusing <c>UPDATE</c>, <c>DELETE</c> and
+    /// <c>TRUNCATE</c> on the event table and the ledger's chain and digest tables (so Marten's archiving, masking,
+    /// compacting and <c>Advanced.Clean</c> are refused too). A defence, not evidence: whoever can drop a trigger can
+    /// change the record, and <c>ledger verify</c> shows what changed. Turn it off only for a throwaway store (tests,
+    /// benchmarks that empty their tables between rounds). Default true.
+    /// </summary>
+    public bool AppendOnlyGuard { get; set; } = true;
+
+    /// <summary>
+    /// How often the app takes a digest of the ledger when something was written since the last one (null: never; the
+    /// app or <c>ledger digest</c> takes them). Each is stored in the ledger's digest table and handed to the
+    /// <see cref="Integrity.IDigestSink"/> the app registers (required when this is set). Default null.
+    /// </summary>
+    public TimeSpan? DigestEvery { get; set; }
+
+    /// <summary>
     /// Who records a command whose provenance names no one, when no <see cref="Recording.IRecordedByProvider"/> in the
     /// container names anyone either. Default null: such a command is refused (<c>input.invalid_provenance</c>), so that
     /// a server app never files entries under its service account by accident. A command-line tool sets it to the

@@ -29,6 +29,10 @@ internal sealed partial class LedgerOptionsValidator : IValidateOptions<LedgerOp
         {
             failures.Add($"LedgerOptions.Schema must be a PostgreSQL identifier: a letter or '_', then letters, digits or '_', at most 63 characters (it is '{options.Schema}').");
         }
+        if (options.DigestEvery is { } every && every <= TimeSpan.Zero)
+        {
+            failures.Add($"LedgerOptions.DigestEvery must be positive or null (it is {every}).");
+        }
         if (options.DefaultRecordedBy is { } by && (string.IsNullOrWhiteSpace(by) || by.Length > Recording.Provenance.TextLimit))
         {
             failures.Add($"LedgerOptions.DefaultRecordedBy must name someone (1 to {Recording.Provenance.TextLimit} characters, not blank) or be null.");

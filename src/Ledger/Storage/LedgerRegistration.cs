@@ -29,8 +29,26 @@ internal static class LedgerRegistration
         services.TryAddSingleton<IOptions<LedgerOptions>>(Options.Create(options));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
         services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<IOptions<LedgerOptions>>().Value,
-            sp.GetService<ILoggerFactory>(), sp.GetService<TimeProvider>(), sp.GetService<IRecordedByProvider>()));
+            sp.GetServices<ILedgerNotificationSink>(), sp.GetService<ILoggerFactory>(), sp.GetService<TimeProvider>(), sp.GetService<IRecordedByProvider>()));
+        services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerRecorder>());
+        // Before the async daemon's hosted service (added after the ledger): the tables are created under the lock.
+        services.AddHostedService(sp => new LedgerSchemaOnStartup(sp));
         options.ApplyServices(services);
+        if (options.DigestEvery is { } every)
+        {
+            if (every <= TimeSpan.Zero)
+            {
+                throw new ArgumentOutOfRangeException(nameof(configure), every, "LedgerOptions.DigestEvery must be positive.");
+            }
+            services.AddHostedService(sp => new Integrity.PeriodicDigests(
+                LedgerStoreSource.For(sp),
+                sp.GetService<Integrity.IDigestSink>() ?? throw new InvalidOperationException(
+                    "LedgerOptions.DigestEvery is set but no IDigestSink is registered: register where the digests go "
+                    + "(e.g. services.AddSingleton<IDigestSink>(new DirectoryDigestSink(path))); a digest kept only in the ledger's database proves nothing."),
+                every,
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetService<ILogger<Integrity.PeriodicDigests>>()));
+        }
         return options;
     }
 

@@ -67,6 +67,8 @@ public static class LedgerStoreExtensions
 
         options.ApplyExtensions(store);
         store.Storage.Add(new LedgerStorage(store, options));
+        store.Storage.Add(new Ledger.Integrity.IntegritySchema(store, options.AppendOnlyGuard));
+        store.Listeners.Add(new Ledger.Integrity.ChainListener());
         return store;
     }
 

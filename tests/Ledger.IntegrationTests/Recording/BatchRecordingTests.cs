@@ -258,7 +258,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         await _host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
 
         // The database is wiped and the stream written again, by another app, to the same version with other facts.
-        await _host.Store.Advanced.Clean.DeleteAllEventDataAsync();
+        await _host.WipeEventsAsync();
         await _host.Store.Advanced.Clean.DeleteAllDocumentsAsync();
         await using (var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema))
         {
@@ -302,7 +302,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
 
         // The database is wiped and the organization registered again by another app, with one more member: its stream
         // is at version 1 again, as it was when this recorder read it.
-        await _host.Store.Advanced.Clean.DeleteAllEventDataAsync();
+        await _host.WipeEventsAsync();
         await _host.Store.Advanced.Clean.DeleteAllDocumentsAsync();
         await using (var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema))
         {

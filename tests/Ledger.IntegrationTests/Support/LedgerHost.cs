@@ -38,6 +38,11 @@ public sealed class LedgerHost : IAsyncDisposable
 
     public LedgerRecorder Recorder => _services.GetRequiredService<LedgerRecorder>();
 
+    /// <summary>A recorder over the same store with no notification sink: an app that publishes nothing.</summary>
+    public LedgerRecorder Unobserved => _unobserved ??= new LedgerRecorder(Store, _services.GetRequiredService<LedgerOptions>());
+
+    private LedgerRecorder? _unobserved;
+
     public IServiceProvider Services => _services;
 
     public LedgerQueries Queries => _services.GetRequiredService<LedgerQueries>();
@@ -45,7 +50,7 @@ public sealed class LedgerHost : IAsyncDisposable
     /// <summary>Notifications published in this host, in order.</summary>
     public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
 
-    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<IServiceCollection>? app = null)
+    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<StoreOptions>? marten = null, Action<IServiceCollection>? app = null)
     {
         var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
         var builder = Host.CreateApplicationBuilder();
@@ -57,6 +62,7 @@ public sealed class LedgerHost : IAsyncDisposable
                 o.Connection(connectionString);
                 o.DatabaseSchemaName = schema;
                 o.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                marten?.Invoke(o);
             })
             .UseLightweightSessions()
             .AddRatificationLedger(ledger =>
@@ -67,9 +73,10 @@ public sealed class LedgerHost : IAsyncDisposable
                 configure?.Invoke(ledger);
             })
             .AddAsyncDaemon(DaemonMode.Solo);
+        services.AddRatificationLedgerMediator();
         services.AddMediator(o =>
         {
-            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerHost)];
+            o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerHost)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         var host = builder.Build();
@@ -97,6 +104,24 @@ public sealed class LedgerHost : IAsyncDisposable
         return await session.Events.QueryAllRawEvents().CountAsync();
     }
 
+    /// <summary>
+    /// Wipes the events, as an administrator can: the append-only guard dropped first, the chain and digests with the
+    /// events (Marten's <c>Advanced.Clean</c> alone is refused by the guard and leaves the ledger's own tables).
+    /// </summary>
+    public async Task WipeEventsAsync()
+    {
+        await using (var connection = (Npgsql.NpgsqlConnection)Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            var sql = string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
+                $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};"))
+                + $" delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest;";
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        await Store.Advanced.Clean.DeleteAllEventDataAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _host.StopAsync();
@@ -114,32 +139,17 @@ public sealed class FixedClock(DateTimeOffset now) : TimeProvider
 }
 
 /// <summary>Collects every ledger notification, per host schema, so tests can assert what was published.</summary>
-public sealed class NotificationLog(HostSchema schema) :
-    INotificationHandler<ProcessOpenedNotification>,
-    INotificationHandler<RatificationCountedNotification>,
-    INotificationHandler<VetoDeclaredNotification>,
-    INotificationHandler<VetoLiftedNotification>,
-    INotificationHandler<AccessionCompletedNotification>
+public sealed class NotificationLog(HostSchema schema) : INotificationHandler<LedgerNotificationPublished>
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<LedgerNotification>> Logs = new();
 
     public static IReadOnlyList<LedgerNotification> For(string schema) => Logs.TryGetValue(schema, out var q) ? [.. q] : [];
 
-    private ValueTask Add(LedgerNotification n)
+    public ValueTask Handle(LedgerNotificationPublished notification, CancellationToken cancellationToken)
     {
-        Logs.GetOrAdd(schema.Name, _ => new()).Enqueue(n);
+        Logs.GetOrAdd(schema.Name, _ => new()).Enqueue(notification.Notification);
         return ValueTask.CompletedTask;
     }
-
-    public ValueTask Handle(ProcessOpenedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(RatificationCountedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(VetoDeclaredNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(VetoLiftedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(AccessionCompletedNotification notification, CancellationToken cancellationToken) => Add(notification);
 }
 
 /// <summary>NATO as the ledger records it: policy and the roster before 2022 (from the shared reference facts).</summary>

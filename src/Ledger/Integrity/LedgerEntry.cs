@@ -1,0 +1,137 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Ledger.Integrity;
+
+/// <summary>
+/// One entry of the ledger as stored, the part the entry hash covers: the stream key, version, stored event name, the
+/// event data and headers as read back from <c>jsonb</c>, recorded-by (the app's claim), the database role that wrote
+/// it (null for entries written before the chain and chained on upgrade), correlation and causation ids, and the
+/// recorded-at instant (the server's clock, to the microsecond).
+/// Not covered: Marten's <c>seq_id</c>, <c>mt_dotnet_type</c> and <c>is_archived</c>.
+/// </summary>
+public sealed record LedgerEntry(
+    string Stream,
+    long Version,
+    string Type,
+    string Data,
+    string? Headers,
+    string? RecordedBy,
+    string? Role,
+    string? CorrelationId,
+    string? CausationId,
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>The recorded-at instant as the canonical form writes it: UTC, six fraction digits, <c>Z</c>.</summary>
+    public static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The RFC 8785 form of the entry: one object, members in code-unit order (causation, correlation, data, headers,
+    /// recordedAt, recordedBy, role, stream, type, version).
+    /// </summary>
+    public byte[] Canonical()
+    {
+        var buffer = new ArrayBufferWriter<byte>(Data.Length + (Headers?.Length ?? 0) + 256);
+        Put(buffer, "{\"causation\":");
+        Text(buffer, CausationId);
+        Put(buffer, ",\"correlation\":");
+        Text(buffer, CorrelationId);
+        Put(buffer, ",\"data\":");
+        Json(buffer, Data);
+        Put(buffer, ",\"headers\":");
+        if (Headers is null)
+        {
+            Put(buffer, "null");
+        }
+        else
+        {
+            Json(buffer, Headers);
+        }
+        Put(buffer, ",\"recordedAt\":");
+        Text(buffer, Instant(RecordedAt));
+        Put(buffer, ",\"recordedBy\":");
+        Text(buffer, RecordedBy);
+        Put(buffer, ",\"role\":");
+        Text(buffer, Role);
+        Put(buffer, ",\"stream\":");
+        Text(buffer, Stream);
+        Put(buffer, ",\"type\":");
+        Text(buffer, Type);
+        Put(buffer, ",\"version\":");
+        Put(buffer, Version.ToString(CultureInfo.InvariantCulture));
+        Put(buffer, "}");
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>The entry hash <c>e = SHA-256(0x00 || canonical(entry))</c>.</summary>
+    public byte[] Hash() => LedgerHash.Entry(Canonical());
+
+    private static void Json(ArrayBufferWriter<byte> buffer, string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        CanonicalJson.Write(document.RootElement, buffer);
+    }
+
+    private static void Text(ArrayBufferWriter<byte> buffer, string? text)
+    {
+        if (text is null)
+        {
+            Put(buffer, "null");
+        }
+        else
+        {
+            CanonicalJson.WriteString(text, buffer);
+        }
+    }
+
+    private static void Put(ArrayBufferWriter<byte> buffer, string ascii) =>
+        buffer.Advance(Encoding.ASCII.GetBytes(ascii, buffer.GetSpan(ascii.Length)));
+}
+
+/// <summary>The ledger's hash functions (SHA-256 with a one-byte domain prefix, as RFC 6962 separates leaves and nodes).</summary>
+public static class LedgerHash
+{
+    /// <summary>The size of every hash, in bytes.</summary>
+    public const int Size = 32;
+
+    /// <summary><c>SHA-256(0x00 || canonical)</c>: an entry's hash from its canonical bytes.</summary>
+    public static byte[] Entry(ReadOnlySpan<byte> canonical) => Prefixed(0x00, canonical, []);
+
+    /// <summary><c>c_0 = SHA-256(stream key)</c>: where a stream's chain starts.</summary>
+    public static byte[] Genesis(string stream) => SHA256.HashData(Encoding.UTF8.GetBytes(stream));
+
+    /// <summary><c>c_v = SHA-256(0x01 || c_{v-1} || e_v)</c>.</summary>
+    public static byte[] Link(ReadOnlySpan<byte> previous, ReadOnlySpan<byte> entry) => Prefixed(0x01, previous, entry);
+
+    /// <summary>Lowercase hexadecimal.</summary>
+    public static string Hex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash);
+
+    /// <summary>A hash from hexadecimal, or an error naming <paramref name="what"/>.</summary>
+    public static byte[] FromHex(string? hex, string what)
+    {
+        if (hex is null || hex.Length != Size * 2)
+        {
+            throw new FormatException($"{what}: expected {Size * 2} hexadecimal digits, got {(hex is null ? "nothing" : $"\"{hex}\"")}.");
+        }
+        try
+        {
+            return Convert.FromHexString(hex);
+        }
+        catch (FormatException)
+        {
+            throw new FormatException($"{what}: \"{hex}\" is not hexadecimal.");
+        }
+    }
+
+    internal static byte[] Prefixed(byte prefix, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData([prefix]);
+        sha.AppendData(a);
+        sha.AppendData(b);
+        return sha.GetHashAndReset();
+    }
+}

@@ -1,0 +1,108 @@
+using Ledger.Import;
+using Ledger.Integrity;
+using Ledger.IntegrationTests.Support;
+using Npgsql;
+
+namespace Ledger.IntegrationTests.Integrity;
+
+/// <summary>Both write paths chain what they write, in the same transaction, the same way; an untouched ledger verifies.</summary>
+public sealed class ChainTests : IAsyncLifetime
+{
+    private readonly string _copySchema = TestSchemas.Next("chaincopy");
+    private readonly string _martenSchema = TestSchemas.Next("chainmarten");
+    private LedgerHost _copy = null!;
+    private LedgerHost _marten = null!;
+
+    public async Task InitializeAsync()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        _copy = LedgerHost.Start(connection, _copySchema, configure: l => l.ImportBatchSize = 16);
+        _marten = LedgerHost.Start(connection, _martenSchema, configure: l => { l.ImportBatchSize = 16; l.ImportWithCopy = false; });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _copy.DisposeAsync();
+        await _marten.DisposeAsync();
+    }
+
+    private static ImportHistoryRequest Sample() => new(HistoryFile.Load(SampleHistory.Path), RecordedBy: "importer", CorrelationId: "import-1");
+
+    [Fact]
+    public async Task An_untouched_ledger_written_through_marten_verifies()
+    {
+        (await _marten.Sender.Send(Sample())).Failure.Should().BeNull();
+
+        var report = await LedgerIntegrity.VerifyAsync(_marten.Store);
+
+        report.Findings.Should().BeEmpty();
+        report.Intact.Should().BeTrue();
+        report.Entries.Should().Be(await _marten.EventCountAsync());
+        report.Notes.Should().BeEmpty("every entry was chained when it was written");
+    }
+
+    [Fact]
+    public async Task An_untouched_ledger_written_with_copy_verifies_and_its_chain_is_the_one_marten_writes()
+    {
+        (await _copy.Sender.Send(Sample())).Failure.Should().BeNull();
+        (await _marten.Sender.Send(Sample())).Failure.Should().BeNull();
+
+        var report = await LedgerIntegrity.VerifyAsync(_copy.Store);
+        report.Findings.Should().BeEmpty();
+        report.Entries.Should().Be(await _copy.EventCountAsync());
+
+        // Recorded-at differs between the two runs, so the hashes do; the role and the chained versions do not.
+        var copyLinks = await LinksAsync(_copySchema);
+        var martenLinks = await LinksAsync(_martenSchema);
+        copyLinks.Select(l => (l.Stream, l.Version, l.Role)).Should().Equal(martenLinks.Select(l => (l.Stream, l.Version, l.Role)));
+    }
+
+    [Fact]
+    public async Task Recorded_at_is_the_servers_transaction_time_and_the_role_is_the_writing_role()
+    {
+        _marten.Clock.Now = new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero);
+        await _marten.RegisterAsync(TestOrganizations.Nato());
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select abs(extract(epoch from (e.timestamp - now()))) < 600, c.role = current_user from {_martenSchema}.mt_events e join {_martenSchema}.ledger_chain c using (stream_id, version)", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        (await reader.ReadAsync()).Should().BeTrue();
+        reader.GetBoolean(0).Should().BeTrue("recorded-at is the server's time, not the injected clock of 2024");
+        reader.GetBoolean(1).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Recorded_at_on_the_copy_path_does_not_come_from_the_clients_clock()
+    {
+        // Marten's own clock for events set to 2001 in this app: a timestamp from the client would say 2001.
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("chainclock");
+        await using var host = LedgerHost.Start(connection, schema, marten: o => o.Events.TimeProvider = new FixedClock(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        (await host.Sender.Send(Sample())).Failure.Should().BeNull();
+
+        await using var c = new NpgsqlConnection(connection);
+        await c.OpenAsync();
+        await using var command = new NpgsqlCommand($"select count(*) filter (where timestamp < now() - interval '1 hour'), count(*) from {schema}.mt_events where stream_id = 'nato/fin'", c);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        reader.GetInt64(0).Should().Be(0, "every recorded-at the COPY path writes (all of nato/fin) is the server's transaction time; Marten's append (the organization, the ratifier added to Sweden's process) still takes Marten's clock");
+        reader.GetInt64(1).Should().BeGreaterThan(50);
+        await reader.DisposeAsync();
+        (await LedgerIntegrity.VerifyAsync(host.Store)).Findings.Should().BeEmpty();
+    }
+
+    private static async Task<List<(string Stream, long Version, string? Role)>> LinksAsync(string schema)
+    {
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"select stream_id, version, role from {schema}.ledger_chain order by stream_id, version", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var links = new List<(string, long, string?)>();
+        while (await reader.ReadAsync())
+        {
+            links.Add((reader.GetString(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+        return links;
+    }
+}
