@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Packs RatificationLedger and RatificationLedger.Projections into a folder feed, checks what each package carries
-# (README, XML docs, license, repository), then restores and builds a fresh app outside the repository that
-# references them from that feed, registers the ledger on Marten and sends a command through Mediator.
+# Packs the library packages into a folder feed, checks what each carries (README, XML docs, license, repository) and
+# what each declares as dependencies (build/package-dependencies.txt), then builds and runs a consumer app outside the
+# repository, from that feed, with warnings as errors and without Mediator: it has its own Guid-keyed event stream in
+# the same database, registers the ledger on a store of its own, imports Finland's and Sweden's accessions through
+# ILedger, reads status as of a date through ILedgerQueries, and checks that its own stream still works.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d /tmp/ledger-package-smoke.XXXXXX)"
@@ -10,12 +12,12 @@ feed="$work/feed"
 app="$work/app"
 mkdir -p "$feed" "$app"
 
-for project in src/Ledger/Ledger.csproj src/Ledger.Projections/Ledger.Projections.csproj; do
+for project in src/Ledger/Ledger.csproj src/Ledger.Projections/Ledger.Projections.csproj src/Ledger.Testing/Ledger.Testing.csproj src/Ledger.Mediator/Ledger.Mediator.csproj; do
   dotnet pack "$repo/$project" -c Release -o "$feed" --nologo -v quiet
 done
 
 version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$repo/Directory.Build.props" | head -n1)"
-for id in RatificationLedger RatificationLedger.Projections; do
+for id in RatificationLedger RatificationLedger.Projections RatificationLedger.Testing RatificationLedger.Mediator; do
   package="$feed/$id.$version.nupkg"
   [ -f "$package" ] || { echo "package-smoke: $package was not produced" >&2; exit 1; }
   listing="$(unzip -l "$package")"
@@ -52,8 +54,6 @@ cat >"$app/nuget.config" <<EOF
 </configuration>
 EOF
 
-mediator="$(sed -n 's:.*Include="Mediator.SourceGenerator" Version="\([^"]*\)".*:\1:p' "$repo/Directory.Packages.props")"
-hosting="$(sed -n 's:.*Include="Microsoft.Extensions.Hosting" Version="\([^"]*\)".*:\1:p' "$repo/Directory.Packages.props")"
 cat >"$app/SmokeApp.csproj" <<EOF
 <Project Sdk="Microsoft.NET.Sdk">
   <PropertyGroup>
@@ -62,42 +62,22 @@ cat >"$app/SmokeApp.csproj" <<EOF
     <Nullable>enable</Nullable>
     <ImplicitUsings>enable</ImplicitUsings>
     <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-    <!-- Mediator warns about the ledger's notifications this app does not subscribe to (README, "Mediator"). -->
-    <NoWarn>\$(NoWarn);MSG0005</NoWarn>
   </PropertyGroup>
   <ItemGroup>
     <PackageReference Include="RatificationLedger" Version="$version" />
     <PackageReference Include="RatificationLedger.Projections" Version="$version" />
-    <PackageReference Include="Mediator.SourceGenerator" Version="$mediator" PrivateAssets="all" />
-    <PackageReference Include="Microsoft.Extensions.Hosting" Version="$hosting" />
+    <PackageReference Include="RatificationLedger.Testing" Version="$version" />
   </ItemGroup>
 </Project>
 EOF
+cp "$repo/build/smoke-app/Program.cs" "$app/Program.cs"
 
-cat >"$app/Program.cs" <<'EOF'
-using Ledger.Domain;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
-using Marten;
-using Mediator;
-using Microsoft.Extensions.DependencyInjection;
-
-var connection = Environment.GetEnvironmentVariable("LEDGER_CONNECTION") ?? "Host=localhost;Database=ledger";
-var services = new ServiceCollection();
-services.AddMarten(connection).UseLightweightSessions().AddRatificationLedger(ledger => ledger.AddReadModels());
-services.AddMediator(o => o.Assemblies = [typeof(LedgerRecorder), typeof(Program)]);
-await using var provider = services.BuildServiceProvider();
-
-if (args.Length > 0 && args[0] == "run")
-{
-    var sender = provider.GetRequiredService<ISender>();
-    var result = await sender.Send(new SubmitApplicationRequest(new SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18))));
-    Console.WriteLine(result);
-    var status = await provider.GetRequiredService<LedgerQueries>().StatusAsync("nato/swe", asOf: new DateOnly(2022, 9, 30));
-    Console.WriteLine(status?.Stage);
-}
-EOF
-
+# A packages folder of the app's own: the global one may hold an earlier build of the same version.
+export NUGET_PACKAGES="$work/packages"
 (cd "$app" && dotnet build -c Release --nologo -v quiet)
-echo "package-smoke: RatificationLedger $version and RatificationLedger.Projections $version restore and build in a fresh app"
+if grep -qi '"mediator' "$app/obj/project.assets.json"; then
+  echo "package-smoke: the consumer app restored a Mediator package without asking for one" >&2
+  exit 1
+fi
+(cd "$app" && dotnet run -c Release --no-build -- "$repo/samples/NatoAccession/nato-2022-2024.json")
+echo "package-smoke: the packages restore, build and run in a fresh app without Mediator"

@@ -39,7 +39,7 @@ services.AddMarten(o =>
     .AddRatificationLedger(ledger => ledger.AddReadModels());
 services.AddMediator(o =>
 {
-    o.Assemblies = [typeof(LedgerRecorder)];
+    o.Assemblies = [typeof(AccessionRequestHandler)];
     o.ServiceLifetime = ServiceLifetime.Singleton;
 });
 await using var provider = services.BuildServiceProvider();

@@ -7,6 +7,8 @@ using Ledger.Projections;
 namespace Ledger.Presentation;
 
 // The --json shapes of the CLI contract (docs/cli.md). Other programs read them: names, types and null-ness are fixed.
+// Every document is an object whose first field is "schema" (CliJson.SchemaVersion): a change that removes or retypes
+// a field, or changes its meaning, raises it; added fields do not.
 
 internal sealed record JsonMemberOn(string Member, string On);
 
@@ -15,6 +17,7 @@ internal sealed record JsonVeto(string Member, string Since, string Reason);
 internal sealed record JsonEntryIntoForce(string Rule, string? Date, string Reason);
 
 internal sealed record JsonStatus(
+    int Schema,
     string Process,
     string Organization,
     string Candidate,
@@ -24,6 +27,7 @@ internal sealed record JsonStatus(
     IReadOnlyList<string> RequiredRatifiers,
     IReadOnlyList<JsonMemberOn> Ratified,
     IReadOnlyList<JsonMemberOn> Deposited,
+    IReadOnlyList<JsonMemberOn> Counted,
     IReadOnlyList<string> Pending,
     IReadOnlyList<JsonVeto> ActiveVetoes,
     string? AccededOn,
@@ -56,8 +60,25 @@ internal sealed record JsonAuditEntry(
 
 internal sealed record JsonProcess(string Process, string Organization, string Candidate, string Stage, string? AppliedOn, string? AccededOn, int RequiredRatifiers, int Counted);
 
+internal sealed record JsonRegister(int Schema, string Process, string? AsOf, string? KnownAt, IReadOnlyList<JsonRegisterRow> Ratifiers);
+
+internal sealed record JsonAudit(int Schema, string Process, string? AsOf, string? KnownAt, IReadOnlyList<JsonAuditEntry> Entries);
+
+internal sealed record JsonList(int Schema, string? Organization, string? AsOf, string? KnownAt, IReadOnlyList<JsonProcess> Processes);
+
+internal sealed record JsonImportFailure(string Process, string Entry, string Rule, string Message);
+
+internal sealed record JsonImport(int Schema, string File, int Entries, int Recorded, int AlreadyThere, int NotImported, JsonImportFailure? Failure);
+
+internal sealed record JsonTimeline(int Schema, string Process, string File, int Ratifiers);
+
+internal sealed record JsonDbStop(int Schema, string DataDirectory, bool Stopped);
+
 internal static class CliJson
 {
+    /// <summary>The version of the JSON contract, the first field of every document.</summary>
+    public const int SchemaVersion = 1;
+
     private static readonly JsonSerializerOptions Options = new()
     {
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -78,6 +99,7 @@ internal static class CliJson
     public static string? Instant(DateTimeOffset? t) => t is { } v ? Instant(v) : null;
 
     public static JsonStatus Status(AccessionStatus s) => new(
+        SchemaVersion,
         s.Id,
         s.Organization,
         s.Candidate,
@@ -87,6 +109,7 @@ internal static class CliJson
         [.. s.RequiredRatifiers.Select(r => r.Member)],
         [.. s.Ratified.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
         [.. s.Deposited.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
+        [.. s.Counted.Select(r => new JsonMemberOn(r.Member, Date(r.On)))],
         [.. s.Pending],
         [.. s.ActiveVetoes.Select(v => new JsonVeto(v.Member, Date(v.Since), v.Reason))],
         Date(s.AccededOn),
@@ -106,8 +129,20 @@ internal static class CliJson
             Date(row.DepositedBy)))];
 
     public static IReadOnlyList<JsonAuditEntry> Audit(AuditTrail a) =>
-        [.. a.Entries.Select(e => new JsonAuditEntry(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Source, e.CommandId, e.Retracted))];
+        [.. a.Entries.Select(Entry)];
 
     public static JsonProcess Process(AccessionStatus s) =>
         new(s.Id, s.Organization, s.Candidate, s.Stage.ToString(), Date(s.AppliedOn ?? s.InvitedOn ?? s.ProtocolSignedOn), Date(s.AccededOn), s.RequiredRatifiers.Count, s.Counted.Count);
+
+    public static JsonRegister RegisterDocument(string process, RatificationRegister r, DateOnly? asOf, DateTimeOffset? knownAt) =>
+        new(SchemaVersion, process, Date(asOf), Instant(knownAt), Register(r));
+
+    public static JsonAudit AuditDocument(string process, IReadOnlyList<AuditEntry> entries, DateOnly? asOf, DateTimeOffset? knownAt) =>
+        new(SchemaVersion, process, Date(asOf), Instant(knownAt), [.. entries.Select(Entry)]);
+
+    public static JsonList ListDocument(string? organization, IReadOnlyList<AccessionStatus> all, DateOnly? asOf, DateTimeOffset? knownAt) =>
+        new(SchemaVersion, organization, Date(asOf), Instant(knownAt), [.. all.Select(Process)]);
+
+    private static JsonAuditEntry Entry(AuditEntry e) =>
+        new(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Source, e.CommandId, e.Retracted);
 }

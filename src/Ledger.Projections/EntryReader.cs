@@ -125,7 +125,7 @@ internal sealed class EntryReader
     {
         if (!_eventTablesExist)
         {
-            await _store.Storage.Database.EnsureStorageExistsAsync(typeof(JasperFx.Events.IEvent), ct).ConfigureAwait(false);
+            await Ledger.Storage.LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
             _eventTablesExist = true;
         }
     }

@@ -37,12 +37,16 @@ public static class ReadModelRegistration
                 store.Schema.For<MemberRecord>();
             },
             needsAsyncDaemon: true,
-            services => services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp))));
+            services =>
+            {
+                services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp)));
+                services.TryAddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
+            });
     }
 }
 
 /// <summary>The questions users ask: status (as of a date, as known at an instant), who ratified when, the audit trail, member records, rosters.</summary>
-public sealed class LedgerQueries
+public sealed class LedgerQueries : ILedgerQueries
 {
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;
@@ -61,6 +65,7 @@ public sealed class LedgerQueries
     /// </summary>
     public async Task<AccessionStatus?> StatusAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -74,6 +79,7 @@ public sealed class LedgerQueries
     /// <summary>Who ratified when, now or on either time axis. Null when the process has no entries.</summary>
     public async Task<RatificationRegister?> RegisterAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         if (asOf is null && knownAt is null)
         {
             await using var session = _store.QuerySession();
@@ -100,6 +106,7 @@ public sealed class LedgerQueries
     /// </exception>
     public async Task<MemberRecord?> MemberRecordAsync(string member, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var record = await session.LoadAsync<MemberRecord>(member.ToUpperInvariant(), ct).ConfigureAwait(false);
         if (record is null)
@@ -165,6 +172,7 @@ public sealed class LedgerQueries
     /// <summary>The members of an organization on a date, with their join dates; null when the organization is unknown.</summary>
     public async Task<IReadOnlyList<Membership>?> RosterAsync(string organization, DateOnly on, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false);
         return view is null ? null : [.. view.Organization.Members.Where(m => m.Since <= on).OrderBy(m => m.State, StringComparer.Ordinal)];
@@ -173,6 +181,7 @@ public sealed class LedgerQueries
     /// <summary>The organization as recorded (policy and roster), or null.</summary>
     public async Task<Organization?> OrganizationAsync(string organization, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         return (await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(organization), ct).ConfigureAwait(false))?.Organization;
     }
@@ -180,6 +189,7 @@ public sealed class LedgerQueries
     /// <summary>The present status of every process (of one organization), by process id.</summary>
     public async Task<IReadOnlyList<AccessionStatus>> ListAsync(string? organization = null, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var query = organization is null
             ? session.Query<AccessionStatus>()
@@ -191,6 +201,7 @@ public sealed class LedgerQueries
     /// <summary>Every entry of a process with its recording metadata, in recorded order.</summary>
     public async Task<IReadOnlyList<RecordedEntry>> EntriesAsync(string process, CancellationToken ct = default)
     {
+        await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await using var session = _store.QuerySession();
         var events = await session.Events.FetchStreamAsync(process, token: ct).ConfigureAwait(false);
         return [.. events.Select(RecordedEntry.From)];

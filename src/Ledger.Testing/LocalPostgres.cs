@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 
@@ -33,7 +34,7 @@ public sealed record LocalPostgresOptions
 }
 
 /// <summary>Raised when a local PostgreSQL server cannot be found, started or stopped.</summary>
-public sealed class LocalPostgresException : Exception
+public class LocalPostgresException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public LocalPostgresException(string message) : base(message) { }
@@ -46,21 +47,56 @@ public sealed class LocalPostgresException : Exception
 }
 
 /// <summary>
+/// Raised when a local server's directory is not private to its account (another account owns it or can write it):
+/// the server is not started on it.
+/// </summary>
+public sealed class LocalPostgresRefusedException : LocalPostgresException
+{
+    /// <summary>Creates the exception.</summary>
+    public LocalPostgresRefusedException(string message) : base(message) { }
+
+    /// <summary>Creates the exception.</summary>
+    public LocalPostgresRefusedException() { }
+
+    /// <summary>Creates the exception.</summary>
+    public LocalPostgresRefusedException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
 /// A real PostgreSQL server started from the machine's binaries on a free loopback port, in a directory of its own.
 /// Throwaway servers (<see cref="StartAsync"/>) are stopped and their directory removed on dispose, and by a watchdog
 /// process when the owning process dies without disposing. Persistent servers (<see cref="OpenPersistentAsync"/>) keep
 /// their data directory across runs, for the <c>ledger</c> tool. Run as root, the server runs as the <c>postgres</c> user.
 /// </summary>
+/// <remarks>
+/// Every server is private to the account that owns it. It listens on 127.0.0.1 and on a Unix socket in a 0700
+/// directory, and both require <c>scram-sha-256</c> with a random password kept in a 0600 file beside the data
+/// (<see cref="PasswordFile"/>); <c>pg_hba.conf</c> is rewritten on every start with exactly those two entries (no
+/// <c>trust</c>, no replication). The data directory is 0700. A persistent directory owned by another account, or
+/// that another account can write, is refused (<see cref="LocalPostgresRefusedException"/>). No path reaches a shell:
+/// settings go to a configuration file, the data directory to <c>pg_ctl</c> through <c>PGDATA</c>, and the log by a
+/// name relative to the run directory.
+/// Layout: <c>ROOT/data</c> (PGDATA), <c>ROOT/run</c> (socket, server log), <c>ROOT/password</c>, and for persistent
+/// servers <c>ROOT/ledger-port</c> and <c>ROOT/.lock</c> (one start at a time).
+/// </remarks>
 public sealed class LocalPostgres : IAsyncDisposable
 {
     /// <summary>The environment variable holding a connection string that replaces the local server.</summary>
     public const string ConnectionVariable = "LEDGER_CONNECTION";
 
-    private const string PortFile = "ledger-port";
+    private const string PortFileName = "ledger-port";
+    private const string PasswordFileName = "password";
+    private const string ServerUser = "postgres";
+    private const string LogName = "server.log";
+
+    private static readonly UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private static readonly UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
     private readonly string _bin;
     private readonly string _root;
     private readonly bool _throwaway;
     private readonly LocalPostgresOptions _options;
+    private string _password = "";
     private Process? _watchdog;
     private bool _disposed;
 
@@ -79,15 +115,24 @@ public sealed class LocalPostgres : IAsyncDisposable
     /// <summary>The server's data directory.</summary>
     public string DataDirectory => Path.Combine(_root, "data");
 
+    /// <summary>The directory (mode 0700) holding the server's Unix socket and log.</summary>
+    public string SocketDirectory => Path.Combine(_root, "run");
+
+    /// <summary>The file (mode 0600) holding the <c>postgres</c> role's password.</summary>
+    public string PasswordFile => Path.Combine(_root, PasswordFileName);
+
+    private string LogFile => Path.Combine(SocketDirectory, LogName);
+
     /// <summary>A connection string to the <c>postgres</c> database as the <c>postgres</c> superuser.</summary>
     public string ConnectionString => ConnectionStringFor("postgres");
 
-    /// <summary>A connection string to <paramref name="database"/>.</summary>
+    /// <summary>A connection string to <paramref name="database"/> (TCP on 127.0.0.1 with the server's password).</summary>
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
         Port = Port,
-        Username = "postgres",
+        Username = ServerUser,
+        Password = _password,
         Database = database,
         IncludeErrorDetail = true,
         Timeout = 15,
@@ -100,11 +145,12 @@ public sealed class LocalPostgres : IAsyncDisposable
     {
         options ??= new LocalPostgresOptions();
         var bin = FindBinaries(options);
+        // Created 0700 by .NET; as root it is handed to the server's user, which must enter it.
         var root = Directory.CreateTempSubdirectory("ledger-pg-").FullName;
         var server = new LocalPostgres(bin, root, FreePort(), throwaway: true, options);
         try
         {
-            GiveToServerUser(root);
+            await GiveToServerUserAsync(root, ct).ConfigureAwait(false);
             server._watchdog = server.StartWatchdog();
             await server.InitAsync(ct).ConfigureAwait(false);
             await server.StartServerAsync(ct).ConfigureAwait(false);
@@ -120,6 +166,8 @@ public sealed class LocalPostgres : IAsyncDisposable
     /// <summary>
     /// Opens the persistent server whose files live in <paramref name="directory"/>: creates it on first use, starts
     /// it when it is not running, and leaves it running on dispose (stop it with <see cref="StopPersistentAsync"/>).
+    /// Refuses (<see cref="LocalPostgresRefusedException"/>) a directory another account owns or can write. Two
+    /// callers racing on first use take turns: one creates and starts the server, the other finds it running.
     /// </summary>
     public static async Task<LocalPostgres> OpenPersistentAsync(string directory, LocalPostgresOptions? options = null, CancellationToken ct = default)
     {
@@ -127,16 +175,48 @@ public sealed class LocalPostgres : IAsyncDisposable
         options = (options ?? new LocalPostgresOptions()) with { Durable = true };
         var bin = FindBinaries(options);
         var root = Path.GetFullPath(directory);
-        Directory.CreateDirectory(root);
-        var portFile = Path.Combine(root, PortFile);
+        if (!Directory.Exists(root))
+        {
+            var parent = Path.GetDirectoryName(root);
+            if (parent is not null)
+            {
+                CreatePrivateDirectory(parent);
+            }
+            try
+            {
+                CreatePrivateDirectory(root);
+                await GiveToServerUserAsync(root, ct).ConfigureAwait(false);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new LocalPostgresException($"Cannot create the server directory {root}: {e.Message}", e);
+            }
+        }
+        await CheckPrivateAsync(root, ct).ConfigureAwait(false);
+        if (IsRoot && (await TryRunAsync("test", ["-x", root], asServer: true, "/", ct).ConfigureAwait(false)).ExitCode != 0)
+        {
+            throw new LocalPostgresException(
+                $"The server runs as `{ServerUser}`, which cannot reach {root} (a directory on the way is closed to it). Choose a directory under one it can enter, e.g. /var/lib/ratification-ledger (LEDGER_DATA_DIR).");
+        }
+        await using var startLock = await StartLock.TakeAsync(Path.Combine(root, ".lock"), options.StartTimeout, ct).ConfigureAwait(false);
+        var portFile = Path.Combine(root, PortFileName);
         var port = File.Exists(portFile) && int.TryParse(await File.ReadAllTextAsync(portFile, ct).ConfigureAwait(false), CultureInfo.InvariantCulture, out var saved) ? saved : FreePort();
         var server = new LocalPostgres(bin, root, port, throwaway: false, options);
         if (!File.Exists(Path.Combine(server.DataDirectory, "PG_VERSION")))
         {
-            GiveToServerUser(root);
             await server.InitAsync(ct).ConfigureAwait(false);
         }
-        await File.WriteAllTextAsync(portFile, port.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
+        else
+        {
+            await CheckPrivateAsync(server.DataDirectory, ct).ConfigureAwait(false);
+            if (!File.Exists(server.PasswordFile))
+            {
+                // Made by an earlier version with `trust` authentication: give it a password before it listens again.
+                await server.SecureLegacyAsync(ct).ConfigureAwait(false);
+            }
+        }
+        server._password = (await File.ReadAllTextAsync(server.PasswordFile, ct).ConfigureAwait(false)).Trim();
+        await WritePrivateFileAsync(portFile, port.ToString(CultureInfo.InvariantCulture), ct).ConfigureAwait(false);
         if (!await server.IsRunningAsync(ct).ConfigureAwait(false))
         {
             await server.StartServerAsync(ct).ConfigureAwait(false);
@@ -192,7 +272,7 @@ public sealed class LocalPostgres : IAsyncDisposable
     {
         NpgsqlConnection.ClearAllPools();
         var postmaster = PostmasterPid(DataDirectory);
-        await RunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, "stop", "-w", "-t", "60", "-m", immediate ? "immediate" : "fast"], ct).ConfigureAwait(false);
+        await RunPgCtlAsync(["stop", "-w", "-t", "60", "-m", immediate ? "immediate" : "fast"], ct).ConfigureAwait(false);
         // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits; stopped
         // means no process left (and nothing still writing to a directory about to be deleted or reused).
         if (postmaster is { } pid)
@@ -243,7 +323,7 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     /// <summary>True when the server answers <c>pg_ctl status</c>.</summary>
     public async Task<bool> IsRunningAsync(CancellationToken ct = default) =>
-        (await TryRunAsync(Path.Combine(_bin, "pg_ctl"), ["-D", DataDirectory, "status"], ct).ConfigureAwait(false)).ExitCode == 0;
+        (await TryRunPgCtlAsync(["status"], ct).ConfigureAwait(false)).ExitCode == 0;
 
     /// <summary>Throwaway servers: stops the server and removes its directory. Persistent servers keep running.</summary>
     public async ValueTask DisposeAsync()
@@ -329,24 +409,93 @@ public sealed class LocalPostgres : IAsyncDisposable
         return dirs;
     }
 
-    private async Task InitAsync(CancellationToken ct) =>
-        await RunAsync(Path.Combine(_bin, "initdb"), ["-D", DataDirectory, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"], ct).ConfigureAwait(false);
+    private async Task InitAsync(CancellationToken ct)
+    {
+        await CreateServerDirectoryAsync(DataDirectory, ct).ConfigureAwait(false);
+        await CreateServerDirectoryAsync(SocketDirectory, ct).ConfigureAwait(false);
+        _password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+        await WritePrivateFileAsync(PasswordFile, _password, ct).ConfigureAwait(false);
+        // initdb reads the password from a file the server's user can read: a copy in the 0700 run directory, removed
+        // at once. The kept copy (PasswordFile) belongs to the account that runs the tool.
+        var initPassword = Path.Combine(SocketDirectory, ".initdb-password");
+        await WriteServerFileAsync(initPassword, _password, ct).ConfigureAwait(false);
+        try
+        {
+            await RunAsync(Path.Combine(_bin, "initdb"),
+                ["-D", DataDirectory, "-U", ServerUser, "-A", "scram-sha-256", "--pwfile", initPassword, "-E", "UTF8", "--locale=C", "--no-sync"], ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            File.Delete(initPassword);
+        }
+    }
+
+    // A server directory made before the server had a password (`initdb -A trust`): stopped if running, started once
+    // with no TCP and trust on the private socket only, given a password, and stopped again.
+    private async Task SecureLegacyAsync(CancellationToken ct)
+    {
+        if (await IsRunningAsync(ct).ConfigureAwait(false))
+        {
+            await StopAsync(immediate: false, ct).ConfigureAwait(false);
+        }
+        if (!Directory.Exists(SocketDirectory))
+        {
+            await CreateServerDirectoryAsync(SocketDirectory, ct).ConfigureAwait(false);
+        }
+        if (!SocketFits)
+        {
+            throw new LocalPostgresException($"The server in {_root} has no password yet (made by an earlier version) and its socket path is too long to set one safely; move the directory to a shorter path.");
+        }
+        await WriteServerFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\n", ct).ConfigureAwait(false);
+        await WriteSettingsAsync(listen: false, ct).ConfigureAwait(false);
+        await StartPostmasterAsync(ct).ConfigureAwait(false);
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)).ToLowerInvariant();
+        var socket = new NpgsqlConnectionStringBuilder { Host = SocketDirectory, Port = Port, Username = ServerUser, Database = "postgres" }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(socket))
+        {
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            await using var alter = new NpgsqlCommand($"alter role {ServerUser} password '{password}'", connection);
+            await alter.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        await StopAsync(immediate: false, ct).ConfigureAwait(false);
+        await WritePrivateFileAsync(PasswordFile, password, ct).ConfigureAwait(false);
+    }
+
+    // Unix socket paths are limited to 107 bytes: a longer one is left out, and connections use TCP only.
+    private bool SocketFits => Encoding.UTF8.GetByteCount(Path.Combine(SocketDirectory, ".s.PGSQL.65535")) <= 100;
+
+    private async Task WriteSettingsAsync(bool listen, CancellationToken ct)
+    {
+        static string Quote(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal).Replace("\\", "\\\\", StringComparison.Ordinal) + "'";
+        var settings = new StringBuilder()
+            .AppendLine("# Written by LocalPostgres on every start; edits are overwritten.")
+            .AppendLine(CultureInfo.InvariantCulture, $"listen_addresses = {Quote(listen ? "127.0.0.1" : "")}")
+            .AppendLine(CultureInfo.InvariantCulture, $"port = {Port}")
+            .AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = {Quote(SocketFits ? SocketDirectory : "")}")
+            .AppendLine("unix_socket_permissions = 0700")
+            .AppendLine("password_encryption = 'scram-sha-256'")
+            .AppendLine(CultureInfo.InvariantCulture, $"max_connections = {_options.MaxConnections}");
+        if (!_options.Durable)
+        {
+            settings.AppendLine("fsync = off").AppendLine("synchronous_commit = off").AppendLine("full_page_writes = off");
+        }
+        await WriteServerFileAsync(Path.Combine(DataDirectory, "ledger.conf"), settings.ToString(), ct).ConfigureAwait(false);
+        var main = Path.Combine(DataDirectory, "postgresql.conf");
+        const string include = "include 'ledger.conf'";
+        if (!(await File.ReadAllLinesAsync(main, ct).ConfigureAwait(false)).Contains(include, StringComparer.Ordinal))
+        {
+            await File.AppendAllTextAsync(main, $"\n{include}\n", ct).ConfigureAwait(false);
+        }
+    }
 
     private async Task StartServerAsync(CancellationToken ct)
     {
-        var settings = new StringBuilder()
-            .Append(CultureInfo.InvariantCulture, $"-p {Port} -h 127.0.0.1 -k {_root} -c max_connections={_options.MaxConnections}");
-        if (!_options.Durable)
-        {
-            settings.Append(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
-        }
-        var log = Path.Combine(_root, "server.log");
-        var result = await TryRunAsync(Path.Combine(_bin, "pg_ctl"),
-            ["-D", DataDirectory, "-o", settings.ToString(), "-l", log, "-w", "-t", ((int)_options.StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture), "start"], ct).ConfigureAwait(false);
-        if (result.ExitCode != 0)
-        {
-            throw new LocalPostgresException($"PostgreSQL did not start on port {Port} (pg_ctl exit {result.ExitCode}): {result.Output.Trim()}\n{Tail(log)}");
-        }
+        await WriteServerFileAsync(Path.Combine(DataDirectory, "pg_hba.conf"),
+            "# Written by LocalPostgres on every start: password (scram-sha-256) on the private socket and on 127.0.0.1; no replication.\n"
+            + "local all all scram-sha-256\n"
+            + "host all all 127.0.0.1/32 scram-sha-256\n", ct).ConfigureAwait(false);
+        await WriteSettingsAsync(listen: true, ct).ConfigureAwait(false);
+        await StartPostmasterAsync(ct).ConfigureAwait(false);
         var deadline = DateTime.UtcNow + _options.StartTimeout;
         while (true)
         {
@@ -362,19 +511,29 @@ public sealed class LocalPostgres : IAsyncDisposable
             }
             catch (NpgsqlException e)
             {
-                throw new LocalPostgresException($"PostgreSQL on port {Port} did not accept connections within {_options.StartTimeout.TotalSeconds:0} s.\n{Tail(log)}", e);
+                throw new LocalPostgresException($"PostgreSQL on port {Port} did not accept connections within {_options.StartTimeout.TotalSeconds:0} s.\n{Tail(LogFile)}", e);
             }
+        }
+    }
+
+    private async Task StartPostmasterAsync(CancellationToken ct)
+    {
+        // The log by a name relative to the run directory (pg_ctl hands it to a shell); the data directory as PGDATA.
+        var result = await TryRunPgCtlAsync(["-l", LogName, "-w", "-t", ((int)_options.StartTimeout.TotalSeconds).ToString(CultureInfo.InvariantCulture), "start"], ct).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new LocalPostgresException($"PostgreSQL did not start on port {Port} (pg_ctl exit {result.ExitCode}): {result.Output.Trim()}\n{Tail(LogFile)}");
         }
     }
 
     private Process StartWatchdog()
     {
         // A detached shell that outlives this process: when the owner dies without disposing, it stops the server and
-        // removes the directory, so a crashed test leaves nothing behind.
-        var ownerPid = _options.OwnerProcessId ?? Environment.ProcessId;
-        var script = $"while kill -0 {ownerPid} 2>/dev/null && [ -d '{_root}' ]; do sleep 1; done; "
-            + $"if [ -d '{_root}' ]; then {AsServerUser($"'{Path.Combine(_bin, "pg_ctl")}' -D '{DataDirectory}' stop -m immediate -w -t 30")} >/dev/null 2>&1; rm -rf '{_root}'; fi";
-        var start = new ProcessStartInfo("setsid", ["sh", "-c", script])
+        // removes the directory, so a crashed test leaves nothing behind. Paths are positional arguments, never code.
+        var ownerPid = (_options.OwnerProcessId ?? Environment.ProcessId).ToString(CultureInfo.InvariantCulture);
+        const string script = "while kill -0 \"$1\" 2>/dev/null && [ -d \"$2\" ]; do sleep 1; done; "
+            + "if [ -d \"$2\" ]; then cd \"$2\" && $5 env PGDATA=\"$3\" \"$4\" stop -m immediate -w -t 30 >/dev/null 2>&1; cd /; rm -rf -- \"$2\"; fi";
+        var start = new ProcessStartInfo("setsid", ["sh", "-c", script, "ledger-pg-watchdog", ownerPid, _root, DataDirectory, Path.Combine(_bin, "pg_ctl"), IsRoot ? $"runuser -u {ServerUser} --" : ""])
         {
             RedirectStandardInput = false,
             RedirectStandardOutput = false,
@@ -386,37 +545,146 @@ public sealed class LocalPostgres : IAsyncDisposable
 
     private static bool IsRoot => Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows();
 
-    private static string AsServerUser(string command) => IsRoot ? $"runuser -u postgres -- {command}" : command;
-
-    private static void GiveToServerUser(string root)
+    // A directory the tool has just created: as root, handed (alone, not what it may contain) to the server's user.
+    private static async Task GiveToServerUserAsync(string path, CancellationToken ct)
     {
         if (!IsRoot)
         {
             return;
         }
-        using var chown = Process.Start("chown", ["-R", "postgres:postgres", root]);
-        chown.WaitForExit();
-        if (chown.ExitCode != 0)
+        var result = await TryRunAsync("chown", [$"{ServerUser}:{ServerUser}", "--", path], asServer: false, null, ct).ConfigureAwait(false);
+        if (result.ExitCode != 0)
         {
-            throw new LocalPostgresException($"Running as root, LocalPostgres runs the server as the `postgres` user, but `chown postgres {root}` failed. Create the user (the `postgresql` package does) or run as another user.");
+            throw new LocalPostgresException($"Running as root, LocalPostgres runs the server as the `{ServerUser}` user, but `chown {ServerUser} {path}` failed: {result.Output.Trim()}. Create the user (the `postgresql` package does) or run as another user.");
         }
     }
 
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, Private);
+        }
+    }
+
+    private static FileStreamOptions PrivateFileOptions(FileMode mode, FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.ReadWrite, Share = share };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = PrivateFile;
+        }
+        return options;
+    }
+
+    private static async Task CreateServerDirectoryAsync(string path, CancellationToken ct)
+    {
+        if (!Directory.Exists(path))
+        {
+            CreatePrivateDirectory(path);
+            await GiveToServerUserAsync(path, ct).ConfigureAwait(false);
+        }
+    }
+
+    // A file for the tool's account alone (0600), replaced atomically.
+    private static async Task WritePrivateFileAsync(string path, string content, CancellationToken ct)
+    {
+        var temp = path + ".tmp";
+        File.Delete(temp);
+        await using (var stream = new FileStream(temp, PrivateFileOptions(FileMode.CreateNew, FileShare.Read)))
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(content), ct).ConfigureAwait(false);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    // A file the server reads (0600, owned by the server's user).
+    private static async Task WriteServerFileAsync(string path, string content, CancellationToken ct)
+    {
+        await WritePrivateFileAsync(path, content, ct).ConfigureAwait(false);
+        await GiveToServerUserAsync(path, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Refuses a directory that is not private to the server's account: owned by another account, or writable by
+    /// group or others. Root may own it only if the server's user can still enter it.
+    /// </summary>
+    private static async Task CheckPrivateAsync(string path, CancellationToken ct)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        var mode = File.GetUnixFileMode(path);
+        var owner = await OwnerAsync(path, ct).ConfigureAwait(false);
+        var me = await UidAsync(null, ct).ConfigureAwait(false);
+        var server = IsRoot ? await UidAsync(ServerUser, ct).ConfigureAwait(false) : me;
+        var octal = Convert.ToString((int)mode, 8).PadLeft(4, '0');
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new LocalPostgresRefusedException(
+                $"{path} can be written by other accounts (mode {octal}): the ledger's server is not started on it. Make it private (chmod 700) or choose another directory (LEDGER_DATA_DIR).");
+        }
+        if (owner != me && owner != server)
+        {
+            throw new LocalPostgresRefusedException(
+                $"{path} belongs to another account (uid {owner}): the ledger's server is not started on it. Use a directory of your own (LEDGER_DATA_DIR).");
+        }
+        if (IsRoot && owner == me && owner != server && (mode & UnixFileMode.OtherExecute) == 0)
+        {
+            throw new LocalPostgresRefusedException(
+                $"{path} belongs to root with mode {octal}: the server runs as `{ServerUser}` and cannot enter it. Point LEDGER_DATA_DIR at a directory that does not exist yet (the tool creates it) or one owned by `{ServerUser}`.");
+        }
+    }
+
+    private static async Task<long> OwnerAsync(string path, CancellationToken ct)
+    {
+        var result = await TryRunAsync("stat", ["-c", "%u", "--", path], asServer: false, null, ct).ConfigureAwait(false);
+        return result.ExitCode == 0 && long.TryParse(result.Output.Trim(), CultureInfo.InvariantCulture, out var uid)
+            ? uid
+            : throw new LocalPostgresException($"Cannot read the owner of {path}: {result.Output.Trim()}");
+    }
+
+    private static async Task<long> UidAsync(string? user, CancellationToken ct)
+    {
+        var result = await TryRunAsync("id", user is null ? ["-u"] : ["-u", "--", user], asServer: false, null, ct).ConfigureAwait(false);
+        return result.ExitCode == 0 && long.TryParse(result.Output.Trim(), CultureInfo.InvariantCulture, out var uid)
+            ? uid
+            : throw new LocalPostgresException($"Cannot find the user id of {user ?? "this account"}: {result.Output.Trim()}");
+    }
+
+    private async Task RunPgCtlAsync(string[] args, CancellationToken ct)
+    {
+        var result = await TryRunPgCtlAsync(args, ct).ConfigureAwait(false);
+        if (result.ExitCode != 0)
+        {
+            throw new LocalPostgresException($"pg_ctl {string.Join(' ', args)} failed for {DataDirectory} (exit {result.ExitCode}): {result.Output.Trim()}");
+        }
+    }
+
+    private Task<(int ExitCode, string Output)> TryRunPgCtlAsync(string[] args, CancellationToken ct) =>
+        TryRunAsync("env", [$"PGDATA={DataDirectory}", Path.Combine(_bin, "pg_ctl"), .. args], asServer: true,
+            Directory.Exists(SocketDirectory) ? SocketDirectory : _root, ct);
+
     private static async Task RunAsync(string file, string[] args, CancellationToken ct)
     {
-        var result = await TryRunAsync(file, args, ct).ConfigureAwait(false);
+        var result = await TryRunAsync(file, args, asServer: true, null, ct).ConfigureAwait(false);
         if (result.ExitCode != 0)
         {
             throw new LocalPostgresException($"{Path.GetFileName(file)} {string.Join(' ', args)} failed (exit {result.ExitCode}): {result.Output.Trim()}");
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> TryRunAsync(string file, string[] args, CancellationToken ct)
+    private static async Task<(int ExitCode, string Output)> TryRunAsync(string file, string[] args, bool asServer, string? workingDirectory, CancellationToken ct)
     {
-        var start = IsRoot ? new ProcessStartInfo("runuser", ["-u", "postgres", "--", file, .. args]) : new ProcessStartInfo(file, args);
+        var start = asServer && IsRoot ? new ProcessStartInfo("runuser", ["-u", ServerUser, "--", file, .. args]) : new ProcessStartInfo(file, args);
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
-        start.WorkingDirectory = Path.GetTempPath();
+        start.WorkingDirectory = workingDirectory ?? Path.GetTempPath();
         using var process = Process.Start(start) ?? throw new LocalPostgresException($"Could not run {file}.");
         var stdout = process.StandardOutput.ReadToEndAsync(ct);
         var stderr = process.StandardError.ReadToEndAsync(ct);
@@ -445,5 +713,31 @@ public sealed class LocalPostgres : IAsyncDisposable
         {
             return "(server log unreadable)";
         }
+    }
+
+    /// <summary>An exclusive lock on a file (flock through FileShare.None), taken with retries until a deadline.</summary>
+    private sealed class StartLock(FileStream stream) : IAsyncDisposable
+    {
+        public static async Task<StartLock> TakeAsync(string path, TimeSpan timeout, CancellationToken ct)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                try
+                {
+                    return new StartLock(new FileStream(path, PrivateFileOptions(FileMode.OpenOrCreate, FileShare.None)));
+                }
+                catch (IOException) when (DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(100, ct).ConfigureAwait(false);
+                }
+                catch (IOException e)
+                {
+                    throw new LocalPostgresException($"Another ledger command has been starting the server in {Path.GetDirectoryName(path)} for {timeout.TotalSeconds:0} s ({path} is locked); try again.", e);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync() => stream.DisposeAsync();
     }
 }

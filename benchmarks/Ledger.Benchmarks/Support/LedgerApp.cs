@@ -57,7 +57,7 @@ internal sealed class LedgerApp : IAsyncDisposable
             });
         builder.Services.AddMediator(o =>
         {
-            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerApp)];
+            o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerApp)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         var app = new LedgerApp(builder.Build(), schema);

@@ -146,7 +146,7 @@ public static class LedgerWeb
     private static async Task ListJsonAsync(HttpContext c)
     {
         var all = await Queries(c).ListAsync(ct: c.RequestAborted).ConfigureAwait(false);
-        await WriteJson(c, CliJson.Write(all.Select(CliJson.Process).ToList())).ConfigureAwait(false);
+        await WriteJson(c, CliJson.Write(CliJson.ListDocument(null, all, null, null))).ConfigureAwait(false);
     }
 
     private static async Task StatusAsync(HttpContext c, string org, string candidate)
@@ -162,7 +162,7 @@ public static class LedgerWeb
         var r = await ReadAsync(c, org, candidate).ConfigureAwait(false);
         var register = await Queries(c).RegisterAsync(r.Process, r.AsOf, r.KnownAt, c.RequestAborted).ConfigureAwait(false)
             ?? throw new WebRequestException(404, $"no process '{r.Process}' in the ledger.");
-        await WriteJson(c, CliJson.Write(CliJson.Register(register))).ConfigureAwait(false);
+        await WriteJson(c, CliJson.Write(CliJson.RegisterDocument(r.Process, register, r.AsOf, r.KnownAt))).ConfigureAwait(false);
     }
 
     private static async Task AuditAsync(HttpContext c, string org, string candidate)
@@ -175,7 +175,7 @@ public static class LedgerWeb
         var audit = r.KnownAt is null
             ? await Queries(c).AuditAsync(r.Process, c.RequestAborted).ConfigureAwait(false) ?? throw new WebRequestException(404, $"no process '{r.Process}' in the ledger.")
             : ProcessViews.BuildAudit(r.Process, r.Entries, r.KnownAt);
-        await WriteJson(c, CliJson.Write(CliJson.Audit(audit))).ConfigureAwait(false);
+        await WriteJson(c, CliJson.Write(CliJson.AuditDocument(r.Process, audit.Entries, null, r.KnownAt))).ConfigureAwait(false);
     }
 
     // The CLI's picture (`ledger timeline --svg`, as of the date), of what was known at the instant.

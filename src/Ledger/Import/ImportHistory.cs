@@ -1,19 +1,34 @@
 using Ledger.Domain;
 using Ledger.Recording;
 using Ledger.Storage;
-using Mediator;
 
 namespace Ledger.Import;
 
-/// <summary>
-/// Imports a history file through the normal command path: registers the organization, then sends every entry in
-/// import order (by date across processes, stable) as its command. Idempotent: a second import records nothing new.
-/// Stops at the first entry that is refused; what came before it stays recorded and a re-run continues from there.
-/// </summary>
-/// <param name="File">The parsed file.</param>
-/// <param name="RecordedBy">Who records the entries (default: the ledger's default user).</param>
-/// <param name="CorrelationId">Correlation id stamped on every entry of this run (default: a new one per run).</param>
-public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy = null, string? CorrelationId = null) : IRequest<ImportResult>;
+/// <summary>How an import runs (all optional).</summary>
+public sealed record ImportOptions
+{
+    /// <summary>Who records the entries that name no one (default: the ledger's default).</summary>
+    public string? RecordedBy { get; init; }
+
+    /// <summary>Correlation id stamped on every entry of this run (default: a new one per run).</summary>
+    public string? CorrelationId { get; init; }
+
+    /// <summary>
+    /// Stops the import cleanly after the batch being written commits (a Ctrl+C): unlike the cancellation token, it
+    /// never cancels a statement in flight. The result then has <see cref="ImportResult.Stopped"/> set.
+    /// </summary>
+    public CancellationToken Stop { get; init; }
+
+    /// <summary>Told, after each batch commits, how many entries are decided and written so far (for a progress display).</summary>
+    public IProgress<ImportProgress>? Progress { get; init; }
+}
+
+/// <summary>How far an import is: entries done (recorded or found already there) out of the file's total.</summary>
+/// <param name="Done">Entries recorded or found already there.</param>
+/// <param name="Recorded">Entries this run recorded.</param>
+/// <param name="AlreadyThere">Entries the ledger already held.</param>
+/// <param name="Total">Entries in the file.</param>
+public sealed record ImportProgress(int Done, int Recorded, int AlreadyThere, int Total);
 
 /// <summary>The entry an import stopped at and the rule it broke.</summary>
 public sealed record ImportFailure(HistoryEntry Entry, Rejection Rejection)
@@ -29,89 +44,11 @@ public sealed record ImportFailure(HistoryEntry Entry, Rejection Rejection)
 /// <param name="Failure">The entry the import stopped at, or null when every entry is in the ledger.</param>
 public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, ImportFailure? Failure)
 {
+    /// <summary>True when <see cref="ImportOptions.Stop"/> ended the import between batches; entries from there on were not imported.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>True when every entry of the file is in the ledger.</summary>
-    public bool Succeeded => Failure is null;
-}
-
-/// <summary>
-/// Handles <see cref="ImportHistoryRequest"/>: registers the organization through Mediator, then records the entries in
-/// batches of <see cref="LedgerOptions.ImportBatchSize"/> (the same decider, validation, receipts and metadata as one
-/// command at a time; each batch one transaction, written with COPY where the store allows it, the next batch decided
-/// while one is written) and publishes each recorded entry's notifications after its batch commits. A batch ends after
-/// an accession whose reaction (new members ratifying open processes) must run before the next entry, as it would one
-/// command at a time.
-/// </summary>
-public sealed class ImportHistoryHandler(ISender sender, LedgerRecorder recorder, IPublisher publisher, LedgerOptions options) : IRequestHandler<ImportHistoryRequest, ImportResult>
-{
-    /// <inheritdoc />
-    public async ValueTask<ImportResult> Handle(ImportHistoryRequest request, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        var file = request.File;
-        var correlation = request.CorrelationId ?? $"import:{Guid.NewGuid():N}";
-        var entries = file.InImportOrder();
-        RecordResult registered;
-        try
-        {
-            registered = await sender.Send(new RegisterOrganizationRequest(file.Organization,
-                new Provenance(RecordedBy: request.RecordedBy, CorrelationId: correlation)), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
-        {
-            throw new ImportInterruptedException(null, 0, 0, entries.Count, e);
-        }
-        if (registered.Rejection is { } refused)
-        {
-            var first = entries.Count > 0 ? entries[0] : null;
-            throw new HistoryFileException($"organization {file.Organization.Code}: {refused.Code}: {refused.Message}" + (first is null ? "" : " No entry was imported."));
-        }
-
-        var commands = new Stamped(entries, request.RecordedBy, correlation);
-        int recorded = 0, already = 0, next = 0;
-        ImportFailure? failure = null;
-        try
-        {
-            await recorder.ImportAsync(commands, options.ImportBatchSize, async results =>
-            {
-                foreach (var result in results)
-                {
-                    var entry = entries[next++];
-                    try
-                    {
-                        foreach (var notification in result.Notifications)
-                        {
-                            await publisher.Publish(notification, cancellationToken).ConfigureAwait(false);
-                        }
-                    }
-                    catch (Exception e) when (LedgerUnavailableException.IsDatabaseFailure(e))
-                    {
-                        // The entry is recorded; the reaction to it (new member ratifying open processes) is not complete.
-                        // Importing again resends it, and the resend publishes its notifications again.
-                        throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
-                    }
-                    switch (result.Outcome)
-                    {
-                        case RecordOutcome.Recorded when !result.IsResend:
-                            recorded++;
-                            break;
-                        case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
-                            already++;
-                            break;
-                        default:
-                            failure = new ImportFailure(entry, result.Rejection!);
-                            return false;
-                    }
-                }
-                return true;
-            }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not ImportInterruptedException && LedgerUnavailableException.IsDatabaseFailure(e))
-        {
-            // A batch commits as one transaction: everything before this entry is recorded, this entry on may be.
-            throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
-        }
-        return new ImportResult(recorded, already, entries.Count, failure);
-    }
+    public bool Succeeded => Failure is null && !Stopped;
 }
 
 /// <summary>

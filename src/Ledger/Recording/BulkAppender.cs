@@ -45,6 +45,7 @@ internal sealed class BulkAppender
         {
             return null;
         }
+        await LedgerStorage.EnsureAsync(store, ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
         await store.Storage.Database.EnsureStorageExistsAsync(typeof(CommandReceipt), ct).ConfigureAwait(false);
         await using var connection = store.Storage.Database.CreateConnection();

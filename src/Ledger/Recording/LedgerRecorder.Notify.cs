@@ -5,6 +5,22 @@ namespace Ledger.Recording;
 // Notifications: what a recorded change tells apps.
 public sealed partial class LedgerRecorder
 {
+    /// <summary>Hands the results' notifications to the app's sinks, in order.</summary>
+    private async ValueTask PublishAsync(IEnumerable<RecordResult> results, CancellationToken ct)
+    {
+        if (_sinks.Length == 0)
+        {
+            return;
+        }
+        foreach (var notification in results.SelectMany(r => r.Notifications))
+        {
+            foreach (var sink in _sinks)
+            {
+                await sink.PublishAsync(notification, ct).ConfigureAwait(false);
+            }
+        }
+    }
+
     internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization, IReadOnlyList<object> events)
     {
         // Only the events that can change what a notification reports are worth comparing states for.

@@ -12,7 +12,7 @@ namespace Ledger.Recording;
 /// invited process) are decided and written in its transaction. The Mediator handlers call it; tools may call it directly
 /// (they then publish <see cref="RecordResult.Notifications"/> themselves, if anything listens to them).
 /// </summary>
-public sealed partial class LedgerRecorder
+public sealed partial class LedgerRecorder : ILedger
 {
     /// <summary>Header keys every recorded event carries.</summary>
     public static class Headers
@@ -35,12 +35,18 @@ public sealed partial class LedgerRecorder
     private readonly StreamStateCache _states;
 
 
+    private readonly ILedgerNotificationSink[] _sinks;
+
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
-    public LedgerRecorder(IDocumentStore store, LedgerOptions options)
+    /// <param name="store">The ledger's store.</param>
+    /// <param name="options">The ledger's options.</param>
+    /// <param name="sinks">Where the notifications of recorded changes go after each commit (none: nowhere).</param>
+    public LedgerRecorder(IDocumentStore store, LedgerOptions options, IEnumerable<ILedgerNotificationSink>? sinks = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _states = new StreamStateCache(options.WriteCacheStreams);
+        _sinks = sinks?.ToArray() ?? [];
     }
 
     /// <summary>Records an accession command.</summary>
@@ -63,9 +69,10 @@ public sealed partial class LedgerRecorder
         // Turn-taking only spares optimistic retries, so a caller that has waited TurnWait goes ahead without its turn
         // (optimistic concurrency still decides): a stalled database then cannot queue callers behind each other's timeouts.
         var turn = await _stripes[stripe].WaitAsync(TurnWait, ct).ConfigureAwait(false);
+        RecordResult result;
         try
         {
-            return (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false)).Results[0];
+            result = (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false)).Results[0];
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
@@ -79,6 +86,8 @@ public sealed partial class LedgerRecorder
                 _stripes[stripe].Release();
             }
         }
+        await PublishAsync([result], ct).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -87,8 +96,8 @@ public sealed partial class LedgerRecorder
     /// commit for the lot. Returns the results of the commands it handled, a prefix of <paramref name="commands"/> (at
     /// least one); the caller sends the rest again. The prefix ends after a refused command (nothing after it is
     /// decided, everything before it is committed) and before a command recorded by someone else or under another
-    /// correlation. Publishing <see cref="RecordResult.Notifications"/> is the caller's job; what the ledger's rules make
-    /// of an accession (the admission, the new member added to invited processes) is written with it.
+    /// correlation. The results' <see cref="RecordResult.Notifications"/> are handed to the app's
+    /// <see cref="ILedgerNotificationSink"/>s after the commit; what the ledger's rules make of an accession (the admission, the new member added to invited processes) is written with it.
     /// </summary>
     public async Task<IReadOnlyList<RecordResult>> RecordManyAsync(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, CancellationToken ct = default)
     {
@@ -103,9 +112,10 @@ public sealed partial class LedgerRecorder
             return [refused];
         }
         var taken = await TakeStripesAsync(items!, ct).ConfigureAwait(false);
+        IReadOnlyList<RecordResult> results;
         try
         {
-            return (await RecordPrefixAsync(items!, null, ct).ConfigureAwait(false)).Results;
+            results = (await RecordPrefixAsync(items!, null, ct).ConfigureAwait(false)).Results;
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
@@ -116,6 +126,8 @@ public sealed partial class LedgerRecorder
         {
             ReleaseStripes(taken);
         }
+        await PublishAsync(results, ct).ConfigureAwait(false);
+        return results;
     }
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)

@@ -22,7 +22,10 @@ internal static class LedgerRegistration
         configure?.Invoke(options);
         services.AddSingleton(new LedgerStoreSource(store));
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>()));
+        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>(), sp.GetServices<ILedgerNotificationSink>()));
+        services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerRecorder>());
+        // Before the async daemon's hosted service (added after the ledger): the tables are created under the lock.
+        services.AddHostedService(sp => new LedgerSchemaOnStartup(sp));
         options.ApplyServices(services);
         return options;
     }

@@ -1,5 +1,11 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx;
+using JasperFx.Events;
 using Marten;
+using Npgsql;
 using Weasel.Core;
 using Weasel.Core.Migrations;
 using Weasel.Postgresql;
@@ -16,12 +22,63 @@ namespace Ledger.Storage;
 internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
     : FeatureSchemaBase("ledger_storage", store.Advanced.Migrator)
 {
+    private static readonly ConditionalWeakTable<IDocumentStore, object> Ensured = [];
+
     /// <summary>
-    /// Ensures the ledger's tables exist and are set as configured, once per database and process (Marten creates a
-    /// document table only when a session first uses its type; the writers call this before their first write).
+    /// Ensures the ledger's tables (events and documents) exist and are set as configured, once per store, under a
+    /// PostgreSQL advisory lock: Marten creates a table when a session first uses its type, and guards that only within
+    /// one process, so two processes on a fresh database would both try to create the same table or index (42P07).
+    /// Under the lock the second finds everything in place. Every entry point of the library (the recorder's writes,
+    /// the queries, the bulk appender) calls this before its first use of the store.
     /// </summary>
-    public static ValueTask EnsureAsync(IDocumentStore store, CancellationToken ct) =>
-        store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct);
+    public static async ValueTask EnsureAsync(IDocumentStore store, CancellationToken ct)
+    {
+        if (Ensured.TryGetValue(store, out _))
+        {
+            return;
+        }
+        if (store.Options is StoreOptions { AutoCreateSchemaObjects: AutoCreate.None })
+        {
+            // The app applies migrations itself: only the check that everything is there.
+            await EnsureFeaturesAsync(store, ct).ConfigureAwait(false);
+        }
+        else
+        {
+            await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            var key = LockKey(store);
+            await using (var take = new NpgsqlCommand("select pg_advisory_lock($1)", connection))
+            {
+                take.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+                await take.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            try
+            {
+                await EnsureFeaturesAsync(store, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Closing the connection would release it too; unlocking first hands it over without waiting for the pool.
+                await using var release = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
+                release.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key });
+                await release.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        Ensured.AddOrUpdate(store, new object());
+    }
+
+    private static async Task EnsureFeaturesAsync(IDocumentStore store, CancellationToken ct)
+    {
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(IEvent), ct).ConfigureAwait(false);
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(LedgerStorage), ct).ConfigureAwait(false);
+    }
+
+    // One lock per pair of schemas (documents, events): ledgers in other schemas of the same database do not wait.
+    private static long LockKey(IDocumentStore store)
+    {
+        var name = $"ratification-ledger/schema/{store.Options.DatabaseSchemaName}/{store.Options.Events.DatabaseSchemaName}";
+        return BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
+    }
 
     public override IEnumerable<Type> DependentTypes() => options.Documents;
 

@@ -59,7 +59,7 @@ public sealed class CliTests
         second.Out.Should().MatchRegex(@"118 entries, 0 recorded, 118 already there");
 
         var list = await LedgerAsync(db, "list", "--json");
-        var processes = JsonNode.Parse(list.Out)!.AsArray();
+        var processes = JsonNode.Parse(list.Out)!["processes"]!.AsArray();
         processes.Select(p => p!["process"]!.GetValue<string>()).Should().Equal("nato/fin", "nato/swe");
         processes.Select(p => p!["stage"]!.GetValue<string>()).Should().Equal("Member", "Member");
     }
@@ -75,8 +75,9 @@ public sealed class CliTests
         (await LedgerAsync(db, "import", SampleFile)).Exit.Should().Be(0);
 
         var now = JsonNode.Parse((await LedgerAsync(db, "status", "nato/fin", "--json")).Out)!.AsObject();
-        now.Select(p => p.Key).Should().Equal("process", "organization", "candidate", "stage", "asOf", "knownAt", "requiredRatifiers",
-            "ratified", "deposited", "pending", "activeVetoes", "accededOn", "entryIntoForce");
+        now.Select(p => p.Key).Should().Equal("schema", "process", "organization", "candidate", "stage", "asOf", "knownAt", "requiredRatifiers",
+            "ratified", "deposited", "counted", "pending", "activeVetoes", "accededOn", "entryIntoForce");
+        now["schema"]!.GetValue<int>().Should().Be(1);
         now["stage"]!.GetValue<string>().Should().Be("Member");
         now["accededOn"]!.GetValue<string>().Should().Be("2023-04-04");
         now["asOf"].Should().BeNull();
@@ -106,7 +107,9 @@ public sealed class CliTests
         var db = await FreshDatabaseAsync();
         (await LedgerAsync(db, "import", SampleFile)).Exit.Should().Be(0);
 
-        var register = JsonNode.Parse((await LedgerAsync(db, "register", "nato/swe", "--json")).Out)!.AsArray();
+        var document = JsonNode.Parse((await LedgerAsync(db, "register", "nato/swe", "--json")).Out)!.AsObject();
+        document.Select(p => p.Key).Should().Equal("schema", "process", "asOf", "knownAt", "ratifiers");
+        var register = document["ratifiers"]!.AsArray();
         register.Should().HaveCount(31);
         register[0]!.AsObject().Select(p => p.Key).Should().Equal("member", "ratifiedOn", "depositedOn", "unconfirmed", "steps", "recordedAt", "recordedBy", "source",
             "ratifiedBy", "depositedBy");
@@ -114,7 +117,9 @@ public sealed class CliTests
         finland["ratifiedOn"]!.GetValue<string>().Should().Be("2023-03-01");
         finland["steps"]!.AsArray().Select(s => s!["type"]!.GetValue<string>()).Should().Contain("ratification").And.Contain("ratifier-added");
 
-        var audit = JsonNode.Parse((await LedgerAsync(db, "audit", "nato/fin", "--json")).Out)!.AsArray();
+        var auditDocument = JsonNode.Parse((await LedgerAsync(db, "audit", "nato/fin", "--json")).Out)!.AsObject();
+        auditDocument.Select(p => p.Key).Should().Equal("schema", "process", "asOf", "knownAt", "entries");
+        var audit = auditDocument["entries"]!.AsArray();
         audit[0]!.AsObject().Select(p => p.Key).Should().Equal("sequence", "type", "on", "member", "recordedAt", "recordedBy", "source", "commandId", "retracted");
         audit.Select(a => a!["sequence"]!.GetValue<long>()).Should().Equal(Enumerable.Range(1, audit.Count).Select(i => (long)i));
         audit[0]!["type"]!.GetValue<string>().Should().Be("application_submitted");
@@ -183,7 +188,7 @@ public sealed class CliTests
         if (name == "rule-breach.json")
         {
             // What came before the bad entry is recorded once; nothing from it on.
-            JsonNode.Parse(audit.Out)!.AsArray().Select(a => a!["type"]!.GetValue<string>()).Should().Equal("application_submitted");
+            JsonNode.Parse(audit.Out)!["entries"]!.AsArray().Select(a => a!["type"]!.GetValue<string>()).Should().Equal("application_submitted");
         }
         else
         {
@@ -201,7 +206,7 @@ public sealed class CliTests
 
         (await LedgerAsync(db, "import", file)).Exit.Should().Be(0);
 
-        var register = JsonNode.Parse((await LedgerAsync(db, "register", "nato/fin", "--json")).Out)!.AsArray();
+        var register = JsonNode.Parse((await LedgerAsync(db, "register", "nato/fin", "--json")).Out)!["ratifiers"]!.AsArray();
         register.Single(r => r!["member"]!.GetValue<string>() == "TUR")!["steps"]!.AsArray()
             .Single(s => s!["type"]!.GetValue<string>() == "veto")!["detail"]!.GetValue<string>().Should().Be(reason);
         var status = await LedgerAsync(db, "status", "nato/fin");

@@ -55,7 +55,7 @@ public sealed class CroatiaCliTests
         before["entryIntoForce"]!["date"].Should().BeNull("one instrument is missing");
         before["entryIntoForce"]!["reason"]!.GetValue<string>().Should().Contain("(DEU)").And.Contain("2013-07-01");
 
-        var register = JsonNode.Parse((await LedgerAsync(db, "register", "eu/hrv", "--json")).Out)!.AsArray();
+        var register = JsonNode.Parse((await LedgerAsync(db, "register", "eu/hrv", "--json")).Out)!["ratifiers"]!.AsArray();
         var austria = register.Single(r => r!["member"]!.GetValue<string>() == "AUT")!;
         austria["ratifiedOn"].Should().BeNull("no source states Austria's approval date");
         austria["ratifiedBy"]!.GetValue<string>().Should().Be("2012-08-08");
@@ -72,7 +72,7 @@ public sealed class CroatiaCliTests
         var text = await LedgerAsync(db, "status", "eu/hrv");
         text.Out.Should().Contain("Entry into force (fixed-date): 2013-07-01.").And.Contain("AUT by 2012-08-08");
 
-        var list = JsonNode.Parse((await LedgerAsync(db, "list", "--json")).Out)!.AsArray();
+        var list = JsonNode.Parse((await LedgerAsync(db, "list", "--json")).Out)!["processes"]!.AsArray();
         list.Should().ContainSingle().Which!["appliedOn"]!.GetValue<string>().Should().Be("2011-12-09", "the signature opened the process");
     }
 

@@ -47,9 +47,9 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
     public async Task An_app_that_calls_the_recorder_directly_and_publishes_nothing_gets_the_rule()
     {
         // No Mediator, no notification published: as if the process died right after the accession's commit.
-        await FinlandReadyAndSwedenInvitedAsync(_host.Recorder);
+        await FinlandReadyAndSwedenInvitedAsync(_host.Unobserved);
 
-        var accession = await _host.Recorder.RecordAsync(new CompleteAccession("nato/fin", D("2023-04-04"), 31));
+        var accession = await _host.Unobserved.RecordAsync(new CompleteAccession("nato/fin", D("2023-04-04"), 31));
 
         accession.Outcome.Should().Be(RecordOutcome.Recorded);
         var sweden = await _host.Recorder.LoadStateAsync("nato/swe");
@@ -128,7 +128,7 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
             // (briefly) for the other to commit before it writes: without the organization's turn, the invitation
             // would take the roster without the new member, or the accession would miss the invitation.
             var invitationFirst = round % 2 == 0;
-            var (waiting, racing) = invitationFirst ? (other.Recorder, _host.Recorder) : (_host.Recorder, other.Recorder);
+            var (waiting, racing) = invitationFirst ? (other.Unobserved, _host.Unobserved) : (_host.Unobserved, other.Unobserved);
             var decidedOnce = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var otherCommitted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             waiting.BeforeWrite = async (_, _) =>
@@ -170,12 +170,12 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
 /// A notification handler that fails after the accession's commit, for the hosts of <see cref="NewMemberRuleTests"/>
 /// only: the accession's rule must not depend on it (nor on any handler running).
 /// </summary>
-public sealed class ThrowingAfterAccession(HostSchema schema) : INotificationHandler<AccessionCompletedNotification>
+public sealed class ThrowingAfterAccession(HostSchema schema) : INotificationHandler<LedgerNotificationPublished>
 {
     public const string SchemaPrefix = "rule_throwing";
 
-    public ValueTask Handle(AccessionCompletedNotification notification, CancellationToken cancellationToken) =>
-        schema.Name.StartsWith(SchemaPrefix, StringComparison.Ordinal)
-            ? throw new InvalidOperationException($"{notification.Process}: a handler failed after the commit.")
+    public ValueTask Handle(LedgerNotificationPublished notification, CancellationToken cancellationToken) =>
+        notification.Notification is AccessionCompletedNotification accession && schema.Name.StartsWith(SchemaPrefix, StringComparison.Ordinal)
+            ? throw new InvalidOperationException($"{accession.Process}: a handler failed after the commit.")
             : ValueTask.CompletedTask;
 }

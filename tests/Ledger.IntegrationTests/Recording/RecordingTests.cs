@@ -247,7 +247,7 @@ public sealed class RecordingTests : IAsyncLifetime
 
         // The notification delivered a second time adds nothing.
         var count = await _host.EventCountAsync();
-        await _host.Publisher.Publish(accession.Notifications.OfType<AccessionCompletedNotification>().Single());
+        await _host.Publisher.Publish(new LedgerNotificationPublished(accession.Notifications.OfType<AccessionCompletedNotification>().Single()));
         (await _host.EventCountAsync()).Should().Be(count);
         (await _host.Recorder.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
     }

@@ -38,6 +38,11 @@ public sealed class LedgerHost : IAsyncDisposable
 
     public LedgerRecorder Recorder => _services.GetRequiredService<LedgerRecorder>();
 
+    /// <summary>A recorder over the same store with no notification sink: an app that publishes nothing.</summary>
+    public LedgerRecorder Unobserved => _unobserved ??= new LedgerRecorder(Store, _services.GetRequiredService<LedgerOptions>());
+
+    private LedgerRecorder? _unobserved;
+
     public IServiceProvider Services => _services;
 
     public LedgerQueries Queries => _services.GetRequiredService<LedgerQueries>();
@@ -66,9 +71,10 @@ public sealed class LedgerHost : IAsyncDisposable
                 configure?.Invoke(ledger);
             })
             .AddAsyncDaemon(DaemonMode.Solo);
+        services.AddRatificationLedgerMediator();
         services.AddMediator(o =>
         {
-            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerHost)];
+            o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerHost)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         var host = builder.Build();
@@ -113,32 +119,17 @@ public sealed class FixedClock(DateTimeOffset now) : TimeProvider
 }
 
 /// <summary>Collects every ledger notification, per host schema, so tests can assert what was published.</summary>
-public sealed class NotificationLog(HostSchema schema) :
-    INotificationHandler<ProcessOpenedNotification>,
-    INotificationHandler<RatificationCountedNotification>,
-    INotificationHandler<VetoDeclaredNotification>,
-    INotificationHandler<VetoLiftedNotification>,
-    INotificationHandler<AccessionCompletedNotification>
+public sealed class NotificationLog(HostSchema schema) : INotificationHandler<LedgerNotificationPublished>
 {
     private static readonly ConcurrentDictionary<string, ConcurrentQueue<LedgerNotification>> Logs = new();
 
     public static IReadOnlyList<LedgerNotification> For(string schema) => Logs.TryGetValue(schema, out var q) ? [.. q] : [];
 
-    private ValueTask Add(LedgerNotification n)
+    public ValueTask Handle(LedgerNotificationPublished notification, CancellationToken cancellationToken)
     {
-        Logs.GetOrAdd(schema.Name, _ => new()).Enqueue(n);
+        Logs.GetOrAdd(schema.Name, _ => new()).Enqueue(notification.Notification);
         return ValueTask.CompletedTask;
     }
-
-    public ValueTask Handle(ProcessOpenedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(RatificationCountedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(VetoDeclaredNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(VetoLiftedNotification notification, CancellationToken cancellationToken) => Add(notification);
-
-    public ValueTask Handle(AccessionCompletedNotification notification, CancellationToken cancellationToken) => Add(notification);
 }
 
 /// <summary>NATO as the ledger records it: policy and the roster before 2022 (from the shared reference facts).</summary>

@@ -48,13 +48,13 @@ internal sealed class LedgerConnection : IAsyncDisposable
         if ((connection ?? Environment.GetEnvironmentVariable(LocalPostgres.ConnectionVariable)) is { Length: > 0 } given)
         {
             connectionString = given;
-            description = "the given connection";
+            description = Describe(given, connection is null ? LocalPostgres.ConnectionVariable : "--connection");
         }
         else
         {
             var server = await LocalPostgres.OpenPersistentAsync(DataDirectory, ct: ct).ConfigureAwait(false);
             connectionString = await EnsureDatabaseAsync(server, ct).ConfigureAwait(false);
-            description = $"the local PostgreSQL in {DataDirectory} (port {server.Port}; `ledger db stop` stops it)";
+            description = $"the local PostgreSQL in {DataDirectory}, port {server.Port}";
         }
 
         var services = new ServiceCollection();
@@ -62,6 +62,9 @@ internal sealed class LedgerConnection : IAsyncDisposable
             {
                 o.Connection(connectionString);
                 o.DisableNpgsqlLogging = true;
+                // The tool runs no daemon (no host): the async read models (member records) are kept by whichever app
+                // runs one. Disabled would make Marten print a warning on stdout, in the middle of --json and --csv.
+                o.Projections.AsyncMode = JasperFx.Events.Daemon.DaemonMode.ExternallyManaged;
             })
             .UseLightweightSessions()
             .AddRatificationLedger(ledger =>
@@ -74,10 +77,27 @@ internal sealed class LedgerConnection : IAsyncDisposable
             o.Namespace = "Ledger.Cli.Mediation";
             // Internal: test projects that reference the tool generate their own mediator.
             o.GenerateTypesAsInternal = true;
-            o.Assemblies = [typeof(LedgerRecorder), typeof(LedgerConnection)];
+            o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerConnection)];
             o.ServiceLifetime = ServiceLifetime.Singleton;
         });
         return new LedgerConnection(services.BuildServiceProvider(), description);
+    }
+
+    /// <summary>Where a connection string points, for messages: host, port, database and user, never the password.</summary>
+    public static string Describe(string connectionString, string from)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+        {
+            // The message names the keyword at fault, not the values: the string may hold a password.
+            throw new CliFailure($"{from} is not a valid PostgreSQL connection string: {e.Message}", ExitCodes.Usage);
+        }
+        var user = builder.Username ?? Environment.UserName;
+        return $"{from}: host {builder.Host ?? "localhost"}, port {builder.Port}, database {builder.Database ?? user}, user {user}";
     }
 
     private static async Task<string> EnsureDatabaseAsync(LocalPostgres server, CancellationToken ct)
@@ -89,7 +109,14 @@ internal sealed class LedgerConnection : IAsyncDisposable
         if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null)
         {
             await using var create = new NpgsqlCommand($"create database {LocalDatabase}", connection);
-            await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await create.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.DuplicateDatabase or PostgresErrorCodes.UniqueViolation)
+            {
+                // Another command on first use created it a moment ago.
+            }
         }
         return server.ConnectionStringFor(LocalDatabase);
     }

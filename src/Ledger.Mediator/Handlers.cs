@@ -1,12 +1,15 @@
+using Ledger.Import;
 using Mediator;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Ledger.Recording;
 
 /// <summary>
-/// Handles every accession request: records through <see cref="LedgerRecorder"/>, then publishes the result's
-/// notifications (after the commit).
+/// Handles every accession request: records through <see cref="ILedger"/>. The result's notifications are published by
+/// <see cref="MediatorNotificationSink"/> after the commit, whoever recorded the change.
 /// </summary>
-public sealed class AccessionRequestHandler(LedgerRecorder recorder, IPublisher publisher) :
+public sealed class AccessionRequestHandler(ILedger recorder) :
     IRequestHandler<SubmitApplicationRequest, RecordResult>,
     IRequestHandler<ExtendInvitationRequest, RecordResult>,
     IRequestHandler<SignAccessionProtocolRequest, RecordResult>,
@@ -71,11 +74,36 @@ public sealed class AccessionRequestHandler(LedgerRecorder recorder, IPublisher 
     private async ValueTask<RecordResult> Record(IAccessionRequest request, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var result = await recorder.RecordAsync(request.Command, request.Provenance, request.ExpectedVersion, ct).ConfigureAwait(false);
-        foreach (var notification in result.Notifications)
-        {
-            await publisher.Publish(notification, ct).ConfigureAwait(false);
-        }
-        return result;
+        return await recorder.RecordAsync(request.Command, request.Provenance, request.ExpectedVersion, ct).ConfigureAwait(false);
+    }
+}
+
+/// <summary>
+/// A ledger notification published through Mediator after the transaction that recorded it committed: handle
+/// <c>INotificationHandler&lt;LedgerNotificationPublished&gt;</c> and switch on <see cref="Notification"/>'s type.
+/// </summary>
+/// <param name="Notification">What changed.</param>
+public sealed record LedgerNotificationPublished(LedgerNotification Notification) : INotification;
+
+/// <summary>Publishes every ledger notification through Mediator as <see cref="LedgerNotificationPublished"/>.</summary>
+public sealed class MediatorNotificationSink(IPublisher publisher) : ILedgerNotificationSink
+{
+    /// <inheritdoc />
+    public async ValueTask PublishAsync(LedgerNotification notification, CancellationToken ct) =>
+        await publisher.Publish(new LedgerNotificationPublished(notification), ct).ConfigureAwait(false);
+}
+
+/// <summary>Wires the ledger's notifications into Mediator.</summary>
+public static class LedgerMediatorServiceCollectionExtensions
+{
+    /// <summary>
+    /// Publishes the ledger's notifications through the app's Mediator (<see cref="LedgerNotificationPublished"/>).
+    /// The app still calls <c>services.AddMediator(o =&gt; o.Assemblies = [typeof(AccessionRequestHandler), ...])</c>.
+    /// </summary>
+    /// <param name="services">The app's services.</param>
+    public static IServiceCollection AddRatificationLedgerMediator(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILedgerNotificationSink, MediatorNotificationSink>());
+        return services;
     }
 }
