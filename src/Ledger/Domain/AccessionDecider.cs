@@ -113,6 +113,14 @@ public static class AccessionDecider
         {
             return closed;
         }
+        // The mirror of a signature naming ratifiers after the invitation: where the treaty's signature opened the
+        // process it fixed the required ratifiers, and an invitation would fix them again (from a later date, after
+        // steps that already counted).
+        if (s.Invitation is null && s.RatifiersFixedOn is { } fixedBySignature)
+        {
+            return Decision.Reject(RuleCodes.ConflictingRepeat,
+                $"the treaty's signature of {D(fixedBySignature)} opened the process and fixed the required ratifiers ({s.RequiredRatifiers.Count}); an invitation on {D(c.On)} cannot fix them again.");
+        }
         if (ratifiers.Length == 0)
         {
             // Accession needs every required ratifier counted: with none, it would need nothing at all.

@@ -12,6 +12,8 @@ using Weasel.Core;
 namespace Marten;
 
 /// <summary>Registers Ratification Ledger in a Marten store.</summary>
+// RS0026 (several overloads with optional parameters): the overloads extend different types, so no call can be ambiguous.
+#pragma warning disable RS0026
 public static class LedgerStoreExtensions
 {
     /// <summary>
@@ -79,3 +81,4 @@ public static class LedgerStoreExtensions
         LedgerJson.Configure(json);
     }
 }
+#pragma warning restore RS0026

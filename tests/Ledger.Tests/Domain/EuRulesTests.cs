@@ -36,6 +36,14 @@ public class EuRulesTests
             .When(new SignAccessionProtocol(Hrv, TreatySigned, "Treaty of Accession 2011"))
             .Then(Signature(Fixed2013));
 
+    [Fact, Refuses(RuleCodes.ConflictingRepeat)]
+    public void Given_the_treaty_signature_opened_the_process_When_an_invitation_follows_Then_rejected() =>
+        // Austria deposited the day after the signature; an invitation a year later would have made it a required
+        // ratifier only from then, after its deposit had counted.
+        Croatia(new InstrumentDeposited("AUT", Day("2011-12-10"), "ITA"))
+            .When(new ExtendInvitation(Hrv, Day("2012-12-10"), "Council"))
+            .ThenRejected(RuleCodes.ConflictingRepeat, "2011-12-09", "2012-12-10", "fixed the required ratifiers");
+
     [Fact, Accepts(RuleCodes.CandidateOwnProtocol)]
     public void Given_the_EU_policy_When_the_candidate_deposits_its_own_instrument_Then_recorded() =>
         Croatia()
