@@ -36,7 +36,12 @@ services.AddMarten(o =>
         o.DisableNpgsqlLogging = true;
     })
     .UseLightweightSessions()
-    .AddRatificationLedger(ledger => ledger.AddReadModels());
+    .AddRatificationLedger(ledger =>
+    {
+        ledger.AddReadModels();
+        // A command-line program: entries without a named recorder are filed under the OS user, said explicitly.
+        ledger.DefaultRecordedBy = Environment.UserName;
+    });
 services.AddMediator(o =>
 {
     o.Assemblies = [typeof(AccessionRequestHandler)];

@@ -7,6 +7,10 @@ using Ledger.Storage;
 using Marten;
 using Marten.Events;
 using Marten.Linq.MatchesSql;
+using System.Diagnostics;
+using Ledger.Observability;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -39,7 +43,7 @@ public static class ReadModelRegistration
             needsAsyncDaemon: true,
             services =>
             {
-                services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp)));
+                services.TryAddSingleton(sp => new LedgerQueries(LedgerStoreSource.For(sp), sp.GetService<ILoggerFactory>()));
                 services.TryAddSingleton<ILedgerQueries>(sp => sp.GetRequiredService<LedgerQueries>());
             });
     }
@@ -50,12 +54,16 @@ public sealed class LedgerQueries : ILedgerQueries
 {
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;
+    private readonly ILogger _logger;
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
-    public LedgerQueries(IDocumentStore store)
+    /// <param name="store">The store.</param>
+    /// <param name="loggerFactory">Where rebuilds are logged (category <c>Ledger.Projections.LedgerQueries</c>); none when null.</param>
+    public LedgerQueries(IDocumentStore store, ILoggerFactory? loggerFactory = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _reader = new EntryReader(store);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LedgerQueries>();
     }
 
     /// <summary>
@@ -243,6 +251,19 @@ public sealed class LedgerQueries : ILedgerQueries
 
     private async Task RebuildAsync(bool views, bool members, CancellationToken ct)
     {
+        var projection = views && members ? "all read models" : views ? ProcessViewsProjection.Name : MemberRecordProjection.Name;
+        var started = Stopwatch.GetTimestamp();
+        using var activity = LedgerTelemetry.Start("ledger.rebuild");
+        activity?.SetTag("ledger.projection", projection);
+        _logger.RebuildStarted(projection);
+        var streams = await RebuildPassAsync(views, members, ct).ConfigureAwait(false);
+        activity?.SetTag("ledger.streams", streams);
+        _logger.RebuildFinished(projection, streams, LedgerTelemetry.Milliseconds(started));
+    }
+
+    // Returns how many process streams it read.
+    private async Task<int> RebuildPassAsync(bool views, bool members, CancellationToken ct)
+    {
         await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         var schema = _store.Options.Events.DatabaseSchemaName;
         long mark;
@@ -251,7 +272,8 @@ public sealed class LedgerQueries : ILedgerQueries
             mark = (await query.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {schema}.mt_events", ct).ConfigureAwait(false))[0];
         }
         var records = new Dictionary<string, MemberRecord>(StringComparer.Ordinal);
-        var batches = (await ProcessStreamIdsAsync(ct).ConfigureAwait(false)).Chunk(200).ToArray();
+        var ids = await ProcessStreamIdsAsync(ct).ConfigureAwait(false);
+        var batches = ids.Chunk(200).ToArray();
         // While one batch is folded and written, the next one is read: the database and the folding overlap.
         var next = batches.Length > 0 ? ReadStreamsAsync(batches[0], ct) : null;
         for (var i = 0; i < batches.Length; i++)
@@ -335,6 +357,7 @@ public sealed class LedgerQueries : ILedgerQueries
                 streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
             }
         }
+        return ids.Count;
     }
 
     // Every entry of each stream, in recorded order: straight from the event table (EntryReader), or through Marten when

@@ -216,6 +216,13 @@ public static class ProcessViews
                 Source = principal?.Source,
             });
         }
+        // Who ratified when, in the order it happened: by approval date (stated, else implied), those without one last,
+        // each day's by member code.
+        rows.Sort(static (a, b) =>
+        {
+            var byDate = (a.RatifiedOn ?? a.RatifiedBy ?? DateOnly.MaxValue).CompareTo(b.RatifiedOn ?? b.RatifiedBy ?? DateOnly.MaxValue);
+            return byDate != 0 ? byDate : string.CompareOrdinal(a.Member, b.Member);
+        });
         return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
     }
 

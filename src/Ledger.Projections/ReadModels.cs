@@ -202,7 +202,7 @@ public sealed class RatificationRegister
     /// <summary>Protocol signature date, from which days are counted.</summary>
     public DateOnly? ProtocolSignedOn { get; set; }
 
-    /// <summary>One row per required ratifier, by member code.</summary>
+    /// <summary>One row per required ratifier, in date order: by approval date (stated, else implied by a deposit or the accession), the members without one last, each day's by member code.</summary>
     public List<RegisterRow> Rows { get; set; } = [];
 }
 

@@ -17,12 +17,13 @@ public sealed partial class LedgerRecorder
 
     private Item Prepare(AccessionCommand command, Provenance? provenance)
     {
-        provenance ??= Provenance.None;
+        var (resolved, unnamed) = WithRecordedBy(provenance);
+        provenance = resolved;
         var name = CommandName(command);
         var (hash, derived) = HashAndDerivedId(name, command);
         var id = provenance.CommandId ?? derived;
         ProcessId.TryParse(command.Process, out var orgCode, out _);
-        var invalid = ValidateProvenance(provenance);
+        var invalid = unnamed ?? ValidateProvenance(provenance);
         if (invalid is null && id != derived && DerivedIdForm().IsMatch(id))
         {
             // Derived ids are found on their streams, without a receipt: one chosen in their form could pass for another command's.
@@ -45,11 +46,36 @@ public sealed partial class LedgerRecorder
         if (item.Organization.Length == 0)
         {
             // The decider words this rejection; give it an empty context.
-            var malformed = AccessionDecider.Decide(item.Command, AccessionState.Initial, new DecisionContext(_options.Clock.GetUtcNow(), UnknownOrganization(""), new HashSet<string>()));
+            var malformed = AccessionDecider.Decide(item.Command, AccessionState.Initial, new DecisionContext(_time.GetUtcNow(), UnknownOrganization(""), new HashSet<string>()));
             return new RecordResult(RecordOutcome.Rejected, item.Command.Process, item.CommandId, [], malformed.Rejection, 0);
         }
         return null;
     }
+
+    /// <summary>
+    /// The provenance with who records it: as given, else the app's <see cref="IRecordedByProvider"/>, else
+    /// <see cref="Storage.LedgerOptions.DefaultRecordedBy"/>; when none names anyone, a refusal (an audit trail entry
+    /// with no one behind it is not written).
+    /// </summary>
+    private (Provenance Provenance, Rejection? Unnamed) WithRecordedBy(Provenance? provenance)
+    {
+        provenance ??= Provenance.None;
+        if (provenance.RecordedBy is not null)
+        {
+            return (provenance, null);
+        }
+        if ((_recordedBy?.RecordedBy ?? _options.DefaultRecordedBy) is { } by)
+        {
+            return (provenance with { RecordedBy = by }, null);
+        }
+        return (provenance, new Rejection(RecordCodes.InvalidProvenance,
+            "nobody is named as recording this command: give Provenance.RecordedBy, register an IRecordedByProvider (e.g. the signed-in user), "
+            + "or set LedgerOptions.DefaultRecordedBy (e.g. to Environment.UserName in a command-line tool)."));
+    }
+
+    // Every provenance that reaches a write went through WithRecordedBy, which refuses it when nobody is named.
+    private static string RecordedByOf(Provenance provenance) =>
+        provenance.RecordedBy ?? throw new InvalidOperationException("A command reached the write with nobody named as recording it.");
 
     private static bool SameStamp(Provenance a, Provenance b) =>
         a.RecordedBy == b.RecordedBy && a.CorrelationId == b.CorrelationId && a.CausationId == b.CausationId;

@@ -66,8 +66,10 @@ public sealed partial class LedgerRecorder
                 if (organizationState is not null)
                 {
                     organizationVersion = organizationState.Version;
-                    current = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState)
-                        ? kept.Organization
+                    var hit = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState);
+                    Observability.LedgerTelemetry.CacheLookup("organization", hit);
+                    current = hit
+                        ? kept!.Organization
                         : await OrganizationAsync(session, orgCode, ct).ConfigureAwait(false);
                 }
             }
@@ -162,11 +164,11 @@ public sealed partial class LedgerRecorder
                     break;
                 }
                 var unread = open is null ? new UnreadCandidacies() : null;
-                var decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open?.Excluding(process) ?? unread!));
+                var decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_time.GetUtcNow(), organization, open?.Excluding(process) ?? unread!));
                 if (unread is { Consulted: true })
                 {
                     open = new OpenCandidacies(await session.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToListAsync(ct).ConfigureAwait(false));
-                    decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_options.Clock.GetUtcNow(), organization, open.Excluding(process)));
+                    decision = AccessionDecider.Decide(item.Command, state, new DecisionContext(_time.GetUtcNow(), organization, open.Excluding(process)));
                 }
                 if (decision.Rejection is { } rejection)
                 {
@@ -216,7 +218,7 @@ public sealed partial class LedgerRecorder
                     ContentHash = item.Hash,
                     FirstVersion = entries[0].Number,
                     LastVersion = entries[^1].Number,
-                    RecordedAt = _options.Clock.GetUtcNow(),
+                    RecordedAt = _time.GetUtcNow(),
                 };
                 if (!item.Derived)
                 {
@@ -246,7 +248,7 @@ public sealed partial class LedgerRecorder
             {
                 // A batch the bulk write will take: its rows now, while the batch before it is written.
                 decided.Appends = Appends(streams);
-                decided.Rows = bulk.Encode(decided.Appends, session.TenantId, provenance.RecordedBy ?? _options.DefaultRecordedBy, session.CorrelationId, session.CausationId);
+                decided.Rows = bulk.Encode(decided.Appends, session.TenantId, RecordedByOf(provenance), session.CorrelationId, session.CausationId);
             }
             return decided;
         }

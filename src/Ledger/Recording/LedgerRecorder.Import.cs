@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Ledger.Domain;
+using Ledger.Observability;
 
 namespace Ledger.Recording;
 
@@ -28,6 +30,8 @@ public sealed partial class LedgerRecorder
         {
             while (start < commands.Count)
             {
+                var started = Stopwatch.GetTimestamp();
+                using var activity = LedgerTelemetry.Start("ledger.import_batch");
                 List<Item> items;
                 Decided? decided = null;
                 if (ahead is { } known)
@@ -40,6 +44,7 @@ public sealed partial class LedgerRecorder
                     var (batch, refused) = Batch(commands, start, size, prepared);
                     if (refused is not null)
                     {
+                        ObserveBatch([refused], [prepared[start] ?? PrepareAt(commands, start)], activity, started, import: true);
                         await onBatch([refused]).ConfigureAwait(false);
                         return;
                     }
@@ -72,10 +77,15 @@ public sealed partial class LedgerRecorder
                         }
                     }
                     (results, asDecided) = await writing.ConfigureAwait(false);
+                    ObserveBatch(results, items, activity, started, import: true);
                 }
                 catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
                 {
-                    throw new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: false, e);
+                    throw Unavailable(new LedgerUnavailableException(items[0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: false, e), items[0], activity);
+                }
+                catch (LedgerUnavailableException e)
+                {
+                    throw Unavailable(e, items[0], activity);
                 }
                 finally
                 {

@@ -68,7 +68,7 @@ public sealed partial class LedgerRecorder
                 continue;
             }
             var command = Consequences.NewMemberRatifies(admitted.Code, process, member, on, other);
-            var decision = AccessionDecider.Decide(command, change.Current, new DecisionContext(_options.Clock.GetUtcNow(), admitted, new HashSet<string>()));
+            var decision = AccessionDecider.Decide(command, change.Current, new DecisionContext(_time.GetUtcNow(), admitted, new HashSet<string>()));
             if (decision.Rejection is { } rejection)
             {
                 return ([], new Rejection(rejection.Code,
@@ -121,7 +121,7 @@ public sealed partial class LedgerRecorder
                 ContentHash = ContentHash(name, r.Command),
                 FirstVersion = first,
                 LastVersion = after.Version,
-                RecordedAt = _options.Clock.GetUtcNow(),
+                RecordedAt = _time.GetUtcNow(),
             };
             decided.NewReceipts.Add(receipt);
             decided.Receipts[r.CommandId] = receipt;
@@ -133,7 +133,7 @@ public sealed partial class LedgerRecorder
     // The accession's admission to the roster, decided here and appended with the batch (see WriteAsync).
     private Organization Admit(Decided decided, Organization organization, string candidate, DateOnly on, Item item)
     {
-        var admission = OrganizationDecider.Decide(new AdmitMember(organization.Code, candidate, on), organization, _options.Clock.GetUtcNow());
+        var admission = OrganizationDecider.Decide(new AdmitMember(organization.Code, candidate, on), organization, _time.GetUtcNow());
         if (admission.Rejection is { } rejection)
         {
             throw new InvalidOperationException($"The accession of {candidate} on {on:yyyy-MM-dd} cannot admit it to {organization.Code}: {rejection}");

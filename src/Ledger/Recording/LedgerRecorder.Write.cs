@@ -42,6 +42,7 @@ public sealed partial class LedgerRecorder
                     // The same command id committed concurrently (or a chosen id that looks derived names another
                     // stream): the next round reads every receipt, finds this one and answers as it did.
                     lookupAll = true;
+                    Retried(items, attempt, duplicate: true);
                     continue;
                 }
                 if (expectedVersion is not null && !duplicate && e is not OrganizationMovedException)
@@ -54,6 +55,7 @@ public sealed partial class LedgerRecorder
                     return ([new RecordResult(RecordOutcome.Conflict, command.Process, items[0].CommandId, [],
                         new Rejection(RecordCodes.Contended, $"{command.Process}: the stream changed under the command {attempt} times in a row; nothing was recorded. Send it again."), current.Streams[command.Process].Read.Version)], false);
                 }
+                Retried(items, attempt, duplicate: false);
                 await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct).ConfigureAwait(false);
                 continue;
             }
@@ -72,6 +74,7 @@ public sealed partial class LedgerRecorder
             // Receipts are written with plain SQL (InsertReceipts), which does not create Marten's table on first use, and
             // the document tables get their compression with the ledger's storage feature.
             await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+            await LedgerStorage.CheckCompressionAsync(_store, _options, _logger, ct).ConfigureAwait(false);
             _storageReady = true;
         }
     }
@@ -116,7 +119,7 @@ public sealed partial class LedgerRecorder
             var rows = writer is CopyBatchWriter ? decided.Rows : null;
             decided.Rows = null;
             await writer.WriteAsync(session, new BatchWrite(decided.Appends ?? Appends(decided.Streams), decided.NewReceipts,
-                decided.Provenance.RecordedBy ?? _options.DefaultRecordedBy, rows), ct).ConfigureAwait(false);
+                RecordedByOf(decided.Provenance), rows), ct).ConfigureAwait(false);
             committing = true;
             await session.SaveChangesAsync(ct).ConfigureAwait(false);
         }
@@ -179,7 +182,7 @@ public sealed partial class LedgerRecorder
 
     private void Stamp(IDocumentSession session, Provenance provenance)
     {
-        session.LastModifiedBy = provenance.RecordedBy ?? _options.DefaultRecordedBy;
+        session.LastModifiedBy = RecordedByOf(provenance);
         if (provenance.CorrelationId is { } correlation)
         {
             session.CorrelationId = correlation;

@@ -1,6 +1,10 @@
+using System.Diagnostics;
 using Ledger.Domain;
+using Ledger.Observability;
 using Ledger.Storage;
 using Marten;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Ledger.Recording;
 
@@ -33,19 +37,29 @@ public sealed partial class LedgerRecorder : ILedger
     private readonly IDocumentStore _store;
     private readonly LedgerOptions _options;
     private readonly StreamStateCache _states;
-
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly IRecordedByProvider? _recordedBy;
 
     private readonly ILedgerNotificationSink[] _sinks;
 
     /// <summary>Creates a recorder over a store configured with <c>AddRatificationLedger</c>.</summary>
     /// <param name="store">The ledger's store.</param>
-    /// <param name="options">The ledger's options.</param>
+    /// <param name="options">The ledger's options; checked here (an invalid one throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>).</param>
     /// <param name="sinks">Where the notifications of recorded changes go after each commit (none: nowhere).</param>
-    public LedgerRecorder(IDocumentStore store, LedgerOptions options, IEnumerable<ILedgerNotificationSink>? sinks = null)
+    /// <param name="loggerFactory">Where the recorder logs (category <c>Ledger.Recording.LedgerRecorder</c>); none when null.</param>
+    /// <param name="time">The clock the decider is given, unless <see cref="LedgerOptions.Clock"/> names one; the system's when null.</param>
+    /// <param name="recordedBy">Who records a command whose provenance names no one (e.g. the signed-in user); see <see cref="LedgerOptions.DefaultRecordedBy"/>.</param>
+    public LedgerRecorder(IDocumentStore store, LedgerOptions options, IEnumerable<ILedgerNotificationSink>? sinks = null,
+        ILoggerFactory? loggerFactory = null, TimeProvider? time = null, IRecordedByProvider? recordedBy = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _options = options ?? throw new ArgumentNullException(nameof(options));
+        LedgerOptionsValidator.ThrowIfInvalid(options);
         _states = new StreamStateCache(options.WriteCacheStreams);
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LedgerRecorder>();
+        _time = options.Clock ?? time ?? TimeProvider.System;
+        _recordedBy = recordedBy;
         _sinks = sinks?.ToArray() ?? [];
     }
 
@@ -60,10 +74,12 @@ public sealed partial class LedgerRecorder : ILedger
     public async Task<RecordResult> RecordAsync(AccessionCommand command, Provenance? provenance = null, long? expectedVersion = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(command);
+        var started = Stopwatch.GetTimestamp();
+        using var activity = LedgerTelemetry.Start("ledger.record");
         var item = Prepare(command, provenance);
         if (Refuse(item) is { } refused)
         {
-            return refused;
+            return Observed(refused, item, activity, started);
         }
         var stripe = StripeOf(command.Process);
         // Turn-taking only spares optimistic retries, so a caller that has waited TurnWait goes ahead without its turn
@@ -72,12 +88,16 @@ public sealed partial class LedgerRecorder : ILedger
         RecordResult result;
         try
         {
-            result = (await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false)).Results[0];
+            result = Observed((await RecordPrefixAsync([item], expectedVersion, ct).ConfigureAwait(false)).Results[0], item, activity, started);
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
             // Failed before the commit (the commit's own failure is reported inside): nothing was written.
-            throw new LedgerUnavailableException(command.Process, item.Name, item.CommandId, mayHaveBeenRecorded: false, e);
+            throw Unavailable(new LedgerUnavailableException(command.Process, item.Name, item.CommandId, mayHaveBeenRecorded: false, e), item, activity);
+        }
+        catch (LedgerUnavailableException e)
+        {
+            throw Unavailable(e, item, activity);
         }
         finally
         {
@@ -106,9 +126,13 @@ public sealed partial class LedgerRecorder : ILedger
         {
             return [];
         }
+        var started = Stopwatch.GetTimestamp();
+        using var activity = LedgerTelemetry.Start("ledger.record_batch");
         var (items, refused) = Batch(commands, 0, commands.Count);
         if (refused is not null)
         {
+            var first = PrepareAt(commands, 0);
+            ObserveBatch([refused], [first], activity, started, import: false);
             return [refused];
         }
         var taken = await TakeStripesAsync(items!, ct).ConfigureAwait(false);
@@ -116,11 +140,16 @@ public sealed partial class LedgerRecorder : ILedger
         try
         {
             results = (await RecordPrefixAsync(items!, null, ct).ConfigureAwait(false)).Results;
+            ObserveBatch(results, items!, activity, started, import: false);
         }
         catch (Exception e) when (e is not LedgerUnavailableException && LedgerUnavailableException.IsDatabaseFailure(e))
         {
             // Failed before the commit (the commit's own failure is reported inside): nothing was written.
-            throw new LedgerUnavailableException(items![0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: false, e);
+            throw Unavailable(new LedgerUnavailableException(items![0].Command.Process, items[0].Name, items[0].CommandId, mayHaveBeenRecorded: false, e), items[0], activity);
+        }
+        catch (LedgerUnavailableException e)
+        {
+            throw Unavailable(e, items![0], activity);
         }
         finally
         {
@@ -133,23 +162,28 @@ public sealed partial class LedgerRecorder : ILedger
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(organization);
-        provenance ??= Provenance.None;
         var key = OrganizationDecider.StreamKey(organization.Code ?? "");
-        var commandId = provenance.CommandId ?? HashAndDerivedId("register_organization", organization).Derived;
-        if (ValidateProvenance(provenance) is { } invalid)
+        var commandId = provenance?.CommandId ?? HashAndDerivedId("register_organization", organization).Derived;
+        var (resolved, unnamed) = WithRecordedBy(provenance);
+        provenance = resolved;
+        if ((unnamed ?? ValidateProvenance(provenance)) is { } invalid)
         {
-            return new RecordResult(RecordOutcome.Rejected, key, commandId, [], invalid, 0);
+            var refused = new RecordResult(RecordOutcome.Rejected, key, commandId, [], invalid, 0);
+            Log(refused, "register_organization");
+            return refused;
         }
         await EnsureStorageAsync(ct).ConfigureAwait(false);
         for (var attempt = 1; ; attempt++)
         {
             await using var session = _store.LightweightSession();
             var stream = await session.Events.FetchForWriting<OrganizationView>(key, ct).ConfigureAwait(false);
-            var decision = OrganizationDecider.Decide(new RegisterOrganization(organization), stream.Aggregate?.Organization, _options.Clock.GetUtcNow());
+            var decision = OrganizationDecider.Decide(new RegisterOrganization(organization), stream.Aggregate?.Organization, _time.GetUtcNow());
             var version = stream.CurrentVersion ?? 0;
             if (decision.Rejection is { } rejection)
             {
-                return new RecordResult(RecordOutcome.Rejected, key, commandId, [], rejection, version);
+                var refused = new RecordResult(RecordOutcome.Rejected, key, commandId, [], rejection, version);
+                Log(refused, "register_organization");
+                return refused;
             }
             if (decision.Events.Count == 0)
             {

@@ -69,6 +69,6 @@ public static class RecordCodes
     /// <summary>The stream stayed contended after every retry.</summary>
     public const string Contended = "concurrency.retries_exhausted";
 
-    /// <summary>A provenance field is too long or holds characters that cannot be stored.</summary>
+    /// <summary>A provenance field is too long or holds characters that cannot be stored, or nobody is named as recording the command (no recorded-by, no <c>IRecordedByProvider</c>, no <c>LedgerOptions.DefaultRecordedBy</c>).</summary>
     public const string InvalidProvenance = "input.invalid_provenance";
 }

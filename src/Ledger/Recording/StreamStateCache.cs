@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Ledger.Domain;
+using Ledger.Observability;
 using Ledger.Storage;
 using Marten;
 using Marten.Services.BatchQuerying;
@@ -74,10 +75,15 @@ internal sealed class StreamStateCache(int capacity)
             {
                 if (events.Count > 0 && events[0].Id == cached.LastEventId && events[0].Version == cached.State.Version)
                 {
+                    LedgerTelemetry.CacheLookup("stream", hit: true);
                     return Fold(cached.State, cached.LastEventId, cached.Commands, events.Skip(1));
                 }
                 _cache.Evict(_stream);
                 events = await session.Events.FetchStreamAsync(_stream, token: ct).ConfigureAwait(false);
+            }
+            if (_cache._streams.Enabled)
+            {
+                LedgerTelemetry.CacheLookup("stream", hit: false);
             }
             return Fold(AccessionState.Initial, Guid.Empty, NoIds, events);
         }

@@ -16,11 +16,15 @@ public sealed class LedgerOptions
     /// </summary>
     public string Schema { get; set; } = "ledger";
 
-    /// <summary>The clock the decider is given ("nothing dated after today"). Tests and replays inject their own.</summary>
-    public TimeProvider Clock { get; set; } = TimeProvider.System;
+    /// <summary>
+    /// The clock the decider is given ("nothing dated after today") and that stamps receipts. Default null: the
+    /// <see cref="TimeProvider"/> registered in the container, else the system clock. Set it only to give the ledger a
+    /// clock other than the app's (tests and replays).
+    /// </summary>
+    public TimeProvider? Clock { get; set; }
 
     /// <summary>
-    /// How many times a command sent without an expected version is decided again on fresh state after a concurrency
+    /// How many times (0 or more) a command sent without an expected version is decided again on fresh state after a concurrency
     /// conflict before the conflict is returned. Default 20.
     /// </summary>
     public int ConcurrencyRetries { get; set; } = 20;
@@ -72,8 +76,14 @@ public sealed class LedgerOptions
     /// </summary>
     public TimeSpan? DigestEvery { get; set; }
 
-    /// <summary>Recorded-by value for commands whose provenance names no one. Default: the operating-system user.</summary>
-    public string DefaultRecordedBy { get; set; } = Environment.UserName;
+    /// <summary>
+    /// Who records a command whose provenance names no one, when no <see cref="Recording.IRecordedByProvider"/> in the
+    /// container names anyone either. Default null: such a command is refused (<c>input.invalid_provenance</c>), so that
+    /// a server app never files entries under its service account by accident. A command-line tool sets it to the
+    /// operating-system user (<c>Environment.UserName</c>), as the <c>ledger</c> tool and the sample do; a batch job to
+    /// its own name.
+    /// </summary>
+    public string? DefaultRecordedBy { get; set; }
 
     /// <summary>True when a registered read model needs the async daemon (set by read-model packages).</summary>
     public bool NeedsAsyncDaemon { get; private set; }

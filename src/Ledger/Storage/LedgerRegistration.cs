@@ -4,6 +4,8 @@ using Ledger.Recording;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Ledger.Storage;
 
@@ -20,9 +22,14 @@ internal static class LedgerRegistration
         }
         var options = new LedgerOptions();
         configure?.Invoke(options);
+        // At registration, before the store is configured from them: a bad option fails the app's start, named.
+        LedgerOptionsValidator.ThrowIfInvalid(options);
         services.AddSingleton(new LedgerStoreSource(store));
         services.TryAddSingleton(options);
-        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<LedgerOptions>(), sp.GetServices<ILedgerNotificationSink>()));
+        services.TryAddSingleton<IOptions<LedgerOptions>>(Options.Create(options));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LedgerOptions>, LedgerOptionsValidator>());
+        services.TryAddSingleton(sp => new LedgerRecorder(LedgerStoreSource.For(sp), sp.GetRequiredService<IOptions<LedgerOptions>>().Value,
+            sp.GetServices<ILedgerNotificationSink>(), sp.GetService<ILoggerFactory>(), sp.GetService<TimeProvider>(), sp.GetService<IRecordedByProvider>()));
         services.TryAddSingleton<ILedger>(sp => sp.GetRequiredService<LedgerRecorder>());
         // Before the async daemon's hosted service (added after the ledger): the tables are created under the lock.
         services.AddHostedService(sp => new LedgerSchemaOnStartup(sp));
@@ -39,8 +46,8 @@ internal static class LedgerRegistration
                     "LedgerOptions.DigestEvery is set but no IDigestSink is registered: register where the digests go "
                     + "(e.g. services.AddSingleton<IDigestSink>(new DirectoryDigestSink(path))); a digest kept only in the ledger's database proves nothing."),
                 every,
-                TimeProvider.System,
-                sp.GetService<Microsoft.Extensions.Logging.ILogger<Integrity.PeriodicDigests>>()));
+                sp.GetService<TimeProvider>() ?? TimeProvider.System,
+                sp.GetService<ILogger<Integrity.PeriodicDigests>>()));
         }
         return options;
     }

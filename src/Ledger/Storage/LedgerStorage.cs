@@ -4,7 +4,9 @@ using System.Security.Cryptography;
 using System.Text;
 using JasperFx;
 using JasperFx.Events;
+using Ledger.Observability;
 using Marten;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Weasel.Core;
 using Weasel.Core.Migrations;
@@ -82,6 +84,40 @@ internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
         return BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes(name)), 0);
     }
 
+    /// <summary>
+    /// After <see cref="EnsureAsync"/>: warns, once per process, about each of the ledger's document tables that kept
+    /// its compression although the server has lz4 and <see cref="LedgerOptions.CompressDocumentsWithLz4"/> asks for it
+    /// (the tables belong to another role: PostgreSQL lets only the owner set it, and the server's own notice goes
+    /// nowhere an app looks).
+    /// </summary>
+    public static async Task CheckCompressionAsync(IDocumentStore store, LedgerOptions options, ILogger logger, CancellationToken ct)
+    {
+        if (!options.CompressDocumentsWithLz4 || !logger.IsEnabled(LogLevel.Warning) || options.Documents.Count == 0)
+        {
+            return;
+        }
+        var tables = options.Documents.Select(type => store.Options.FindOrResolveDocumentType(type).TableName.QualifiedName).ToArray();
+        await using var connection = store.Storage.Database.CreateConnection();
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "select t.name, coalesce(to_jsonb(a) ->> 'attcompression', '') from unnest(@tables::text[]) t(name) "
+            + "join pg_attribute a on a.attrelid = to_regclass(t.name) and a.attname = 'data' and not a.attisdropped "
+            + $"where {Lz4Column.Lz4Available} and coalesce(to_jsonb(a) ->> 'attcompression', '') <> 'l' order by t.name";
+        command.Parameters.AddWithValue("tables", tables);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            var compression = reader.GetString(1) switch
+            {
+                "" => "the server's default",
+                "p" => "pglz",
+                var other => other,
+            };
+            logger.Lz4NotSet(reader.GetString(0), compression);
+        }
+    }
+
     public override IEnumerable<Type> DependentTypes() => options.Documents;
 
     protected override IEnumerable<ISchemaObject> schemaObjects() =>
@@ -99,7 +135,7 @@ internal sealed class LedgerStorage(StoreOptions store, LedgerOptions options)
 internal sealed class Lz4Column(DbObjectName table, string column) : ISchemaObjectWithDependencies
 {
     // lz4 is among default_toast_compression's values exactly when the server can compress with it.
-    private const string Lz4Available = "exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals))";
+    internal const string Lz4Available = "exists (select 1 from pg_settings where name = 'default_toast_compression' and 'lz4' = any(enumvals))";
 
     public DbObjectName Table { get; } = table;
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Ledger.Import;
 using Ledger.IntegrationTests.Reliability;
 using Ledger.IntegrationTests.Support;
@@ -155,15 +157,76 @@ public sealed class DocumentCompressionTests
             grant execute on all functions in schema {schema} to {role};
             """);
         var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        var logs = new Observability.CapturedLogs();
         try
         {
-            await using (var app = LedgerHost.Start(asApp, schema))
+            await using (var app = LedgerHost.Start(asApp, schema, app: s => s.AddSingleton<ILoggerProvider>(logs)))
             {
                 await app.RecordAsync(new Ledger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
                 (await app.Recorder.LoadStateAsync("nato/swe")).Version.Should().Be(1);
             }
 
             (await CompressionAsync(connection, schema)).Where(m => LedgerTables.Contains(m.Key)).Should().OnlyContain(m => m.Value == "");
+            // The server's notice goes nowhere an app looks: the recorder logs a warning per table instead.
+            var warned = logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Category == typeof(Ledger.Recording.LedgerRecorder).FullName)
+                .Select(e => ((string)e.Fields["Table"]!).Split('.')[1]).ToList();
+            if (await ServerHasLz4Async(connection))
+            {
+                warned.Should().BeEquivalentTo(LedgerTables);
+            }
+            else
+            {
+                warned.Should().BeEmpty();
+            }
+        }
+        finally
+        {
+            await ExecuteAsync(connection, $"drop owned by {role}; drop role {role}");
+        }
+    }
+
+    [Fact]
+    public async Task An_app_role_without_update_or_delete_on_the_event_table_records_and_imports()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("approle");
+        var role = schema + "_app";
+        // The migration owner makes the schema (docs/operations.md, "Roles").
+        await using (var owner = LedgerHost.Start(connection, schema))
+        {
+            await owner.RegisterAsync(TestOrganizations.Nato());
+            await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        }
+        await ExecuteAsync(connection, $"""
+            create role {role} login password '{role}-password';
+            grant usage on schema {schema} to {role};
+            grant select, insert, update, delete on all tables in schema {schema} to {role};
+            revoke update, delete, truncate on {schema}.mt_events, {schema}.ledger_chain, {schema}.ledger_digest from {role};
+            grant usage, select, update on all sequences in schema {schema} to {role};
+            grant execute on all functions in schema {schema} to {role};
+            """);
+        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        try
+        {
+            await using var app = LedgerHost.Start(asApp, schema);
+            await app.RecordAsync(new Ledger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
+            // An import's batches are written with COPY into the event table.
+            (await app.Recorder.CopyAvailableAsync(CancellationToken.None)).Should().BeTrue();
+            (Ledger.Domain.AccessionCommand, Ledger.Recording.Provenance?)[] commands =
+            [
+                (new Ledger.Domain.SubmitApplication("nato/fin", "NATO", "FIN", new DateOnly(2022, 5, 18)), null),
+                (new Ledger.Domain.ExtendInvitation("nato/fin", new DateOnly(2022, 6, 29), "Madrid summit"), null),
+                (new Ledger.Domain.SignAccessionProtocol("nato/fin", new DateOnly(2022, 7, 5)), null),
+            ];
+            var results = new List<Ledger.Recording.RecordResult>();
+            await app.Recorder.ImportAsync(commands, 40_000, batch =>
+            {
+                results.AddRange(batch);
+                return ValueTask.FromResult(true);
+            }, CancellationToken.None);
+            results.Should().HaveCount(3).And.OnlyContain(r => r.Outcome == Ledger.Recording.RecordOutcome.Recorded);
+            (await app.Recorder.LoadStateAsync("nato/fin")).Version.Should().Be(3);
+            (await ScalarAsync(connection, $"select has_table_privilege('{role}', '{schema}.mt_events', 'update')::text")).Should().Be("false");
         }
         finally
         {

@@ -50,11 +50,12 @@ public sealed class LedgerHost : IAsyncDisposable
     /// <summary>Notifications published in this host, in order.</summary>
     public IReadOnlyList<LedgerNotification> Notifications => NotificationLog.For(Schema);
 
-    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<StoreOptions>? marten = null)
+    public static LedgerHost Start(string connectionString, string schema, DateTimeOffset? now = null, Action<LedgerOptions>? configure = null, Action<StoreOptions>? marten = null, Action<IServiceCollection>? app = null)
     {
         var clock = new FixedClock(now ?? new DateTimeOffset(2024, 6, 1, 12, 0, 0, TimeSpan.Zero));
         var builder = Host.CreateApplicationBuilder();
         var services = builder.Services;
+        app?.Invoke(services);
         services.AddSingleton(new HostSchema(schema));
         services.AddMarten(o =>
             {
