@@ -35,6 +35,11 @@ internal static class ImportCommand
                     : null;
                 await cli.Output.WriteLineAsync(CliJson.Write(new JsonImport(CliJson.SchemaVersion, name, result.Total, result.Recorded, result.AlreadyThere, notImported, failure, result.DryRun))).ConfigureAwait(false);
             }
+            if (result.Stopped && dry)
+            {
+                await cli.Error.WriteLineAsync($"ledger: dry run interrupted after {result.Recorded + result.AlreadyThere} of {result.Total} entries; nothing was written.").ConfigureAwait(false);
+                return ExitCodes.Interrupted;
+            }
             if (result.Stopped)
             {
                 await cli.Error.WriteLineAsync($"ledger: import interrupted after {counts} of {result.Total} entries; {notImported} not imported.").ConfigureAwait(false);

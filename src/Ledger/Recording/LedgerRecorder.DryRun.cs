@@ -102,6 +102,10 @@ public sealed partial class LedgerRecorder
                 };
                 await decided.Session.DisposeAsync().ConfigureAwait(false);
                 options.Progress?.Report(new ImportProgress(start, recorded, already, entries.Count));
+                if (options.Stop.IsCancellationRequested && start < commands.Count)
+                {
+                    return new ImportResult(recorded, already, entries.Count, null) { DryRun = true, Stopped = true };
+                }
             }
             return new ImportResult(recorded, already, entries.Count, null) { DryRun = true };
         }

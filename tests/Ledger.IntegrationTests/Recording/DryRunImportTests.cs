@@ -127,4 +127,19 @@ public sealed class DryRunImportTests : IAsyncLifetime
         dry.Should().BeEquivalentTo(real, o => o.Excluding(r => r.DryRun));
         (dry.Recorded + dry.AlreadyThere).Should().Be(broken == "late" ? total - 1 : 0, "the entry is the file's last in import order, or its first");
     }
+
+    [Fact]
+    public async Task A_stop_ends_a_dry_run_between_batches()
+    {
+        using var stop = new CancellationTokenSource();
+        await stop.CancelAsync();
+
+        var dry = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)) { DryRun = true, Stop = stop.Token });
+
+        dry.Stopped.Should().BeTrue();
+        dry.DryRun.Should().BeTrue();
+        // The first batch (ImportBatchSize / 16 = 1 entry) is decided, then the run stops.
+        (dry.Recorded + dry.AlreadyThere).Should().Be(1);
+        await ShouldBeEmptyAsync();
+    }
 }
