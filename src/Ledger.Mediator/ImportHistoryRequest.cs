@@ -16,6 +16,9 @@ public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy =
 
     /// <summary>Told, after each batch commits, how many entries are decided and written so far.</summary>
     public IProgress<ImportProgress>? Progress { get; init; }
+
+    /// <summary>Decides every entry and writes nothing (see <see cref="ImportOptions.DryRun"/>).</summary>
+    public bool DryRun { get; init; }
 }
 
 /// <summary>Handles <see cref="ImportHistoryRequest"/> through <see cref="ILedger.ImportAsync"/>.</summary>
@@ -26,7 +29,7 @@ public sealed class ImportHistoryHandler(ILedger ledger) : IRequestHandler<Impor
     {
         ArgumentNullException.ThrowIfNull(request);
         return await ledger.ImportAsync(request.File,
-            new ImportOptions { RecordedBy = request.RecordedBy, CorrelationId = request.CorrelationId, Stop = request.Stop, Progress = request.Progress },
+            new ImportOptions { RecordedBy = request.RecordedBy, CorrelationId = request.CorrelationId, Stop = request.Stop, Progress = request.Progress, DryRun = request.DryRun },
             cancellationToken).ConfigureAwait(false);
     }
 }

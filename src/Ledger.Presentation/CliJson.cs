@@ -68,7 +68,7 @@ internal sealed record JsonList(int Schema, string? Organization, string? AsOf, 
 
 internal sealed record JsonImportFailure(string Process, string Entry, string Rule, string Message);
 
-internal sealed record JsonImport(int Schema, string File, int Entries, int Recorded, int AlreadyThere, int NotImported, JsonImportFailure? Failure);
+internal sealed record JsonImport(int Schema, string File, int Entries, int Recorded, int AlreadyThere, int NotImported, JsonImportFailure? Failure, bool DryRun);
 
 internal sealed record JsonTimeline(int Schema, string Process, string File, int Ratifiers);
 

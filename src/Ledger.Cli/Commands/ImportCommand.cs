@@ -12,17 +12,19 @@ internal static class ImportCommand
     {
         var file = new Argument<string>("FILE") { Description = "a ledger history file (docs/import-format.md); - reads standard input" };
         var json = CliContext.JsonOption();
-        var command = new Command("import", "record a history file through the normal command path (idempotent)") { file, json };
+        var dryRun = new Option<bool>("--dry-run") { Description = "decide every entry against the ledger and report what would be recorded; write nothing" };
+        var command = new Command("import", "record a history file through the normal command path (idempotent)") { file, json, dryRun };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
             var format = CliContext.FormatOf(parse, json);
+            var dry = parse.GetValue(dryRun);
             var history = Load(path);
             var name = path == "-" ? "standard input" : path;
             await using var ledger = await cli.OpenAsync(parse, ct).ConfigureAwait(false);
             using var progress = cli.ShowsProgress(parse) ? new ProgressLine(cli.Error) : null;
             // Ctrl+C (stop) ends the import after the batch being written, never inside a statement.
-            var result = await ledger.Sender.Send(new ImportHistoryRequest(history) { Stop = stop, Progress = progress }, CancellationToken.None).ConfigureAwait(false);
+            var result = await ledger.Sender.Send(new ImportHistoryRequest(history) { Stop = stop, Progress = progress, DryRun = dry }, CancellationToken.None).ConfigureAwait(false);
             progress?.Clear();
             var notImported = result.Total - result.Recorded - result.AlreadyThere;
             var counts = $"{result.Recorded} recorded, {result.AlreadyThere} already there";
@@ -31,7 +33,12 @@ internal static class ImportCommand
                 var failure = result.Failure is { } f
                     ? new JsonImportFailure(f.Entry.Process, f.Entry.Location, f.Rejection.Code, f.Message)
                     : null;
-                await cli.Output.WriteLineAsync(CliJson.Write(new JsonImport(CliJson.SchemaVersion, name, result.Total, result.Recorded, result.AlreadyThere, notImported, failure))).ConfigureAwait(false);
+                await cli.Output.WriteLineAsync(CliJson.Write(new JsonImport(CliJson.SchemaVersion, name, result.Total, result.Recorded, result.AlreadyThere, notImported, failure, result.DryRun))).ConfigureAwait(false);
+            }
+            if (result.Stopped && dry)
+            {
+                await cli.Error.WriteLineAsync($"ledger: dry run interrupted after {result.Recorded + result.AlreadyThere} of {result.Total} entries; nothing was written.").ConfigureAwait(false);
+                return ExitCodes.Interrupted;
             }
             if (result.Stopped)
             {
@@ -42,10 +49,19 @@ internal static class ImportCommand
             if (result.Failure is { } failed)
             {
                 await cli.Error.WriteLineAsync($"ledger: import stopped at {failed.Message}").ConfigureAwait(false);
+                if (dry)
+                {
+                    await cli.Error.WriteLineAsync($"Dry run, nothing was written. Before it: {result.Recorded} would be recorded, {result.AlreadyThere} already there; {notImported} entries not imported.").ConfigureAwait(false);
+                    return ExitCodes.Invalid;
+                }
                 await cli.Error.WriteLineAsync($"Before it: {counts}; {notImported} entries not imported. Fix the entry and import again: what is recorded stays, nothing is recorded twice.").ConfigureAwait(false);
                 return ExitCodes.Invalid;
             }
-            if (format != OutputFormat.Json)
+            if (format != OutputFormat.Json && dry)
+            {
+                await cli.Output.WriteLineAsync($"Dry run of {name}: {result.Total} entries, {result.Recorded} would be recorded, {result.AlreadyThere} already there; nothing was written.").ConfigureAwait(false);
+            }
+            else if (format != OutputFormat.Json)
             {
                 await cli.Output.WriteLineAsync($"Imported {name}: {result.Total} entries, {counts}.").ConfigureAwait(false);
             }

@@ -21,6 +21,13 @@ public sealed record ImportOptions
 
     /// <summary>Told, after each batch commits, how many entries are decided and written so far (for a progress display).</summary>
     public IProgress<ImportProgress>? Progress { get; init; }
+
+    /// <summary>
+    /// Decides every entry against the ledger as it is, with the same decisions as an import, and writes nothing (no
+    /// event, receipt, registration or sequence number): the result counts what would be recorded and what is already
+    /// there, or names the first entry that would be refused.
+    /// </summary>
+    public bool DryRun { get; init; }
 }
 
 /// <summary>How far an import is: entries done (recorded or found already there) out of the file's total.</summary>
@@ -46,6 +53,9 @@ public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, Imp
 {
     /// <summary>True when <see cref="ImportOptions.Stop"/> ended the import between batches; entries from there on were not imported.</summary>
     public bool Stopped { get; init; }
+
+    /// <summary>True for a dry run (<see cref="ImportOptions.DryRun"/>): the counts are what an import would do; nothing was written.</summary>
+    public bool DryRun { get; init; }
 
     /// <summary>True when every entry of the file is in the ledger.</summary>
     public bool Succeeded => Failure is null && !Stopped;

@@ -95,6 +95,17 @@ public sealed partial class LedgerRecorder
                 var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
             }
+            if (previous is { CarriesAll: true })
+            {
+                // A dry run: the streams earlier batches decided are as they left them, not as stored.
+                foreach (var (process, before) in previous.Streams)
+                {
+                    if (!streams.ContainsKey(process))
+                    {
+                        streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.Commands);
+                    }
+                }
+            }
             foreach (var (process, change) in streams)
             {
                 SessionStreams.Read(session, process, change.Read.Version, change.LastEventId);

@@ -51,6 +51,10 @@ public sealed partial class LedgerRecorder
         public bool GuardsOrganization { get; init; }
         public OpenCandidacies? Open { get; set; }
 
+        // A dry run's carried state: Streams holds every stream the run has decided so far (nothing of it is written, so
+        // none of it can be read back), and the next batch's decision starts from all of them.
+        public bool CarriesAll { get; init; }
+
         // Something to write.
         public bool Written { get; set; }
 

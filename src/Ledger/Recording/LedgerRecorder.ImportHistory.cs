@@ -26,6 +26,10 @@ public sealed partial class LedgerRecorder
         options ??= new ImportOptions();
         var correlation = options.CorrelationId ?? $"import:{Guid.NewGuid():N}";
         var entries = file.InImportOrder();
+        if (options.DryRun)
+        {
+            return await DryRunAsync(file, entries, options, correlation, ct).ConfigureAwait(false);
+        }
         RecordResult registered;
         try
         {
