@@ -47,7 +47,10 @@ internal static class IntegrityCommands
         {
             var given = (parse.GetValue(digests) ?? []).Select(ReadDigest).ToArray();
             await using var ledger = await cli.OpenAsync(parse, ct).ConfigureAwait(false);
-            var progress = new Progress<long>(n => cli.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ledger: verified {n} entries...")));
+            // Progress only where a person watches: stderr a terminal and no --quiet (as the import's).
+            IProgress<long>? progress = cli.ShowsProgress(parse)
+                ? new Progress<long>(n => cli.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ledger: verified {n} entries...")))
+                : null;
             var report = await LedgerIntegrity.VerifyAsync(ledger.Store, given, progress, ct).ConfigureAwait(false);
             if (parse.GetValue(json))
             {
