@@ -165,23 +165,10 @@ internal sealed class TimelineDrawing
     private string Description()
     {
         var approved = _status.Ratified.Count;
-        var text = $"Stage {StageText(_status.Stage)}; {Count(_status.RequiredRatifiers.Count)} required ratifiers, {Count(approved)} approved, {Count(_status.Deposited.Count)} deposited";
+        var text = $"Stage {StageWords.Of(_status.Stage)}; {Count(_status.RequiredRatifiers.Count)} required ratifiers, {Count(approved)} approved, {Count(_status.Deposited.Count)} deposited";
         var vetoes = _status.Vetoes.Select(v => $"{(v.Formal ? "veto" : "hold")} by {v.Member} from {Iso(v.Since)} {(v.EndedOn is { } e ? "to " + Iso(e) : "ongoing")}");
         return string.Join("; ", [text, .. vetoes]) + ".";
     }
-
-    private static string StageText(Stage stage) => stage switch
-    {
-        Stage.NotOpened => "not opened",
-        Stage.Applied => "applied",
-        Stage.Invited => "invited",
-        Stage.Ratifying => "ratifying",
-        Stage.Blocked => "blocked",
-        Stage.ReadyToAccede => "ready to accede",
-        Stage.Member => "member",
-        Stage.Withdrawn => "withdrawn",
-        _ => stage.ToString(),
-    };
 
     private IEnumerable<XElement> Header(ref double y)
     {
@@ -195,7 +182,7 @@ internal sealed class TimelineDrawing
         var counts = _status.RequiredRatifiers.Count == 0
             ? "required ratifiers not yet fixed"
             : $"{Count(_status.RequiredRatifiers.Count)} required ratifiers: {Count(_status.Ratified.Count)} approved, {Count(_status.Deposited.Count)} deposited, {Count(_status.Pending.Count)} pending";
-        string[] parts = [_status.Organization, $"candidate {_status.Candidate}", $"stage: {StageText(_status.Stage)}", counts, asOf + knownAt];
+        string[] parts = [_status.Organization, $"candidate {_status.Candidate}", $"stage: {StageWords.Of(_status.Stage)}", counts, asOf + knownAt];
         var lines = Wrap(parts, " \u00b7 ", 12, _width - 2 * Margin);
         var subtitle = new List<XElement> { title };
         for (var i = 0; i < lines.Count; i++)

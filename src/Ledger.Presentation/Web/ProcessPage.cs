@@ -165,7 +165,7 @@ internal sealed class ProcessPage
                 .Append("\"><strong>").Append(Count(s.Counted.Count)).Append(" of ").Append(Count(s.RequiredRatifiers.Count)).Append("</strong> counted</span> · ");
         }
         html.Append("stage <strong id=\"stage\" class=\"stage-").Append(Text(s.Stage.ToString().ToLowerInvariant())).Append("\" data-stage=\"").Append(Text(s.Stage.ToString())).Append("\">")
-            .Append(Text(StageText(s))).Append("</strong>");
+            .Append(Text(StageWords.Of(s.Stage))).Append("</strong>");
         if (s.AccededOn is { } acceded)
         {
             html.Append(" · <span id=\"joined\">").Append(Text($"{s.Candidate} joined {s.Organization} on {Date(acceded)}")).Append("</span>");
@@ -200,19 +200,6 @@ internal sealed class ProcessPage
         }
         return html.ToString();
     }
-
-    private static string StageText(AccessionStatus s) => s.Stage switch
-    {
-        Stage.NotOpened => "not opened",
-        Stage.Applied => "applied",
-        Stage.Invited => "invited",
-        Stage.Ratifying => "ratifying",
-        Stage.Blocked => "blocked",
-        Stage.ReadyToAccede => "ready to accede",
-        Stage.Member => "member",
-        Stage.Withdrawn => "withdrawn",
-        _ => s.Stage.ToString(),
-    };
 
     /// <summary>The state of a required ratifier: counted, approved (not deposited where deposit counts), pending, holding or vetoing.</summary>
     public static string StateOf(AccessionStatus status, string member)
