@@ -21,7 +21,7 @@ for id in RatificationLedger RatificationLedger.Projections RatificationLedger.T
   package="$feed/$id.$version.nupkg"
   [ -f "$package" ] || { echo "package-smoke: $package was not produced" >&2; exit 1; }
   listing="$(unzip -l "$package")"
-  dll="${id/RatificationLedger/Ledger}"
+  dll="$id"
   for part in README.md "lib/net10.0/$dll.dll" "lib/net10.0/$dll.xml"; do
     grep -q " $part\$" <<<"$listing" || { echo "package-smoke: $id lacks $part" >&2; exit 1; }
   done

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ledger.Benchmarks;
+namespace RatificationLedger.Benchmarks;
 
 /// <summary>Command-line options: <c>[--quick] [--json FILE] [--only commands,import,as-of,rebuild,verify] [--seed N]</c>.</summary>
 internal sealed record BenchOptions

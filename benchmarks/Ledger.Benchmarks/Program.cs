@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Ledger.Benchmarks;
-using Ledger.Benchmarks.Support;
-using Ledger.Benchmarks.Workloads;
+using RatificationLedger.Benchmarks;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Benchmarks.Workloads;
 
 BenchOptions options;
 try

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Ledger.Benchmarks;
+namespace RatificationLedger.Benchmarks;
 
 /// <summary>One figure with the baseline it is compared to. <see cref="Ratio"/>: how many times the baseline's performance ours reaches (higher is better).</summary>
 internal sealed record BenchResult(

@@ -1,10 +1,10 @@
 // The consumer app of build/package-smoke.sh, copied into a fresh project outside the repository that references the
 // packed packages only (no Mediator). Expected values come from the facts: Finland on 2022-09-30 had 28 of its 30
 // ratifications counted (Hungary and Türkiye holding); Sweden joined on 2024-03-07 after 31.
-using Ledger.Import;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Testing;
+using RatificationLedger.Import;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Testing;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -6,13 +6,13 @@
 
 using System.Diagnostics;
 using System.Globalization;
-using Ledger.Import;
-using Ledger.Presentation.Timeline;
-using Ledger.Presentation.Web;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
-using Ledger.Testing;
+using RatificationLedger.Import;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Presentation.Web;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
+using RatificationLedger.Testing;
 using Marten;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;

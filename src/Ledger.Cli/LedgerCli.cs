@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Ledger.Cli.Commands;
+using RatificationLedger.Cli.Commands;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>
 /// The <c>ledger</c> command line (contract in docs/cli.md). Exit codes: <see cref="ExitCodes"/>. Every failure ends as

@@ -1,4 +1,4 @@
-using Ledger.Cli;
+using RatificationLedger.Cli;
 
 // Ctrl+C: the first one asks the command to stop cleanly (an import after the batch being written); a second one ends
 // the process at once.

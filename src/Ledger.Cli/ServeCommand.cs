@@ -1,11 +1,11 @@
 using System.CommandLine;
-using Ledger.Presentation.Web;
+using RatificationLedger.Presentation.Web;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary><c>ledger serve</c>: the read-only web view (docs/web.md) over the same ledger and queries as the other verbs.</summary>
 internal static class ServeCommand

@@ -1,9 +1,9 @@
-using Ledger.Import;
+using RatificationLedger.Import;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// Handles every accession request: records through <see cref="ILedger"/>. The result's notifications are published by

@@ -1,7 +1,7 @@
-using Ledger.Recording;
+using RatificationLedger.Recording;
 using Mediator;
 
-namespace Ledger.Import;
+namespace RatificationLedger.Import;
 
 /// <summary>
 /// Imports a history file (see <see cref="ILedger.ImportAsync"/>).

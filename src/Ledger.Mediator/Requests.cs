@@ -1,7 +1,7 @@
-using Ledger.Domain;
+using RatificationLedger.Domain;
 using Mediator;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // One Mediator request per command (Mediator's source generator does not take generic requests). Each carries the
 // command, optional provenance (source, note, command id, who, correlation) and an optional expected stream version.

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation;
+namespace RatificationLedger.Presentation;
 
 // The --json shapes of the CLI contract (docs/cli.md). Other programs read them: names, types and null-ness are fixed.
 // Every document is an object whose first field is "schema" (CliJson.SchemaVersion): a change that removes or retypes

@@ -1,6 +1,6 @@
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation;
+namespace RatificationLedger.Presentation;
 
 /// <summary>A stage in the words the timeline and the web page show, from one place so that they never differ.</summary>
 internal static class StageWords

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 using Marten;
 using Npgsql;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>
 /// Reads a process's entries for a replay straight from the event table, in one query that keeps only the rows the
@@ -125,7 +125,7 @@ internal sealed class EntryReader
     {
         if (!_eventTablesExist)
         {
-            await Ledger.Storage.LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+            await RatificationLedger.Storage.LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
             _eventTablesExist = true;
         }
     }

@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>
 /// The ledger's read side as an app asks it (implemented by <see cref="LedgerQueries"/>, registered by

@@ -1,20 +1,20 @@
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Marten.Events;
 using Marten.Linq.MatchesSql;
 using System.Diagnostics;
-using Ledger.Observability;
+using RatificationLedger.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>Registers the read models.</summary>
 public static class ReadModelRegistration
@@ -58,7 +58,7 @@ public sealed class LedgerQueries : ILedgerQueries
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
     /// <param name="store">The store.</param>
-    /// <param name="loggerFactory">Where rebuilds are logged (category <c>Ledger.Projections.LedgerQueries</c>); none when null.</param>
+    /// <param name="loggerFactory">Where rebuilds are logged (category <c>RatificationLedger.Projections.LedgerQueries</c>); none when null.</param>
     public LedgerQueries(IDocumentStore store, ILoggerFactory? loggerFactory = null)
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>
 /// Builds a process's read models from its recorded entries with the write side's <see cref="AccessionState.Evolve(AccessionState, long, object)"/>,

@@ -1,11 +1,11 @@
 using JasperFx.Events;
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 using Marten;
 using Marten.Events.Projections;
 using Marten.Services.BatchQuerying;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>
 /// Inline projection of each process stream into <see cref="AccessionStatus"/> and <see cref="RatificationRegister"/>,

@@ -1,4 +1,4 @@
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>Where a process stands.</summary>
 public enum Stage
@@ -35,7 +35,7 @@ public sealed record MemberDate(string Member, DateOnly On, bool Unconfirmed = f
 public sealed record EntryIntoForceView(string Rule, DateOnly? Date, string Reason)
 {
     /// <summary>The view of a computed answer.</summary>
-    public static EntryIntoForceView Of(Ledger.Domain.EntryIntoForceAnswer answer)
+    public static EntryIntoForceView Of(RatificationLedger.Domain.EntryIntoForceAnswer answer)
     {
         ArgumentNullException.ThrowIfNull(answer);
         return new(answer.Rule.Name, answer.Date, answer.Reason);

@@ -1,9 +1,9 @@
 using JasperFx.Events;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten.Services.BatchQuerying;
 
-namespace Ledger.Projections;
+namespace RatificationLedger.Projections;
 
 /// <summary>
 /// The recorded entries of recently projected process streams, so that a projection reads only what was stored after

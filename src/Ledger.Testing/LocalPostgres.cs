@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Npgsql;
 
-namespace Ledger.Testing;
+namespace RatificationLedger.Testing;
 
 /// <summary>Settings of a <see cref="LocalPostgres"/> server.</summary>
 public sealed record LocalPostgresOptions

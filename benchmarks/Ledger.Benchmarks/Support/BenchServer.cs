@@ -1,8 +1,8 @@
 using System.Globalization;
-using Ledger.Testing;
+using RatificationLedger.Testing;
 using Npgsql;
 
-namespace Ledger.Benchmarks.Support;
+namespace RatificationLedger.Benchmarks.Support;
 
 /// <summary>
 /// The PostgreSQL server the benchmark runs on: <c>LEDGER_CONNECTION</c> when set (used as it is), otherwise a throwaway

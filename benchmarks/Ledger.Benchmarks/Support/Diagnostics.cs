@@ -1,8 +1,8 @@
 using System.Globalization;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 using Marten;
 
-namespace Ledger.Benchmarks.Support;
+namespace RatificationLedger.Benchmarks.Support;
 
 internal static class Check
 {

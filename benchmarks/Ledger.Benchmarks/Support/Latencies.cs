@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 
-namespace Ledger.Benchmarks.Support;
+namespace RatificationLedger.Benchmarks.Support;
 
 /// <summary>Latency samples in milliseconds, safe to add to from several writers.</summary>
 internal sealed class Latencies

@@ -1,14 +1,14 @@
 using JasperFx;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Ledger.Benchmarks.Support;
+namespace RatificationLedger.Benchmarks.Support;
 
 /// <summary>
 /// The ledger wired as an application wires it (Marten + <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c> +
@@ -65,7 +65,7 @@ internal sealed class LedgerApp : IAsyncDisposable
             });
         if (!chain)
         {
-            builder.Services.ConfigureMarten(o => o.Listeners.RemoveAll(l => l is Ledger.Integrity.ChainListener));
+            builder.Services.ConfigureMarten(o => o.Listeners.RemoveAll(l => l is RatificationLedger.Integrity.ChainListener));
         }
         builder.Services.AddMediator(o =>
         {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Ledger.Benchmarks.Support;
+namespace RatificationLedger.Benchmarks.Support;
 
 /// <summary>
 /// Measures one phase: wall time, this process's CPU time and peak working set (on Linux the kernel's own high-water

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Benchmarks.Synthetic;
+namespace RatificationLedger.Benchmarks.Synthetic;
 
 /// <summary>One entry of a synthetic history file, in the file's vocabulary (see docs/import-format.md).</summary>
 internal sealed record GenEntry(string Type, DateOnly On)

@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using Ledger.Import;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
 
-namespace Ledger.Benchmarks.Synthetic;
+namespace RatificationLedger.Benchmarks.Synthetic;
 
 /// <summary>
 /// Runs a history through the pure decider in memory, with the context the recorder gives it (the organization with its

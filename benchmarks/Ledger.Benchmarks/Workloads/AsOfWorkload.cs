@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ledger.Benchmarks.Support;
-using Ledger.Benchmarks.Synthetic;
-using Ledger.Import;
-using Ledger.Storage;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Benchmarks.Synthetic;
+using RatificationLedger.Import;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Benchmarks.Workloads;
+namespace RatificationLedger.Benchmarks.Workloads;
 
 /// <summary>
 /// <c>as-of</c>: the status of a random process as of a random date (bitemporal replay through

@@ -2,14 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using JasperFx.Events;
-using Ledger.Benchmarks.Support;
-using Ledger.Benchmarks.Synthetic;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.Recording;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Benchmarks.Synthetic;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.Recording;
 using Marten;
 
-namespace Ledger.Benchmarks.Workloads;
+namespace RatificationLedger.Benchmarks.Workloads;
 
 /// <summary>
 /// <c>commands</c>: concurrent writers, one command per transaction, through Mediator, the recorder (FetchForWriting, the

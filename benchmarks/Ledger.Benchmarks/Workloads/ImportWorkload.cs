@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ledger.Benchmarks.Support;
-using Ledger.Benchmarks.Synthetic;
-using Ledger.Import;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Benchmarks.Synthetic;
+using RatificationLedger.Import;
 
-namespace Ledger.Benchmarks.Workloads;
+namespace RatificationLedger.Benchmarks.Workloads;
 
 /// <summary>The imported database the as-of and rebuild workloads run on.</summary>
 internal sealed class ImportedDatabase(LedgerApp app, SyntheticHistory history, HistoryGenerator generator) : IAsyncDisposable
@@ -140,7 +140,7 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
             SELECT g, gen_random_uuid(), 'bench/s' || (g % {streams}), g / {streams} + 1,
                    jsonb_build_object('member', 'POL', 'on', (date '1955-01-01' + (g % 25000))::text, 'chamber', 'National Assembly',
                                       'for', 300 + g % 100, 'against', g % 30, 'abstained', g % 7, 'passed', true),
-                   'parliament_voted', now(), '*DEFAULT*', 'Ledger.Domain.ParliamentVoted, Ledger',
+                   'parliament_voted', now(), '*DEFAULT*', 'RatificationLedger.Domain.ParliamentVoted, Ledger',
                    'import:' || md5(g::text), null,
                    jsonb_build_object('command-id', 'record_parliament_vote:' || left(md5(g::text), 40),
                                       'source', 'https://treaties.example.org/bench/s' || (g % {streams}) || '/vote-POL-0'),

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using Ledger.Benchmarks.Support;
-using Ledger.Projections;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Projections;
 using Marten;
 using Npgsql;
 
-namespace Ledger.Benchmarks.Workloads;
+namespace RatificationLedger.Benchmarks.Workloads;
 
 /// <summary>
 /// <c>rebuild</c>: every projection rebuilt from the full event log with <c>LedgerQueries.RebuildAsync</c> (process views:

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Ledger.Benchmarks.Support;
-using Ledger.Integrity;
+using RatificationLedger.Benchmarks.Support;
+using RatificationLedger.Integrity;
 using Npgsql;
 
-namespace Ledger.Benchmarks.Workloads;
+namespace RatificationLedger.Benchmarks.Workloads;
 
 /// <summary>
 /// <c>verify</c>: <c>ledger verify</c> over the imported database (every entry read with its chain link, canonicalized,

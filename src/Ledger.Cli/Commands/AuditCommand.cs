@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary>
 /// <c>ledger audit PROCESS</c>: every entry as recorded, retracted ones marked. <c>--known-at</c>: the entries recorded

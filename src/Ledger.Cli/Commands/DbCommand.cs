@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Ledger.Testing;
+using RatificationLedger.Testing;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger db stop</c>: the local PostgreSQL server the tool manages.</summary>
 internal static class DbCommand

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Ledger.Import;
+using RatificationLedger.Import;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger import FILE|-</c>: records a history file through the normal command path (idempotent).</summary>
 internal static class ImportCommand

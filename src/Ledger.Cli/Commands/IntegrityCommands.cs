@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
-using Ledger.Integrity;
+using RatificationLedger.Integrity;
 using Npgsql;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary>
 /// <c>ledger digest</c>, <c>verify</c>, <c>proof</c> and <c>verify-proof</c>: the tamper evidence of docs/design.md, and

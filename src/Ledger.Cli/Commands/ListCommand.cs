@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger list</c>: the processes in the ledger, now or as of a date, as known at an instant.</summary>
 internal static class ListCommand

@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger register PROCESS</c>: who ratified when, now or as of a date, as known at an instant.</summary>
 internal static class RegisterCommand

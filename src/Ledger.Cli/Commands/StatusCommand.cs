@@ -1,6 +1,6 @@
 using System.CommandLine;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger status PROCESS</c>: where a process stands, now or as of a date, as known at an instant.</summary>
 internal static class StatusCommand

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Cli.Commands;
+namespace RatificationLedger.Cli.Commands;
 
 /// <summary><c>ledger timeline PROCESS --svg FILE</c>: a picture of the process over time, written safely (<see cref="SafeFile"/>).</summary>
 internal static class TimelineCommand

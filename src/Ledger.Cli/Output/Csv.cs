@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>
 /// The --csv shapes (docs/cli.md): RFC 4180 (comma, CRLF, quotes doubled), a header row with the JSON field names, one

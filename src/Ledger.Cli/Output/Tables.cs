@@ -1,9 +1,9 @@
 using System.Globalization;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>Human-readable tables. Every user-supplied text goes through <see cref="Text"/>, never markup, so it prints verbatim.</summary>
 internal static class Render

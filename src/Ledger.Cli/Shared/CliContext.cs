@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 using Spectre.Console;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>How a command prints its answer.</summary>
 internal enum OutputFormat

@@ -1,4 +1,4 @@
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>The tool's exit codes (docs/cli.md, "Exit codes"): scripts branch on them, so they never change meaning.</summary>
 public static class ExitCodes

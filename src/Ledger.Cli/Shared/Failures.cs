@@ -1,10 +1,10 @@
 using System.Net.Sockets;
-using Ledger.Import;
-using Ledger.Recording;
-using Ledger.Testing;
+using RatificationLedger.Import;
+using RatificationLedger.Recording;
+using RatificationLedger.Testing;
 using Npgsql;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>
 /// Turns whatever a command threw into the one or two lines the user reads and the exit code a script branches on.

@@ -1,13 +1,13 @@
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
-using Ledger.Testing;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
+using RatificationLedger.Testing;
 using Marten;
 using Mediator;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>
 /// Where the tool keeps its ledger: <c>--connection</c>, else <c>LEDGER_CONNECTION</c>, else a local PostgreSQL data
@@ -76,7 +76,7 @@ internal sealed class LedgerConnection : IAsyncDisposable
             });
         services.AddMediator(o =>
         {
-            o.Namespace = "Ledger.Cli.Mediation";
+            o.Namespace = "RatificationLedger.Cli.Mediation";
             // Internal: test projects that reference the tool generate their own mediator.
             o.GenerateTypesAsInternal = true;
             o.Assemblies = [typeof(AccessionRequestHandler), typeof(LedgerConnection)];

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Ledger.Cli;
+namespace RatificationLedger.Cli;
 
 /// <summary>
 /// Writes a file the way a user can trust: to a new temporary file beside it (created exclusively, so no link planted

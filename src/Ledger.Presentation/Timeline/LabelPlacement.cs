@@ -1,7 +1,7 @@
-using static Ledger.Presentation.Timeline.Svg;
-using static Ledger.Presentation.Timeline.TimelineLayout;
+using static RatificationLedger.Presentation.Timeline.Svg;
+using static RatificationLedger.Presentation.Timeline.TimelineLayout;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>A dated line across the picture with its label: a step of the process, a memorandum, the as-of mark.</summary>
 internal sealed record Milestone(DateOnly On, string Kind, string? Name, string? Detail, bool Unconfirmed, string Tooltip);

@@ -1,4 +1,4 @@
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>
 /// The colours of every picture and page of the ledger (colour-blind safe, after Okabe and Ito), so a state has one

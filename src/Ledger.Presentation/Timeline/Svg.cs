@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>Small helpers for building SVG elements with invariant numbers and text that XML can always carry.</summary>
 internal static class Svg

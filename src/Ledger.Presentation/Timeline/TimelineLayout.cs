@@ -1,7 +1,7 @@
 using System.Globalization;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>The measures every part of a timeline picture agrees on, and the formats of its dates and counts.</summary>
 internal static class TimelineLayout

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Projections;
-using static Ledger.Presentation.Timeline.Svg;
-using static Ledger.Presentation.Timeline.TimelineLayout;
+using RatificationLedger.Domain;
+using RatificationLedger.Projections;
+using static RatificationLedger.Presentation.Timeline.Svg;
+using static RatificationLedger.Presentation.Timeline.TimelineLayout;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>The legend under the picture (only the marks it shows) and the footer (what it was drawn from).</summary>
 internal sealed class TimelineLegend(AccessionStatus status, IReadOnlyList<AuditEntry> audit, double width, DateOnly last)

@@ -1,6 +1,6 @@
-using Ledger.Projections;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>Size and time window of a timeline picture (<see cref="TimelineSvg"/>).</summary>
 public sealed record TimelineOptions

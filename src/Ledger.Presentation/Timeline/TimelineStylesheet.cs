@@ -1,7 +1,7 @@
 using System.Xml.Linq;
-using static Ledger.Presentation.Timeline.Svg;
+using static RatificationLedger.Presentation.Timeline.Svg;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>The timeline's stylesheet and shared definitions (the formal veto's hatch), in the palette of every view.</summary>
 internal static class TimelineStylesheet

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Xml;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Projections;
+using RatificationLedger.Domain;
+using RatificationLedger.Projections;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>
 /// Draws one accession process over time as a standalone SVG document: one row per required ratifier (approval,

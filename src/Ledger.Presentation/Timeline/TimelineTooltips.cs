@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Projections;
-using static Ledger.Presentation.Timeline.Svg;
-using static Ledger.Presentation.Timeline.TimelineLayout;
+using RatificationLedger.Domain;
+using RatificationLedger.Projections;
+using static RatificationLedger.Presentation.Timeline.Svg;
+using static RatificationLedger.Presentation.Timeline.TimelineLayout;
 
-namespace Ledger.Presentation.Timeline;
+namespace RatificationLedger.Presentation.Timeline;
 
 /// <summary>
 /// The tooltips of the picture: what a row, a mark or a span says on hover, with the notes and sources of the entries

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Unicode;
 
-namespace Ledger.Presentation.Web;
+namespace RatificationLedger.Presentation.Web;
 
 /// <summary>Text into HTML: every text from the ledger goes through <see cref="Text"/>, so it shows as text, never as markup.</summary>
 internal static class Html

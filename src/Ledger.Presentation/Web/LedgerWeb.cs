@@ -5,9 +5,9 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
-using Ledger.Presentation.Timeline;
-using Ledger.Projections;
-using Ledger.Recording;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -16,9 +16,9 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using static Ledger.Presentation.Web.Html;
+using static RatificationLedger.Presentation.Web.Html;
 
-namespace Ledger.Presentation.Web;
+namespace RatificationLedger.Presentation.Web;
 
 /// <summary>
 /// The web view (<c>ledger serve</c>): a read-only ASP.NET Core app over <see cref="LedgerQueries"/>. Routes (docs/web.md):
@@ -244,7 +244,7 @@ public static class LedgerWeb
 
     private static readonly Lazy<string> Script = new(() =>
     {
-        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Ledger.Presentation.Web.Assets.ledger.js")
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("RatificationLedger.Presentation.Web.Assets.ledger.js")
             ?? throw new InvalidOperationException("The page script is missing from the assembly.");
         using var reader = new StreamReader(stream, Encoding.UTF8);
         return reader.ReadToEnd();

@@ -1,6 +1,6 @@
-using Ledger.Presentation.Timeline;
+using RatificationLedger.Presentation.Timeline;
 
-namespace Ledger.Presentation.Web;
+namespace RatificationLedger.Presentation.Web;
 
 /// <summary>The web view's stylesheet, in the timeline's colours (<see cref="Palette"/>).</summary>
 internal static class PageStyle

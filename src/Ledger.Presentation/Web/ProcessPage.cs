@@ -1,11 +1,11 @@
 using System.Text;
 using System.Text.Json;
-using Ledger.Domain;
-using Ledger.Presentation.Timeline;
-using Ledger.Projections;
-using static Ledger.Presentation.Web.Html;
+using RatificationLedger.Domain;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Projections;
+using static RatificationLedger.Presentation.Web.Html;
 
-namespace Ledger.Presentation.Web;
+namespace RatificationLedger.Presentation.Web;
 
 /// <summary>The state of the page for one request: the JSON a slider step fetches (<see cref="ProcessPage.View"/>).</summary>
 internal sealed record ProcessViewDocument(

@@ -1,9 +1,9 @@
 using System.Globalization;
-using Ledger.Domain;
-using Ledger.Projections;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
 
-namespace Ledger.Presentation.Web;
+namespace RatificationLedger.Presentation.Web;
 
 /// <summary>A request the web view refuses: the status code (400, 404) and one sentence saying what is wrong.</summary>
 internal sealed class WebRequestException(int status, string message) : Exception(message)

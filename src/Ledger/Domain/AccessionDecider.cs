@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>
 /// The accession rules as one pure function: <see cref="Decide(AccessionCommand, AccessionState, DecisionContext)"/> turns a command and the process state into

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>Where a process stands in its lifecycle, as the write side sees it.</summary>
 public enum ProcessPhase

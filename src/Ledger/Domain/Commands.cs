@@ -1,4 +1,4 @@
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 // Commands: what a user asks the ledger to record about one process. They carry everything the
 // decision needs except the clock and the organization, which come in a DecisionContext.

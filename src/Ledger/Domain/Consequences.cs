@@ -1,4 +1,4 @@
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>
 /// What follows from recorded facts, as pure functions the write side, the notifications and the read side all use:

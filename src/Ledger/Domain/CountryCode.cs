@@ -1,6 +1,6 @@
 using System.Collections.Frozen;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>ISO 3166-1 alpha-3 country codes: how the ledger names every state.</summary>
 public static class CountryCode

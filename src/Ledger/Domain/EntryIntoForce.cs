@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>How an accession treaty's entry into force is dated.</summary>
 public enum EntryIntoForceKind

@@ -1,7 +1,7 @@
 using System.Collections;
 using System.Runtime.CompilerServices;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>
 /// The entries of a process in recorded order: an immutable list whose <see cref="Add"/> costs no copy and no node.

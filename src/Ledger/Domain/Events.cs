@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 // The event catalog. Each event is a fact about one accession process (one stream), dated by `On`:
 // when it happened in the world, not when the ledger learned it (Marten's timestamp holds that).

@@ -2,7 +2,7 @@ using System.Collections;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>
 /// The national steps of a process by member, in ordinal order of the member codes: an immutable map whose

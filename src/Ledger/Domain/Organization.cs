@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>When a member's ratification counts towards the protocol's entry into force.</summary>
 public enum RatificationCounts

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>Record an organization and its policy, or confirm it (idempotent; new roster entries are admitted).</summary>
 public sealed record RegisterOrganization(Organization Organization);

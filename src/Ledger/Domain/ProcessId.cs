@@ -1,4 +1,4 @@
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>
 /// The readable key of a process stream: <c>{org}/{candidate}</c> in lower case, e.g. <c>nato/swe</c>,

@@ -1,4 +1,4 @@
-namespace Ledger.Domain;
+namespace RatificationLedger.Domain;
 
 /// <summary>Why the ledger refused to record a command. <see cref="Code"/> is stable; <see cref="Message"/> names the rule and the values.</summary>
 public sealed record Rejection(string Code, string Message)

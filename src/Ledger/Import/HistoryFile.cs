@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 
-namespace Ledger.Import;
+namespace RatificationLedger.Import;
 
 /// <summary>One entry of a history file: where it stands in the file, the command it asks for, and its provenance.</summary>
 /// <param name="Process">The process id.</param>

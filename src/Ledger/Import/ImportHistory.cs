@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 
-namespace Ledger.Import;
+namespace RatificationLedger.Import;
 
 /// <summary>How an import runs (all optional).</summary>
 public sealed record ImportOptions

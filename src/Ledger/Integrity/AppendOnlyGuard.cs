@@ -3,7 +3,7 @@ using Weasel.Core;
 using Weasel.Core.Migrations;
 using Weasel.Postgresql;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// The append-only guard as a schema object: a trigger function and, on the event table and the evidence tables,

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// RFC 8785 (JSON Canonicalization Scheme): object members sorted by their names' UTF-16 code units, no whitespace,

@@ -2,7 +2,7 @@ using JasperFx.Events;
 using Marten;
 using Npgsql;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// Puts a <see cref="ChainParticipant"/> into every session that appends events, so Marten's append path chains what it

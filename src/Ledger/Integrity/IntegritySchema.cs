@@ -5,7 +5,7 @@ using Weasel.Core.Migrations;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// The ledger's evidence tables as one Marten storage feature, created with the event tables and reported by Marten's

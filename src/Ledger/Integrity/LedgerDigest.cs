@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>One stream's head as a digest names it: its key, its last version and the chain hash there.</summary>
 public sealed record StreamHead(string Stream, long Version, byte[] Chain)

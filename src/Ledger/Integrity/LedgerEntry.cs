@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// One entry of the ledger as stored, the part the entry hash covers: the stream key, version, stored event name, the

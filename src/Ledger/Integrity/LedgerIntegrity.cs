@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Marten;
 using Npgsql;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>Where the library hands each digest it takes: somewhere outside the ledger's database (a file, a repository, an e-mail).</summary>
 public interface IDigestSink

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// Recomputes every entry hash and every chain link of the ledger, checks the stored digests, and checks each digest

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// The Merkle tree hash of RFC 6962 section 2.1: <c>MTH({}) = SHA-256()</c>, a leaf <c>SHA-256(0x00 || d)</c>, a node

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// Takes a digest every <see cref="Storage.LedgerOptions.DigestEvery"/> when something was written since the last one,

@@ -1,4 +1,4 @@
-namespace Ledger.Integrity;
+namespace RatificationLedger.Integrity;
 
 /// <summary>What a divergence from the written record looks like.</summary>
 public enum FindingKind

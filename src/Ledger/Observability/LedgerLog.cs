@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Ledger.Observability;
+namespace RatificationLedger.Observability;
 
 /// <summary>
 /// The ledger's log messages (source-generated, structured): every one names the process and the command where there

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Ledger.Recording;
+using RatificationLedger.Recording;
 
-namespace Ledger.Observability;
+namespace RatificationLedger.Observability;
 
 /// <summary>
 /// The ledger's traces and metrics, both named <see cref="Name"/>: a span per command, per batch of commands and per

@@ -1,7 +1,7 @@
-using Ledger.Storage;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// What one transaction writes for a decided batch, besides the organization's turn and the process entries: each

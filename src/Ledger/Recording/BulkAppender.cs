@@ -1,11 +1,11 @@
 using JasperFx.Events;
 using JasperFx.Events.Projections;
-using Ledger.Storage;
+using RatificationLedger.Storage;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The import's write of a batch: the process streams' events with binary <c>COPY</c> into Marten's own event table, the

@@ -6,7 +6,7 @@ using System.Text.Json;
 using JasperFx.Events;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// A batch's rows for Marten's event table in PostgreSQL's binary <c>COPY</c> format, written once, straight into one

@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using Ledger.Import;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The ledger's write side as an app uses it: record one command, a run of commands, an organization, a history file.

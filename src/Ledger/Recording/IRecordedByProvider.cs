@@ -1,4 +1,4 @@
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// Names who records a command whose <see cref="Provenance.RecordedBy"/> is not given: in a server app, typically the

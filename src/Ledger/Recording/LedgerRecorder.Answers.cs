@@ -1,9 +1,9 @@
 using System.Globalization;
 using JasperFx;
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // Answers that are not a fresh recording: resends, conflicts, and the failures that mean one.
 public sealed partial class LedgerRecorder

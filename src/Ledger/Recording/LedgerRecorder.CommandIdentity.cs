@@ -4,10 +4,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // Command identity: names, content hashes, derived ids and provenance checks; answers that need no database.
 public sealed partial class LedgerRecorder

@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // The in-memory batch decision.
 public sealed partial class LedgerRecorder

@@ -1,9 +1,9 @@
 using JasperFx.Events;
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // What a batch decision holds between the decide step and the write.
 public sealed partial class LedgerRecorder

@@ -1,9 +1,9 @@
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // An import's dry run: every batch read and decided as an import decides it, nothing written.
 public sealed partial class LedgerRecorder

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Ledger.Domain;
-using Ledger.Observability;
+using RatificationLedger.Domain;
+using RatificationLedger.Observability;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // The import pipeline: growing batches, prepared commands kept across batches, the next batch decided while one is written.
 public sealed partial class LedgerRecorder

@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using Ledger.Import;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // A history file through the normal command path: the organization, then every entry in import order, in batches.
 public sealed partial class LedgerRecorder

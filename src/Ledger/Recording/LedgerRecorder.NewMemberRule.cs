@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // The cross-process rule, decided in the accession's own transaction: when a candidate accedes and its organization's
 // policy says new members ratify open processes, every other invited, open process of that organization gets

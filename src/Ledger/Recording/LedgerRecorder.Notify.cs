@@ -1,6 +1,6 @@
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // Notifications: what a recorded change tells apps.
 public sealed partial class LedgerRecorder

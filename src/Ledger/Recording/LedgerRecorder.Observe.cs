@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Ledger.Observability;
+using RatificationLedger.Observability;
 using Microsoft.Extensions.Logging;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // What the recorder tells the app about its work: spans, counters, histograms and logs (see LedgerTelemetry, LedgerLog).
 public sealed partial class LedgerRecorder

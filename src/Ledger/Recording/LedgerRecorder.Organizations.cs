@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // The organization cache.
 public sealed partial class LedgerRecorder

@@ -1,4 +1,4 @@
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // Stream turns: writers of one stream in this process take turns.
 public sealed partial class LedgerRecorder

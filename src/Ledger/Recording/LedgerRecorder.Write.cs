@@ -1,9 +1,9 @@
 using JasperFx.Events;
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 // The write: one transaction per decided batch, retried on conflict.
 public sealed partial class LedgerRecorder

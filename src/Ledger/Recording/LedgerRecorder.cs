@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using Ledger.Domain;
-using Ledger.Observability;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Observability;
+using RatificationLedger.Storage;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The write path: read the process stream (through a validated state cache), decide, append at the expected version
@@ -47,7 +47,7 @@ public sealed partial class LedgerRecorder : ILedger
     /// <param name="store">The ledger's store.</param>
     /// <param name="options">The ledger's options; checked here (an invalid one throws <see cref="Microsoft.Extensions.Options.OptionsValidationException"/>).</param>
     /// <param name="sinks">Where the notifications of recorded changes go after each commit (none: nowhere).</param>
-    /// <param name="loggerFactory">Where the recorder logs (category <c>Ledger.Recording.LedgerRecorder</c>); none when null.</param>
+    /// <param name="loggerFactory">Where the recorder logs (category <c>RatificationLedger.Recording.LedgerRecorder</c>); none when null.</param>
     /// <param name="time">The clock the decider is given, unless <see cref="LedgerOptions.Clock"/> names one; the system's when null.</param>
     /// <param name="recordedBy">Who records a command whose provenance names no one (e.g. the signed-in user); see <see cref="LedgerOptions.DefaultRecordedBy"/>.</param>
     public LedgerRecorder(IDocumentStore store, LedgerOptions options, IEnumerable<ILedgerNotificationSink>? sinks = null,

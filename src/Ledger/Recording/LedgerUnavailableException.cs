@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The database could not be reached or the connection broke while a command was being recorded. The message names

@@ -1,4 +1,4 @@
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// A fact handed to the app's <see cref="ILedgerNotificationSink"/>s (and, with RatificationLedger.Mediator, published

@@ -1,8 +1,8 @@
 using System.Collections;
-using Ledger.Domain;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Storage;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The candidates of an organization's open processes, kept up to date while a transaction decides several commands,

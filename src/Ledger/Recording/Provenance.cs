@@ -1,4 +1,4 @@
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// Where an entry comes from and how it is identified: stored with every event it produces (Marten headers and

@@ -1,6 +1,6 @@
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>What became of a command.</summary>
 public enum RecordOutcome

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using JasperFx.Events;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>One stored entry of a process with everything the ledger knows about its recording.</summary>
 /// <param name="Process">The process stream key.</param>

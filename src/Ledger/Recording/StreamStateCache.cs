@@ -1,11 +1,11 @@
 using JasperFx.Events;
-using Ledger.Domain;
-using Ledger.Observability;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Observability;
+using RatificationLedger.Storage;
 using Marten;
 using Marten.Services.BatchQuerying;
 
-namespace Ledger.Recording;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// The decider's state of recently written process streams, kept by the recorder between commands so that a command

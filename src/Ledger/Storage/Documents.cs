@@ -1,8 +1,8 @@
 using JasperFx.Events;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 using Marten.Events.Aggregation;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// The write side's view of one process stream: the decider's <see cref="AccessionState"/>, aggregated live

@@ -1,6 +1,6 @@
 using Marten;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// The ledger's own Marten store, registered by <c>services.AddRatificationLedger(connectionString)</c>: its own

@@ -1,7 +1,7 @@
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>Settings of the ledger inside a Marten store.</summary>
 public sealed class LedgerOptions

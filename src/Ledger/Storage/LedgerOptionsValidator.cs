@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// The checks on <see cref="LedgerOptions"/>, made when the ledger is registered (and by the recorder's constructor):

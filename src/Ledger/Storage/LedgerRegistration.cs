@@ -1,13 +1,13 @@
 using JasperFx.Descriptors;
 using JasperFx.MultiTenancy;
-using Ledger.Recording;
+using RatificationLedger.Recording;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>What both registrations (the host's store, the ledger's own store) share, and the checks they make.</summary>
 internal static class LedgerRegistration

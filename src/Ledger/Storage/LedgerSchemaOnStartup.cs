@@ -1,9 +1,9 @@
 using JasperFx;
-using Ledger.Recording;
+using RatificationLedger.Recording;
 using Marten;
 using Microsoft.Extensions.Hosting;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// In a host, ensures the ledger's tables (<see cref="LedgerStorage.EnsureAsync"/>, under its advisory lock) before the

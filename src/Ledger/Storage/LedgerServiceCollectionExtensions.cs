@@ -1,4 +1,4 @@
-using Ledger.Storage;
+using RatificationLedger.Storage;
 using Marten;
 
 // In the namespace every app that configures services already imports.

@@ -4,7 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using JasperFx;
 using JasperFx.Events;
-using Ledger.Observability;
+using RatificationLedger.Observability;
 using Marten;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -12,7 +12,7 @@ using Weasel.Core;
 using Weasel.Core.Migrations;
 using Weasel.Postgresql;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// The ledger's document tables as one Marten storage feature: ensuring it ensures every table of the ledger's documents

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Weasel.Core;
@@ -69,8 +69,8 @@ public static class LedgerStoreExtensions
 
         options.ApplyExtensions(store);
         store.Storage.Add(new LedgerStorage(store, options));
-        store.Storage.Add(new Ledger.Integrity.IntegritySchema(store, options.AppendOnlyGuard));
-        store.Listeners.Add(new Ledger.Integrity.ChainListener());
+        store.Storage.Add(new RatificationLedger.Integrity.IntegritySchema(store, options.AppendOnlyGuard));
+        store.Listeners.Add(new RatificationLedger.Integrity.ChainListener());
         return store;
     }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// A bounded map from stream key to what a cache keeps of the stream, dropping the least recently used tenth when full

@@ -1,7 +1,7 @@
 using Marten;
 using Weasel.Core;
 
-namespace Ledger.Storage;
+namespace RatificationLedger.Storage;
 
 /// <summary>
 /// The names of what the ledger writes or reads with plain SQL beside Marten (the import's COPY, the receipts' one-row

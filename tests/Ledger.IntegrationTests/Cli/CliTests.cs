@@ -1,11 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Xml.Linq;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>The `ledger` tool end to end against the real server, one fresh database per test.</summary>
 public sealed class CliTests

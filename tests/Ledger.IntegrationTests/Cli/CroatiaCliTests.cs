@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>
 /// The second sample history (Croatia's accession to the EU, samples/NatoAccession/eu-croatia-2011.json) through the

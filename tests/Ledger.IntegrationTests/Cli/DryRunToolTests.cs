@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Ledger.IntegrationTests.Cli.Support;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.IntegrationTests.Cli.Support;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>`ledger import FILE --dry-run` and `import - --dry-run` through the real tool: counts, exit codes, nothing written.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

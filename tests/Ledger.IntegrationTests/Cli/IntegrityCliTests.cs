@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>`ledger digest`, `verify`, `proof` and `verify-proof` on the sample's ledger, against the real server.</summary>
 public sealed class IntegrityCliTests

@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
-using Ledger.Testing;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Testing;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>With no connection, the tool keeps its own PostgreSQL data directory across invocations.</summary>
 public sealed class LocalServerCliTests

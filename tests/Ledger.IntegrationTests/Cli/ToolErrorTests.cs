@@ -1,11 +1,11 @@
 using System.Diagnostics;
-using Ledger.IntegrationTests.Cli.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Testing;
+using RatificationLedger.IntegrationTests.Cli.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Testing;
 using Npgsql;
 using Xunit.Abstractions;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>
 /// The real `ledger` process when the database is not there, refuses the login, lacks the database, or goes away in

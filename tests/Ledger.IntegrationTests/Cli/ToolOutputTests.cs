@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Ledger.IntegrationTests.Cli.Support;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.IntegrationTests.Cli.Support;
+using RatificationLedger.IntegrationTests.Support;
 
-namespace Ledger.IntegrationTests.Cli;
+namespace RatificationLedger.IntegrationTests.Cli;
 
 /// <summary>
 /// The output contract through the real tool: versioned JSON documents, CSV, time travel on register/audit/list, plain

@@ -1,15 +1,15 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Ledger.IntegrationTests.Observability;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
+using RatificationLedger.IntegrationTests.Observability;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
 using Marten;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.FirstHour;
+namespace RatificationLedger.IntegrationTests.FirstHour;
 
 /// <summary>
 /// The README's quickstart as a new user meets it: its C# block, compiled as a console app with implicit usings

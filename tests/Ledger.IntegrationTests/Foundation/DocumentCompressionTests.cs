@@ -1,17 +1,17 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Ledger.Import;
-using Ledger.IntegrationTests.Reliability;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Reliability;
+using RatificationLedger.IntegrationTests.Support;
 using Marten;
 using Npgsql;
 using JasperFx;
 using Weasel.Core;
 
-namespace Ledger.IntegrationTests.Foundation;
+namespace RatificationLedger.IntegrationTests.Foundation;
 
 /// <summary>
-/// The ledger's document tables compress with lz4 (<see cref="Ledger.Storage.LedgerOptions.CompressDocumentsWithLz4"/>),
+/// The ledger's document tables compress with lz4 (<see cref="RatificationLedger.Storage.LedgerOptions.CompressDocumentsWithLz4"/>),
 /// set as part of the schema: by the first write, by Marten's migrations, seen by Marten's schema checks, never taken
 /// for drift, and only on the ledger's own tables.
 /// </summary>
@@ -162,13 +162,13 @@ public sealed class DocumentCompressionTests
         {
             await using (var app = LedgerHost.Start(asApp, schema, app: s => s.AddSingleton<ILoggerProvider>(logs)))
             {
-                await app.RecordAsync(new Ledger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
+                await app.RecordAsync(new RatificationLedger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
                 (await app.Recorder.LoadStateAsync("nato/swe")).Version.Should().Be(1);
             }
 
             (await CompressionAsync(connection, schema)).Where(m => LedgerTables.Contains(m.Key)).Should().OnlyContain(m => m.Value == "");
             // The server's notice goes nowhere an app looks: the recorder logs a warning per table instead.
-            var warned = logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Category == typeof(Ledger.Recording.LedgerRecorder).FullName)
+            var warned = logs.Entries.Where(e => e.Level == LogLevel.Warning && e.Category == typeof(RatificationLedger.Recording.LedgerRecorder).FullName)
                 .Select(e => ((string)e.Fields["Table"]!).Split('.')[1]).ToList();
             if (await ServerHasLz4Async(connection))
             {
@@ -209,22 +209,22 @@ public sealed class DocumentCompressionTests
         try
         {
             await using var app = LedgerHost.Start(asApp, schema);
-            await app.RecordAsync(new Ledger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
+            await app.RecordAsync(new RatificationLedger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
             // An import's batches are written with COPY into the event table.
             (await app.Recorder.CopyAvailableAsync(CancellationToken.None)).Should().BeTrue();
-            (Ledger.Domain.AccessionCommand, Ledger.Recording.Provenance?)[] commands =
+            (RatificationLedger.Domain.AccessionCommand, RatificationLedger.Recording.Provenance?)[] commands =
             [
-                (new Ledger.Domain.SubmitApplication("nato/fin", "NATO", "FIN", new DateOnly(2022, 5, 18)), null),
-                (new Ledger.Domain.ExtendInvitation("nato/fin", new DateOnly(2022, 6, 29), "Madrid summit"), null),
-                (new Ledger.Domain.SignAccessionProtocol("nato/fin", new DateOnly(2022, 7, 5)), null),
+                (new RatificationLedger.Domain.SubmitApplication("nato/fin", "NATO", "FIN", new DateOnly(2022, 5, 18)), null),
+                (new RatificationLedger.Domain.ExtendInvitation("nato/fin", new DateOnly(2022, 6, 29), "Madrid summit"), null),
+                (new RatificationLedger.Domain.SignAccessionProtocol("nato/fin", new DateOnly(2022, 7, 5)), null),
             ];
-            var results = new List<Ledger.Recording.RecordResult>();
+            var results = new List<RatificationLedger.Recording.RecordResult>();
             await app.Recorder.ImportAsync(commands, 40_000, batch =>
             {
                 results.AddRange(batch);
                 return ValueTask.FromResult(true);
             }, CancellationToken.None);
-            results.Should().HaveCount(3).And.OnlyContain(r => r.Outcome == Ledger.Recording.RecordOutcome.Recorded);
+            results.Should().HaveCount(3).And.OnlyContain(r => r.Outcome == RatificationLedger.Recording.RecordOutcome.Recorded);
             (await app.Recorder.LoadStateAsync("nato/fin")).Version.Should().Be(3);
             (await ScalarAsync(connection, $"select has_table_privilege('{role}', '{schema}.mt_events', 'update')::text")).Should().Be("false");
         }

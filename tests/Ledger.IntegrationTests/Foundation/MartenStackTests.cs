@@ -2,13 +2,13 @@ using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.IntegrationTests.Support;
 using Marten;
 using Marten.Events.Aggregation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Ledger.IntegrationTests.Foundation;
+namespace RatificationLedger.IntegrationTests.Foundation;
 
 /// <summary>The stack itself on the real server: Marten 9 with string stream keys, inline and async (Solo) projections.</summary>
 public sealed class MartenStackTests

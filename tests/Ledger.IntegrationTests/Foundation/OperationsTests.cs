@@ -1,13 +1,13 @@
 using JasperFx;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Foundation;
+namespace RatificationLedger.IntegrationTests.Foundation;
 
 /// <summary>docs/operations.md's migration step, as written there: a creation script, the changes applied by the owner, the assertion, then an app with AutoCreate.None.</summary>
 public sealed class OperationsTests
@@ -45,6 +45,6 @@ public sealed class OperationsTests
         await using var app = Ledger();
         var recorder = app.GetRequiredService<LedgerRecorder>();
         (await recorder.RegisterOrganizationAsync(Nato())).Succeeded.Should().BeTrue();
-        (await recorder.RecordAsync(new Ledger.Domain.SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")))).Outcome.Should().Be(RecordOutcome.Recorded);
+        (await recorder.RecordAsync(new RatificationLedger.Domain.SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")))).Outcome.Should().Be(RecordOutcome.Recorded);
     }
 }

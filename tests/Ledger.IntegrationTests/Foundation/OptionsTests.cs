@@ -1,13 +1,13 @@
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Foundation;
+namespace RatificationLedger.IntegrationTests.Foundation;
 
 /// <summary>
 /// The ledger's options: checked when the ledger is registered (a bad one fails the app's start, named), available as

@@ -2,16 +2,16 @@ using JasperFx;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using JasperFx.MultiTenancy;
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Foundation;
+namespace RatificationLedger.IntegrationTests.Foundation;
 
 /// <summary>
 /// The two registrations: the ledger on a store of its own beside the app's (Guid streams, its own projection), and on

@@ -1,9 +1,9 @@
-using Ledger.Import;
-using Ledger.Integrity;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Import;
+using RatificationLedger.Integrity;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Integrity;
+namespace RatificationLedger.IntegrationTests.Integrity;
 
 /// <summary>Both write paths chain what they write, in the same transaction, the same way; an untouched ledger verifies.</summary>
 public sealed class ChainTests : IAsyncLifetime

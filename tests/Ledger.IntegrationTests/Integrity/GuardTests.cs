@@ -1,9 +1,9 @@
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
 using Marten;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Integrity;
+namespace RatificationLedger.IntegrationTests.Integrity;
 
 /// <summary>The append-only guard: created with the schema, refusing edits from the app's own role, reported when dropped.</summary>
 public sealed class GuardTests : IAsyncLifetime
@@ -16,7 +16,7 @@ public sealed class GuardTests : IAsyncLifetime
         _host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
         await _host.RegisterAsync(TestOrganizations.Nato());
         await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", TestOrganizations.D("2022-05-18")));
-        await Ledger.Integrity.LedgerIntegrity.TakeDigestAsync(_host.Store);
+        await RatificationLedger.Integrity.LedgerIntegrity.TakeDigestAsync(_host.Store);
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
@@ -45,7 +45,7 @@ public sealed class GuardTests : IAsyncLifetime
 
         (await change.Should().ThrowAsync<PostgresException>()).Which.MessageText.Should().Contain(string.Format(System.Globalization.CultureInfo.InvariantCulture, message, _schema));
         (await _host.EventCountAsync()).Should().Be(before);
-        (await Ledger.Integrity.LedgerIntegrity.VerifyAsync(_host.Store)).Intact.Should().BeTrue();
+        (await RatificationLedger.Integrity.LedgerIntegrity.VerifyAsync(_host.Store)).Intact.Should().BeTrue();
     }
 
     [Fact]

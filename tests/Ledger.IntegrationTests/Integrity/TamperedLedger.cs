@@ -1,9 +1,9 @@
-using Ledger.Import;
-using Ledger.Integrity;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Import;
+using RatificationLedger.Integrity;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Integrity;
+namespace RatificationLedger.IntegrationTests.Integrity;
 
 /// <summary>
 /// A ledger holding the sample's history, in its own schema, and a second database role that may change its tables

@@ -1,6 +1,6 @@
-using Ledger.Integrity;
+using RatificationLedger.Integrity;
 
-namespace Ledger.IntegrationTests.Integrity;
+namespace RatificationLedger.IntegrationTests.Integrity;
 
 /// <summary>
 /// Each kind of tampering, done with SQL as another database role, is found with the right process, entry number and

@@ -1,9 +1,9 @@
-using Ledger.Domain;
-using Ledger.Integrity;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Domain;
+using RatificationLedger.Integrity;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Integrity;
+namespace RatificationLedger.IntegrationTests.Integrity;
 
 /// <summary>A database written before the chain existed is chained once, on first use, and the chain says where it began.</summary>
 public sealed class UpgradeTests

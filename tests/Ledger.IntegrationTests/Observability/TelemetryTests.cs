@@ -1,15 +1,15 @@
 using System.Diagnostics;
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Observability;
+namespace RatificationLedger.IntegrationTests.Observability;
 
 // The ledger's ActivitySource and Meter are process-wide: this class runs alone, so that the counts it reads are its own.
 [CollectionDefinition(nameof(TelemetryCollection), DisableParallelization = true)]

@@ -1,9 +1,9 @@
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.ReadSide;
+namespace RatificationLedger.IntegrationTests.ReadSide;
 
 /// <summary>
 /// Croatia's accession to the EU (the second sample history) through the library: import, status at key dates, who

@@ -1,10 +1,10 @@
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.ReadSide;
+namespace RatificationLedger.IntegrationTests.ReadSide;
 
 /// <summary>The read models on small, made-up histories (the real ones are in RealHistoryReadTests).</summary>
 public sealed class ReadModelTests : IAsyncLifetime

@@ -1,11 +1,11 @@
 using System.Text;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.ReadSide;
+namespace RatificationLedger.IntegrationTests.ReadSide;
 
 /// <summary>
 /// The read side on the real Finland and Sweden histories (the sample's data file, written from the sourced facts),

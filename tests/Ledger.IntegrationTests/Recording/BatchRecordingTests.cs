@@ -1,16 +1,16 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Recording;
+namespace RatificationLedger.IntegrationTests.Recording;
 
 /// <summary>
 /// Imports in batches (several entries per transaction) keep the semantics of one command at a time: every entry

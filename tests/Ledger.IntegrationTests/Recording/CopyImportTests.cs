@@ -1,12 +1,12 @@
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
 using Marten;
 
-namespace Ledger.IntegrationTests.Recording;
+namespace RatificationLedger.IntegrationTests.Recording;
 
 /// <summary>
-/// An import writes its batches with COPY (<see cref="Ledger.Storage.LedgerOptions.ImportWithCopy"/>): the rows must be
+/// An import writes its batches with COPY (<see cref="RatificationLedger.Storage.LedgerOptions.ImportWithCopy"/>): the rows must be
 /// the ones Marten's append writes, the inline views the ones a rebuild from those rows gives, and concurrent writers
 /// must still be caught.
 /// </summary>
@@ -117,7 +117,7 @@ public sealed class CopyImportTests : IAsyncLifetime
     [Fact]
     public async Task Event_ids_timestamps_and_sequence_numbers_are_stored_as_the_write_stamps_them()
     {
-        var bulk = await Ledger.Recording.BulkAppender.CreateAsync(_copy.Store, default);
+        var bulk = await RatificationLedger.Recording.BulkAppender.CreateAsync(_copy.Store, default);
         bulk.Should().NotBeNull();
         await using var session = _copy.Store.LightweightSession();
         session.CorrelationId = "correlation-1";
@@ -126,8 +126,8 @@ public sealed class CopyImportTests : IAsyncLifetime
         var events = ids.Select((id, i) =>
         {
             var e = session.Events.BuildEvent(i == 0
-                ? new Ledger.Domain.ApplicationSubmitted("NATO", "ISL", new DateOnly(2024, 1, 2), Ledger.Domain.RatificationCounts.AtApproval)
-                : new Ledger.Domain.AccessionProtocolSigned(new DateOnly(2024, 2, 3)));
+                ? new RatificationLedger.Domain.ApplicationSubmitted("NATO", "ISL", new DateOnly(2024, 1, 2), RatificationLedger.Domain.RatificationCounts.AtApproval)
+                : new RatificationLedger.Domain.AccessionProtocolSigned(new DateOnly(2024, 2, 3)));
             e.Id = id;
             e.SetHeader("command-id", $"c-{i}");
             e.SetHeader("unconfirmed", true);

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
 
-namespace Ledger.IntegrationTests.Recording;
+namespace RatificationLedger.IntegrationTests.Recording;
 
 /// <summary>
 /// <see cref="ImportOptions.DryRun"/>: the same decisions as an import, against the ledger as it is, and nothing written
@@ -37,7 +37,7 @@ public sealed class DryRunImportTests : IAsyncLifetime
     {
         (await CountAsync("mt_events")).Should().Be(0);
         (await CountAsync("mt_streams")).Should().Be(0);
-        (await CountAsync(Ledger.Integrity.IntegritySchema.ChainTable)).Should().Be(0);
+        (await CountAsync(RatificationLedger.Integrity.IntegritySchema.ChainTable)).Should().Be(0);
         (await CountAsync("mt_doc_commandreceipt")).Should().Be(0);
         (await CountAsync("mt_doc_organizationview")).Should().Be(0);
         (await CountAsync("mt_doc_processentry")).Should().Be(0);
@@ -71,13 +71,13 @@ public sealed class DryRunImportTests : IAsyncLifetime
         var total = EntriesIn(File.ReadAllText(SampleHistory.Path));
         (await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)))).Failure.Should().BeNull();
         var events = await CountAsync("mt_events");
-        var chain = await CountAsync(Ledger.Integrity.IntegritySchema.ChainTable);
+        var chain = await CountAsync(RatificationLedger.Integrity.IntegritySchema.ChainTable);
 
         var dry = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)) { DryRun = true });
 
         dry.Should().BeEquivalentTo(new { Recorded = 0, AlreadyThere = total, Total = total, Failure = (ImportFailure?)null, DryRun = true });
         (await CountAsync("mt_events")).Should().Be(events);
-        (await CountAsync(Ledger.Integrity.IntegritySchema.ChainTable)).Should().Be(chain);
+        (await CountAsync(RatificationLedger.Integrity.IntegritySchema.ChainTable)).Should().Be(chain);
     }
 
     [Fact]

@@ -1,12 +1,12 @@
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Mediator;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Recording;
+namespace RatificationLedger.IntegrationTests.Recording;
 
 /// <summary>
 /// The cross-process rule ("a new member ratifies every other invited, open process") is part of the accession's own

@@ -1,12 +1,12 @@
-using Ledger.Domain;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Marten;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Recording;
+namespace RatificationLedger.IntegrationTests.Recording;
 
 /// <summary>The write path on the real server: concurrency, idempotency, refusals, metadata, the cross-process rule.</summary>
 public sealed class RecordingTests : IAsyncLifetime

@@ -1,14 +1,14 @@
 using System.Text.Json.Nodes;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
-using static Ledger.IntegrationTests.Reliability.Support.SyntheticHistory;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using static RatificationLedger.IntegrationTests.Reliability.Support.SyntheticHistory;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// A ledger with NATO, Finland's process (applied, invited, protocol signed, Canada's approval under command id

@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Ledger.Domain;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Projections;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Xunit.Abstractions;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// Eight writers send random commands, valid and invalid, over twenty processes through Mediator for a bounded time.

@@ -1,14 +1,14 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
-using Ledger.Testing;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
+using RatificationLedger.Testing;
 using Xunit.Abstractions;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// The database server dies (immediate shutdown, as a crash) under an import and under concurrent commands, each test

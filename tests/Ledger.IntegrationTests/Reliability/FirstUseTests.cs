@@ -1,8 +1,8 @@
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Storage;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Storage;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// Several hosts (each with a store of its own, as separate processes would have, and Marten's own in-process schema

@@ -1,13 +1,13 @@
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
 using Npgsql;
 using Xunit.Abstractions;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// The connection breaks after PostgreSQL committed and before the answer reaches the caller (a proxy swallows the

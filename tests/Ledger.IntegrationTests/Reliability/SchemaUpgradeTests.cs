@@ -1,17 +1,17 @@
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
 using Marten;
 using Marten.Events.Aggregation;
 using Npgsql;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>A document a newer version of an app might add beside the ledger.</summary>
 public sealed class FollowUpNote

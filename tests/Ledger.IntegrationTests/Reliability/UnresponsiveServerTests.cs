@@ -1,12 +1,12 @@
 using System.Diagnostics;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
-using Ledger.Testing;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
+using RatificationLedger.Testing;
 using Npgsql;
 using Xunit.Abstractions;
 
-namespace Ledger.IntegrationTests.Reliability;
+namespace RatificationLedger.IntegrationTests.Reliability;
 
 /// <summary>
 /// The database server stops answering without closing anything (its processes are suspended with SIGSTOP, as a

@@ -1,16 +1,16 @@
 using System.Collections.Concurrent;
 using JasperFx;
 using JasperFx.Events.Daemon;
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Mediator;
-using Ledger.Projections;
+using RatificationLedger.Projections;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Ledger.IntegrationTests.Support;
+namespace RatificationLedger.IntegrationTests.Support;
 
 /// <summary>A ledger as an app wires it: Marten + AddRatificationLedger + Mediator, on one schema of the test server.</summary>
 public sealed class LedgerHost : IAsyncDisposable

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace Ledger.IntegrationTests.Support;
+namespace RatificationLedger.IntegrationTests.Support;
 
 /// <summary>The sample's history file (samples/NatoAccession/nato-2022-2024.json, copied next to the tests).</summary>
 public static class SampleHistory

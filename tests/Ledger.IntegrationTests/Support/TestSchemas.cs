@@ -1,6 +1,6 @@
-using Ledger.Testing;
+using RatificationLedger.Testing;
 
-namespace Ledger.IntegrationTests.Support;
+namespace RatificationLedger.IntegrationTests.Support;
 
 /// <summary>
 /// One PostgreSQL server per test run (LocalPostgres, or LEDGER_CONNECTION), and a fresh schema per test class.

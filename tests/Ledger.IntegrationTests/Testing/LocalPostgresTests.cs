@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Ledger.Testing;
+using RatificationLedger.Testing;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Testing;
+namespace RatificationLedger.IntegrationTests.Testing;
 
 public sealed class LocalPostgresTests
 {

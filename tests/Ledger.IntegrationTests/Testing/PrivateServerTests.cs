@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Ledger.IntegrationTests.Cli.Support;
-using Ledger.IntegrationTests.Support;
-using Ledger.Testing;
+using RatificationLedger.IntegrationTests.Cli.Support;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Testing;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Testing;
+namespace RatificationLedger.IntegrationTests.Testing;
 
 /// <summary>
 /// Every server LocalPostgres starts is private to the account that owns it: another account (`nobody`) reaches it

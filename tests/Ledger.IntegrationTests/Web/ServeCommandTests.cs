@@ -1,10 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Web;
+namespace RatificationLedger.IntegrationTests.Web;
 
 /// <summary>`ledger serve` as a verb of the tool: listens on loopback, answers, stops on cancellation with exit 0.</summary>
 public sealed class ServeCommandTests
@@ -92,7 +92,7 @@ public sealed class UnreachableDatabaseWebTests
             o.DisableNpgsqlLogging = true;
             o.Events.StreamIdentity = JasperFx.Events.StreamIdentity.AsString;
         });
-        await using var app = Ledger.Presentation.Web.LedgerWeb.Build(new Ledger.Projections.LedgerQueries(store), ["http://127.0.0.1:0"]);
+        await using var app = RatificationLedger.Presentation.Web.LedgerWeb.Build(new RatificationLedger.Projections.LedgerQueries(store), ["http://127.0.0.1:0"]);
         await app.StartAsync();
         var address = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(app.Services)
             .Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single();

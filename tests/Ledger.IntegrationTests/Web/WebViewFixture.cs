@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Ledger.Cli;
-using Ledger.IntegrationTests.Support;
-using Ledger.Presentation.Web;
+using RatificationLedger.Cli;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Presentation.Web;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PuppeteerSharp;
 
-namespace Ledger.IntegrationTests.Web;
+namespace RatificationLedger.IntegrationTests.Web;
 
 /// <summary>
 /// One ledger, one web view and one browser for a test class: the sample history imported with the `ledger` tool in two

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.IntegrationTests.Support;
 using PuppeteerSharp;
 using PuppeteerSharp.Input;
 
-namespace Ledger.IntegrationTests.Web;
+namespace RatificationLedger.IntegrationTests.Web;
 
 /// <summary>
 /// `ledger serve` in a real browser (Debian's chromium through PuppeteerSharp) and over HTTP. Expected values come from

@@ -1,18 +1,18 @@
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 using NetArchTest.Rules;
 
-namespace Ledger.Tests.Architecture;
+namespace RatificationLedger.Tests.Architecture;
 
 /// <summary>
 /// The domain (events, commands, deciders, states) references only the BCL: no storage, no delivery mechanism, none of
-/// the write side around it. Broken the day a type in <c>Ledger.Domain</c> reaches Marten, Npgsql, Mediator or the
+/// the write side around it. Broken the day a type in <c>RatificationLedger.Domain</c> reaches Marten, Npgsql, Mediator or the
 /// recorder's and storage's namespaces.
 /// </summary>
 public sealed class DomainBoundaryTests
 {
     private static readonly string[] Outside =
-        ["Marten", "JasperFx", "Weasel", "Npgsql", "Mediator", "Microsoft.Extensions", "Ledger.Recording", "Ledger.Storage", "Ledger.Import", "Ledger.Projections"];
+        ["Marten", "JasperFx", "Weasel", "Npgsql", "Mediator", "Microsoft.Extensions", "RatificationLedger.Recording", "RatificationLedger.Storage", "RatificationLedger.Import", "RatificationLedger.Projections"];
 
     private static TestResult DependingOnOutside(string ns) =>
         Types.InAssembly(typeof(AccessionDecider).Assembly)
@@ -23,12 +23,12 @@ public sealed class DomainBoundaryTests
     [Fact]
     public void The_domain_depends_on_nothing_but_the_BCL()
     {
-        var result = DependingOnOutside("Ledger.Domain");
+        var result = DependingOnOutside("RatificationLedger.Domain");
 
         result.IsSuccessful.Should().BeTrue(
             $"these domain types reach outside it: {string.Join(", ", result.FailingTypes?.Select(t => t.FullName) ?? [])}");
         // The rule looked at the domain's types (a misspelt namespace would pass with none).
-        Types.InAssembly(typeof(AccessionDecider).Assembly).That().ResideInNamespace("Ledger.Domain").GetTypes().Select(t => t.ReflectionType)
+        Types.InAssembly(typeof(AccessionDecider).Assembly).That().ResideInNamespace("RatificationLedger.Domain").GetTypes().Select(t => t.ReflectionType)
             .Should().Contain([typeof(AccessionDecider), typeof(AccessionState), typeof(Consequences), typeof(OrganizationDecider)]);
     }
 
@@ -36,7 +36,7 @@ public sealed class DomainBoundaryTests
     public void The_same_rule_flags_the_write_side_which_does_use_Marten()
     {
         // The check can fail: the recorder's namespace depends on Marten by design.
-        var result = DependingOnOutside("Ledger.Recording");
+        var result = DependingOnOutside("RatificationLedger.Recording");
 
         result.IsSuccessful.Should().BeFalse();
         result.FailingTypes.Select(t => t.ReflectionType).Should().Contain(typeof(LedgerRecorder));

@@ -1,10 +1,10 @@
 using System.Reflection;
 using System.Text;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 
-namespace Ledger.Tests.Docs;
+namespace RatificationLedger.Tests.Docs;
 
 /// <summary>
 /// docs/rule-codes.md is generated from <see cref="RuleCodes"/> and the XML documentation of each constant. This test

@@ -1,7 +1,7 @@
 using System.Globalization;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 /// <summary>The domain's consequences of facts, with values worked out by hand.</summary>
 public sealed class ConsequencesTests

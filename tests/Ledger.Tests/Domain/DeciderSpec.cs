@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 /// <summary>
 /// Given/when/then for the accession decider: events in, a command, events out (or a rejection, or nothing).

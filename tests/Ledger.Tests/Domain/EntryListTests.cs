@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // The fold's entry list shares one array between the states of a line; a branch (adding to an older list) must never
 // see another branch's entries, also when two threads add to the same list at once.

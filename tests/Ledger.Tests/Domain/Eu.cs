@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 /// <summary>
 /// The European Union as the tests know it: its roster (membership dates, the United Kingdom's departure included,

@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Ledger.Domain;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // The organization's policy beyond NATO: candidates that ratify, a default entry-into-force rule, members that leave.
 public class EuOrganizationTests

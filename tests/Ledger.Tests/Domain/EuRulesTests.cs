@@ -1,9 +1,9 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Eu;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Eu;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // Organizations beyond NATO: the EU's accession treaties. The acceding state ratifies its own treaty, a treaty's
 // signature may open the process, co-candidates of a joint treaty ratify, deposits often come without a known approval,

@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // Field checks: ISO 3166-1 alpha-3 codes, required text, length limits, no control characters or broken
 // Unicode, no negative numbers. Hostile but valid text passes untouched.

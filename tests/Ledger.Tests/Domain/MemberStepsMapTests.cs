@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // The fold's member steps share one store between the states of a line; a branch (changing an older map) must never see
 // another branch's steps, also when two threads change the same map at once. Order is ordinal, as before.

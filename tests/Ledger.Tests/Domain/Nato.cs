@@ -1,7 +1,7 @@
 using System.Globalization;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 /// <summary>
 /// NATO as the tests know it: the real roster (members and the date each joined, from the shared reference data),

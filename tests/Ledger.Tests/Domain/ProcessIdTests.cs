@@ -1,9 +1,9 @@
 using System.Text.RegularExpressions;
 using FluentAssertions;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 using Xunit;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 public sealed class ProcessIdTests
 {

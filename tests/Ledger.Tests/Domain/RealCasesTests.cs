@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // The real cases DESIGN.md names: the model takes them without falsifying a date.
 public class RealCasesTests

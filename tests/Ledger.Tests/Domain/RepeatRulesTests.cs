@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // Repeats: the same fact recorded twice is a no-op; a conflicting fact is a rejection that names both versions.
 public class RepeatRulesTests

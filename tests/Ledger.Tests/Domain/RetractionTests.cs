@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // A retraction removes an entry's effect without deleting it; it needs an existing entry that is neither the
 // opening entry nor a retraction, and no live entry that depends on it.

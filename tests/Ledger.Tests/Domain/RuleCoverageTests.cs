@@ -1,7 +1,7 @@
 using System.Reflection;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 public class RuleCoverageTests
 {

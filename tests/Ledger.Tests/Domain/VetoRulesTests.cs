@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.DeciderSpec;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.DeciderSpec;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Domain;
+namespace RatificationLedger.Tests.Domain;
 
 // Vetoes: before the invitation any member may block; after it only a required ratifier; a member that approved
 // cannot veto; a veto ends with VetoLifted or with that member's ratification; an active veto blocks accession.

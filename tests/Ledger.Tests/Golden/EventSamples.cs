@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Golden;
+namespace RatificationLedger.Tests.Golden;
 
 /// <summary>One representative instance of every stored event, every field set (nulls where a field is optional).</summary>
 public static class EventSamples

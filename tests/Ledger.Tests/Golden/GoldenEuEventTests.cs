@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Ledger.Domain;
-using static Ledger.Tests.Domain.Nato;
+using RatificationLedger.Domain;
+using static RatificationLedger.Tests.Domain.Nato;
 
-namespace Ledger.Tests.Golden;
+namespace RatificationLedger.Tests.Golden;
 
 /// <summary>
 /// The stored form of the fields organizations beyond NATO add (Golden/eu/): a treaty's signature that opens a process

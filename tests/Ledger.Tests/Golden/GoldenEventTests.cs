@@ -2,9 +2,9 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Golden;
+namespace RatificationLedger.Tests.Golden;
 
 // Pins the stored JSON of every event and the stored-name map: history written today must read the same tomorrow.
 public partial class GoldenEventTests

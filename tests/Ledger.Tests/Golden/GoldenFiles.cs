@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Ledger.Tests.Golden;
+namespace RatificationLedger.Tests.Golden;
 
 /// <summary>
 /// The committed golden files (this folder). A test compares what it produces with the file and fails when they

@@ -1,10 +1,10 @@
 using System.Text.Json;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.Presentation.Timeline;
-using Ledger.Projections;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Projections;
 
-namespace Ledger.Tests.History;
+namespace RatificationLedger.Tests.History;
 
 /// <summary>
 /// The second sample history (samples/NatoAccession/eu-croatia-2011.json) against the shared reference facts
@@ -121,7 +121,7 @@ public class CroatiaHistoryTests
         milestones.Should().NotContain(e => ((string)e.Attribute("class")!).Contains(" accession"), "as of 2013-06-25 Croatia has not acceded");
     }
 
-    private static List<Ledger.Recording.RecordedEntry> Entries(AccessionState state) =>
-        [.. state.Entries.Select(e => new Ledger.Recording.RecordedEntry("eu/hrv", e.Number, e.Number, StoredEventNames.Of(e.Event), e.Event,
+    private static List<RatificationLedger.Recording.RecordedEntry> Entries(AccessionState state) =>
+        [.. state.Entries.Select(e => new RatificationLedger.Recording.RecordedEntry("eu/hrv", e.Number, e.Number, StoredEventNames.Of(e.Event), e.Event,
             DateTimeOffset.UnixEpoch, "test", null, null, false, null, null, null))];
 }

@@ -1,7 +1,7 @@
-using Ledger.Domain;
-using Ledger.Import;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
 
-namespace Ledger.Tests.History;
+namespace RatificationLedger.Tests.History;
 
 /// <summary>
 /// The project's own history file (samples/NatoAccession/nato-2022-2024.json) replayed through the decider, the way

@@ -1,9 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Ledger.Domain;
-using Ledger.Import;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
 
-namespace Ledger.Tests.Import;
+namespace RatificationLedger.Tests.Import;
 
 /// <summary>The history file's additions for organizations beyond NATO, read from the Croatia sample and variants of it.</summary>
 public class EuHistoryFileTests

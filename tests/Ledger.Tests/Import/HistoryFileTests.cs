@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.Recording;
 
-namespace Ledger.Tests.Import;
+namespace RatificationLedger.Tests.Import;
 
 public class HistoryFileTests
 {

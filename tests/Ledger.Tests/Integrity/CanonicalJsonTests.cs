@@ -1,7 +1,7 @@
 using System.Text;
-using Ledger.Integrity;
+using RatificationLedger.Integrity;
 
-namespace Ledger.Tests.Integrity;
+namespace RatificationLedger.Tests.Integrity;
 
 /// <summary>RFC 8785's own examples (sections 3.2.2, 3.2.3 and appendix B).</summary>
 public sealed class CanonicalJsonTests

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
-using Ledger.Integrity;
+using RatificationLedger.Integrity;
 
-namespace Ledger.Tests.Integrity;
+namespace RatificationLedger.Tests.Integrity;
 
 /// <summary>
 /// The RFC 6962 tree against the test vectors of the Certificate Transparency reference code (leaves "", 00, 10, 2021,

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
-using Ledger.Integrity;
+using RatificationLedger.Integrity;
 
-namespace Ledger.Tests.Integrity;
+namespace RatificationLedger.Tests.Integrity;
 
 /// <summary>Proofs of one entry, checked with no database: a true one verifies, every alteration is refused.</summary>
 public sealed class ProofTests

@@ -1,9 +1,9 @@
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Properties;
+namespace RatificationLedger.Tests.Properties;
 
 /// <summary>Invariants that hold over any sequence of commands, each decided against the state the ones before produced.</summary>
 public class AccessionProperties

@@ -1,9 +1,9 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Ledger.Domain;
+using RatificationLedger.Domain;
 
-namespace Ledger.Tests.Properties;
+namespace RatificationLedger.Tests.Properties;
 
 /// <summary>
 /// A random but plausible history request: a small organization (three founders, Finland joining mid-window,

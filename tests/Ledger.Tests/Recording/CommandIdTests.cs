@@ -2,13 +2,13 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using FluentAssertions;
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Xunit;
 
-namespace Ledger.Tests.Recording;
+namespace RatificationLedger.Tests.Recording;
 
 /// <summary>
 /// A command's content hash names it for good: the id derived from it is stored on its events and found again when

@@ -1,9 +1,9 @@
 using System.Data;
-using Ledger.Storage;
+using RatificationLedger.Storage;
 using Weasel.Core;
 using Weasel.Postgresql;
 
-namespace Ledger.Tests.Storage;
+namespace RatificationLedger.Tests.Storage;
 
 /// <summary>
 /// What the lz4 schema object makes of what the server says: only a server with lz4 and a column not yet set to it has

@@ -1,8 +1,8 @@
-using Ledger.Domain;
-using Ledger.Projections;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
 
-namespace Ledger.Tests.Timeline;
+namespace RatificationLedger.Tests.Timeline;
 
 /// <summary>Builds a process's recorded entries by hand (numbered in the order added), to fold with <see cref="ProcessViews.Build"/>.</summary>
 internal sealed class ProcessFixture(string process)

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Presentation.Timeline;
-using Ledger.Presentation.Web;
-using static Ledger.Tests.Timeline.ProcessFixture;
+using RatificationLedger.Domain;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Presentation.Web;
+using static RatificationLedger.Tests.Timeline.ProcessFixture;
 
-namespace Ledger.Tests.Timeline;
+namespace RatificationLedger.Tests.Timeline;
 
 /// <summary>The parts the timeline is drawn from, each on its own: scale, label placement, tooltips, rows, legend, stylesheet.</summary>
 public class TimelinePartsTests

@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Xml.Linq;
-using Ledger.Domain;
-using Ledger.Presentation.Timeline;
-using Ledger.Projections;
-using static Ledger.Tests.Timeline.ProcessFixture;
+using RatificationLedger.Domain;
+using RatificationLedger.Presentation.Timeline;
+using RatificationLedger.Projections;
+using static RatificationLedger.Tests.Timeline.ProcessFixture;
 
-namespace Ledger.Tests.Timeline;
+namespace RatificationLedger.Tests.Timeline;
 
 public class TimelineSvgTests
 {

@@ -1,10 +1,10 @@
 using System.Text.RegularExpressions;
-using Ledger.Domain;
-using Ledger.Presentation.Web;
-using Ledger.Tests.Timeline;
-using static Ledger.Tests.Timeline.ProcessFixture;
+using RatificationLedger.Domain;
+using RatificationLedger.Presentation.Web;
+using RatificationLedger.Tests.Timeline;
+using static RatificationLedger.Tests.Timeline.ProcessFixture;
 
-namespace Ledger.Tests.Web;
+namespace RatificationLedger.Tests.Web;
 
 /// <summary>The process page rendered from hand-made entries (no server, no browser): states, escaping, the sliders' stops.</summary>
 public partial class ProcessPageTests

@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Ledger.Domain;
-using Ledger.IntegrationTests.Reliability.Support;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Domain;
+using RatificationLedger.IntegrationTests.Reliability.Support;
+using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Cli.Support;
+namespace RatificationLedger.IntegrationTests.Cli.Support;
 
 /// <summary>What one run of the tool did: its exit code and everything it wrote.</summary>
 public sealed record ToolRun(int Exit, string Out, string Err)
@@ -20,7 +20,7 @@ public sealed record ToolRun(int Exit, string Out, string Err)
 /// </summary>
 public static class LedgerTool
 {
-    public static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "Ledger.Cli");
+    public static readonly string Executable = Path.Combine(AppContext.BaseDirectory, "RatificationLedger.Cli");
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {

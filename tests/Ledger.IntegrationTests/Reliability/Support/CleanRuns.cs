@@ -1,11 +1,11 @@
-using Ledger.Domain;
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
-using Ledger.Recording;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Recording;
 using Npgsql;
-using static Ledger.IntegrationTests.Support.TestOrganizations;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
-namespace Ledger.IntegrationTests.Reliability.Support;
+namespace RatificationLedger.IntegrationTests.Reliability.Support;
 
 /// <summary>
 /// Reference results: the synthetic history imported, and the ratification workload recorded one command at a

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Npgsql;
 
-namespace Ledger.IntegrationTests.Reliability.Support;
+namespace RatificationLedger.IntegrationTests.Reliability.Support;
 
 /// <summary>
 /// A TCP proxy in front of PostgreSQL that, when armed, cuts the connection at the worst moment: the server has

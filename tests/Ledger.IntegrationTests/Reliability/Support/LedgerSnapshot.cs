@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
-using Ledger.Domain;
-using Ledger.Recording;
-using Ledger.Storage;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 
-namespace Ledger.IntegrationTests.Reliability.Support;
+namespace RatificationLedger.IntegrationTests.Reliability.Support;
 
 /// <summary>What a process looks like in the ledger, in comparable text: the decider's state and every entry.</summary>
 public sealed record ProcessSnapshot(

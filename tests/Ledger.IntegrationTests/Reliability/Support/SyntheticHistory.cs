@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using Ledger.Import;
-using Ledger.IntegrationTests.Support;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
 
-namespace Ledger.IntegrationTests.Reliability.Support;
+namespace RatificationLedger.IntegrationTests.Reliability.Support;
 
 /// <summary>
 /// A valid ledger history file built in code: Finland and Sweden 2022-2024 in outline (vetoes, holds, a memorandum,
