@@ -13,11 +13,12 @@ public sealed partial record HistoryFile
     {
         var (organizationAt, processesAt) = Root(text.Span);
         Organization organization;
-        using (var document = JsonDocument.Parse(text.Slice(organizationAt.Start, organizationAt.Length)))
+        var organizationSlice = Required(organizationAt, "organization", JsonValueKind.Object);
+        using (var document = JsonDocument.Parse(text.Slice(organizationSlice.Start, organizationSlice.Length)))
         {
             organization = ReadOrganization(new Node(document.RootElement, "$.organization"));
         }
-        var slices = Items(text.Span, processesAt);
+        var slices = Items(text.Span, Required(processesAt, "processes", JsonValueKind.Array));
         var read = new ProcessRead[slices.Count];
         Parallel.For(0, slices.Count, i => read[i] = ReadProcess(text, slices[i], i, organization));
 
@@ -54,8 +55,8 @@ public sealed partial record HistoryFile
         return new HistoryFile(organization, new HistoryEntryList(text, organization, ids, entries));
     }
 
-    // The root object's two fields, checked as Node.Only and Node.Required check them: where their values are.
-    private static (Slice Organization, Slice Processes) Root(ReadOnlySpan<byte> text)
+    // The root object's two fields, checked as Node.Only checks them: where their values are, if given.
+    private static (Slice? Organization, Slice? Processes) Root(ReadOnlySpan<byte> text)
     {
         var reader = new Utf8JsonReader(text, s_json);
         reader.Read();
@@ -82,15 +83,16 @@ public sealed partial record HistoryFile
             reader.Skip();
             found[field] = new Slice(start, (int)reader.BytesConsumed - start, kind);
         }
-        return (Required(found[0], known[0], JsonValueKind.Object), Required(found[1], known[1], JsonValueKind.Array));
-
-        static Slice Required(Slice? value, string field, JsonValueKind kind) => value switch
-        {
-            null or { Kind: JsonValueKind.Null } => throw new HistoryFileException($"$.{field}: is required."),
-            { } v when v.Kind != kind => throw new HistoryFileException($"$.{field}: expected {Node.Kind(kind)}, found {Node.Kind(v.Kind)}."),
-            { } v => v,
-        };
+        return (found[0], found[1]);
     }
+
+    // A field of the root, checked as Node.Required checks it (the organization's before the processes' are looked at).
+    private static Slice Required(Slice? value, string field, JsonValueKind kind) => value switch
+    {
+        null or { Kind: JsonValueKind.Null } => throw new HistoryFileException($"$.{field}: is required."),
+        { } v when v.Kind != kind => throw new HistoryFileException($"$.{field}: expected {Node.Kind(kind)}, found {Node.Kind(v.Kind)}."),
+        { } v => v,
+    };
 
     // Where each item of an array is (the array at `array` in `text`), as offsets into `text`.
     private static List<Slice> Items(ReadOnlySpan<byte> text, Slice array)

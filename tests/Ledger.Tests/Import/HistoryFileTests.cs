@@ -188,6 +188,19 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void A_bad_organization_is_reported_before_missing_processes()
+    {
+        var json = Mutate(root =>
+        {
+            Org(root)["depositary"] = "usa";
+            root.Remove("processes");
+        });
+
+        ShouldFail(json, "$.organization.depositary: 'usa' is not an ISO 3166-1 alpha-3 country code*");
+        ShouldFail(Mutate(root => root.Remove("processes")), "$.processes: is required.");
+    }
+
+    [Fact]
     public void An_entry_asked_for_again_is_read_again_with_the_same_content()
     {
         var file = Parse(Valid);
