@@ -84,16 +84,53 @@ internal sealed class EntryReader
     private RecordedEntry Decode(System.Data.Common.DbDataReader reader, string process, int first)
     {
         var type = reader.GetString(first + 2);
-        if (!TypesByName.TryGetValue(type, out var clr))
-        {
-            throw new InvalidOperationException($"{process}: entry {reader.GetInt64(first)} has the unknown stored type '{type}'.");
-        }
+        var clr = TypeOf(process, reader.GetInt64(first), type);
         var data = _serializer.FromJson(clr, reader, first + 3);
-        string? source = null, note = null, commandId = null;
-        var unconfirmed = false;
-        if (!reader.IsDBNull(first + 6))
+        var headers = reader.IsDBNull(first + 6) ? default : Headers.Parse(reader.GetString(first + 6));
+        return new RecordedEntry(process, reader.GetInt64(first), reader.GetInt64(first + 1), type, data,
+            reader.GetFieldValue<DateTimeOffset>(first + 4), NullableText(reader, first + 5), headers.Source, headers.Note, headers.Unconfirmed,
+            headers.CommandId, NullableText(reader, first + 7), NullableText(reader, first + 8));
+    }
+
+    /// <summary>
+    /// One entry from its row's values as read without decoding (a rebuild reads rows on one thread and decodes them on
+    /// every core): <paramref name="data"/> and <paramref name="headers"/> are the <c>jsonb</c> columns' bytes.
+    /// </summary>
+    public RecordedEntry Decode(string process, long number, long sequence, string type, byte[] data, DateTimeOffset recordedAt,
+        string? recordedBy, byte[]? headers, string? correlationId, string? causationId)
+    {
+        var clr = TypeOf(process, number, type);
+        using var json = new MemoryStream(data, writable: false);
+        var @event = _serializer.FromJson(clr, json);
+        var h = headers is null ? default : Headers.Parse(headers.AsMemory(headers.Length > 0 && headers[0] == 1 ? 1 : 0));
+        return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, h.Source, h.Note, h.Unconfirmed,
+            h.CommandId, correlationId, causationId);
+    }
+
+    private static Type TypeOf(string process, long number, string type) =>
+        TypesByName.TryGetValue(type, out var clr)
+            ? clr
+            : throw new InvalidOperationException($"{process}: entry {number} has the unknown stored type '{type}'.");
+
+    // The headers the views use (source, note, command id, unconfirmed).
+    private readonly record struct Headers(string? Source, string? Note, string? CommandId, bool Unconfirmed)
+    {
+        public static Headers Parse(string json)
         {
-            using var headers = JsonDocument.Parse(reader.GetString(first + 6));
+            using var headers = JsonDocument.Parse(json);
+            return Of(headers);
+        }
+
+        public static Headers Parse(ReadOnlyMemory<byte> json)
+        {
+            using var headers = JsonDocument.Parse(json);
+            return Of(headers);
+        }
+
+        private static Headers Of(JsonDocument headers)
+        {
+            string? source = null, note = null, commandId = null;
+            var unconfirmed = false;
             foreach (var header in headers.RootElement.EnumerateObject())
             {
                 switch (header.Name)
@@ -113,10 +150,8 @@ internal sealed class EntryReader
                         break;
                 }
             }
+            return new Headers(source, note, commandId, unconfirmed);
         }
-        return new RecordedEntry(process, reader.GetInt64(first), reader.GetInt64(first + 1), type, data,
-            reader.GetFieldValue<DateTimeOffset>(first + 4), NullableText(reader, first + 5), source, note, unconfirmed, commandId,
-            NullableText(reader, first + 7), NullableText(reader, first + 8));
     }
 
     // Plain SQL does not create Marten's event tables as its own reads do: a ledger that has recorded nothing yet has
