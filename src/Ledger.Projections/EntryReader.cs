@@ -112,8 +112,8 @@ internal sealed class EntryReader
             ? clr
             : throw new InvalidOperationException($"{process}: entry {number} has the unknown stored type '{type}'.");
 
-    // The headers the views use (source, note, command id, unconfirmed).
-    private readonly record struct Headers(string? Source, string? Note, string? CommandId, bool Unconfirmed)
+    /// <summary>The headers the views use (source, note, command id, unconfirmed).</summary>
+    internal readonly record struct Headers(string? Source, string? Note, string? CommandId, bool Unconfirmed)
     {
         public static Headers Parse(string json)
         {
@@ -121,7 +121,58 @@ internal sealed class EntryReader
             return Of(headers);
         }
 
+        // The rebuild's path, once per entry: the four headers read off the bytes without building a document; a
+        // header whose value is neither a string nor null (never written by the ledger) takes the document's path.
         public static Headers Parse(ReadOnlyMemory<byte> json)
+        {
+            var reader = new Utf8JsonReader(json.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return Document(json);
+            }
+            string? source = null, note = null, commandId = null;
+            var unconfirmed = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueTextEquals(LedgerRecorder.Headers.Source) ? 1
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.Note) ? 2
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.CommandId) ? 3
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.Unconfirmed) ? 4 : 0;
+                reader.Read();
+                if (name == 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                if (name == 4)
+                {
+                    unconfirmed = reader.TokenType == JsonTokenType.True
+                        || (reader.TokenType == JsonTokenType.String && bool.TryParse(reader.GetString(), out var b) && b);
+                    reader.Skip();
+                    continue;
+                }
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                {
+                    return Document(json);
+                }
+                var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                switch (name)
+                {
+                    case 1:
+                        source = text;
+                        break;
+                    case 2:
+                        note = text;
+                        break;
+                    default:
+                        commandId = text;
+                        break;
+                }
+            }
+            return new Headers(source, note, commandId, unconfirmed);
+        }
+
+        private static Headers Document(ReadOnlyMemory<byte> json)
         {
             using var headers = JsonDocument.Parse(json);
             return Of(headers);
