@@ -217,9 +217,9 @@ public sealed class LedgerQueries : ILedgerQueries
     }
 
     /// <summary>
-    /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status, register, audit) or
-    /// <see cref="MemberRecordProjection.Name"/>; any other name is replayed by the async daemon. Writers are not
-    /// blocked. See <see cref="RebuildAllAsync"/>.
+    /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status and register) or
+    /// <see cref="MemberRecordProjection.Name"/>, as <see cref="RebuildAllAsync"/> does; any other name is replayed by
+    /// the async daemon.
     /// </summary>
     public async Task RebuildAsync(string projection, TimeSpan? timeout = null, CancellationToken ct = default)
     {
@@ -241,12 +241,14 @@ public sealed class LedgerQueries : ILedgerQueries
     }
 
     /// <summary>
-    /// Rebuilds every read model in one pass over the event log, stream by stream in batches: the process views are
-    /// written batch by batch without being torn down first, then streams written during the rebuild are recomputed
-    /// again; member records are accumulated in memory, replace the stored ones in one transaction with the async
-    /// daemon's progress for them set to the log's end as it was when the pass began, and events appended since are
-    /// applied on top (applying an event twice gives the same record: a process's contribution is recomputed from its
-    /// whole stream).
+    /// Rebuilds every read model (status, register, member records) in one pass over the event log: the log is read once
+    /// in key order (stream, version), each stream folded on one of every core with the write side's fold, and the
+    /// documents sent with binary <c>COPY</c> into temporary staging tables. Then one transaction replaces the stored
+    /// documents with the staged ones: writers of these tables wait for it (readers do not), streams written since the
+    /// read are folded again in it, and the async daemon's progress for member records is set to the log's end as the
+    /// read saw it (events after that are applied again, which gives the same records). A rebuild that is cancelled or
+    /// fails before that transaction commits leaves the read models as they were. Memory holds the streams in flight
+    /// and the member records, never the whole log.
     /// </summary>
     public Task RebuildAllAsync(CancellationToken ct = default) => RebuildAsync(views: true, members: true, ct);
 
