@@ -70,6 +70,7 @@ internal sealed class ReadModelRebuild
         var staging = new string[_tables.Count];
         try
         {
+            await CheckColumnsAsync(connection, ct).ConfigureAwait(false);
             for (var t = 0; t < _tables.Count; t++)
             {
                 staging[t] = $"ledger_rebuild_{t}";
@@ -89,6 +90,27 @@ internal sealed class ReadModelRebuild
                 {
                     await ExecuteAsync(connection, null, $"drop table if exists pg_temp.{table}", CancellationToken.None).ConfigureAwait(false);
                 }
+            }
+        }
+    }
+
+    // A column the rebuild does not write takes its default: Marten's metadata columns do, a duplicated field (a
+    // document member copied into a column of its own) would be left empty, so such a table is refused up front.
+    private async Task CheckColumnsAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        foreach (var table in _tables.Concat(_members is null ? [] : [_members]))
+        {
+            await using var command = new NpgsqlCommand(
+                "select column_name from information_schema.columns where table_schema || '.' || table_name = $1 "
+                + "and column_default is null and column_name not like 'mt\\_%' and column_name <> all($2)", connection);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Table });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. table.Columns] });
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            if (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                throw new InvalidOperationException(
+                    $"{table.Table} has the column {reader.GetString(0)}, which the rebuild does not fill (it writes {string.Join(", ", table.Columns)}; "
+                    + "other columns take their defaults): a duplicated field on a read model is not supported by the rebuild.");
             }
         }
     }
@@ -375,12 +397,18 @@ internal sealed class ReadModelRebuild
         if (_members is not null && members is not null)
         {
             members.Finish();
+            await ExecuteAsync(connection, transaction, $"delete from {_members.Table}", ct).ConfigureAwait(false);
+            // A member's record holds every process it ratified (a megabyte at a million entries): sent a few at a time.
             var rows = new CopyRows();
             foreach (var record in members.Records)
             {
                 _members.Write(rows, record.Id, record);
+                if (rows.Length >= FlushBytes)
+                {
+                    await CopyAsync(connection, _members.Table, _members.Columns, rows, ct).ConfigureAwait(false);
+                    rows = new CopyRows();
+                }
             }
-            await ExecuteAsync(connection, transaction, $"delete from {_members.Table}", ct).ConfigureAwait(false);
             if (rows.Count > 0)
             {
                 await CopyAsync(connection, _members.Table, _members.Columns, rows, ct).ConfigureAwait(false);

@@ -132,6 +132,19 @@ public sealed class RebuildTests : IAsyncLifetime
         (await CountAsync(connectionString, "select count(*) from pg_class where relname like 'ledger_rebuild_%'")).Should().Be(0);
     }
 
+    [Fact]
+    public async Task A_read_model_with_a_column_the_rebuild_would_leave_empty_is_refused_before_anything_is_written()
+    {
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("rebuildduplicated"),
+            marten: o => o.Schema.For<AccessionStatus>().Duplicate(s => s.Candidate));
+        await host.RegisterAsync(Nato());
+        await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+
+        await FluentActions.Awaiting(() => host.Queries.RebuildAllAsync()).Should().ThrowAsync<InvalidOperationException>()
+            .WithMessage("*mt_doc_accessionstatus has the column candidate, which the rebuild does not fill*");
+        (await host.Queries.StatusAsync("nato/fin"))!.Candidate.Should().Be("FIN");
+    }
+
     private static async Task<long> CountAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
