@@ -84,12 +84,19 @@ internal sealed class ReadModelRebuild
         finally
         {
             // Temporary tables end with the session anyway; a pooled connection lives on, so they are dropped here.
-            if (connection.State == ConnectionState.Open)
+            // A connection broken by a cancellation mid-COPY cannot drop them, and its session, which ends, takes them
+            // along: that is not worth hiding the rebuild's own exception for.
+            try
             {
-                foreach (var table in staging.Where(s => s is not null))
+                if (connection.State == ConnectionState.Open && staging.Any(s => s is not null))
                 {
-                    await ExecuteAsync(connection, null, $"drop table if exists pg_temp.{table}", CancellationToken.None).ConfigureAwait(false);
+                    await ExecuteAsync(connection, null, string.Join("; ", staging.Where(s => s is not null).Select(s => $"drop table if exists pg_temp.{s}")),
+                        CancellationToken.None).ConfigureAwait(false);
                 }
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+            {
+                connection.Close();
             }
         }
     }

@@ -145,6 +145,26 @@ public sealed class RebuildTests : IAsyncLifetime
         (await host.Queries.StatusAsync("nato/fin"))!.Candidate.Should().Be("FIN");
     }
 
+    /// <summary>An earlier shape of an approval, only there so that the store registers an upcaster.</summary>
+    public sealed record ApprovalWithoutAuthority(string Member, DateOnly On);
+
+    [Fact]
+    public async Task A_store_that_upcasts_events_is_rebuilt_through_martens_reader_to_the_same_documents()
+    {
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("rebuildupcast"),
+            marten: o => o.Events.Upcast<ApprovalWithoutAuthority, RatificationApproved>(old => new RatificationApproved(old.Member, old.On, null)));
+        (await host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)))).Failure.Should().BeNull();
+        await using var session = host.Store.QuerySession();
+        var before = await session.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync();
+        before.Should().NotBeEmpty();
+
+        await host.Queries.RebuildAllAsync();
+
+        await using var after = host.Store.QuerySession();
+        (await after.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync()).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
+        (await after.Query<MemberRecord>().CountAsync()).Should().BeGreaterThan(0);
+    }
+
     private static async Task<long> CountAsync(string connectionString, string sql)
     {
         await using var connection = new NpgsqlConnection(connectionString);
