@@ -84,7 +84,9 @@ internal static class CanonicalEntry
         output.Length = 0;
         output.Put(0x00);
         Write(entry, output);
-        var hash = SHA256.HashData(output.Written);
+        var sha = LedgerHash.Sha256;
+        sha.AppendData(output.Written);
+        var hash = sha.GetHashAndReset();
         if (output.Buffer.Length > 1 << 20)
         {
             t_sink = null; // one huge entry must not pin its buffer to the thread

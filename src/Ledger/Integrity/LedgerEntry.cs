@@ -75,18 +75,17 @@ public static class LedgerHash
 
     internal static byte[] Prefixed(byte prefix, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
-        // One-shot hashing of the concatenation: an IncrementalHash per call costs more than the hash of a link.
-        var length = 1 + a.Length + b.Length;
-        var rented = length <= 256 ? null : ArrayPool<byte>.Shared.Rent(length);
-        var input = rented is null ? stackalloc byte[256] : rented.AsSpan();
-        input[0] = prefix;
-        a.CopyTo(input[1..]);
-        b.CopyTo(input[(1 + a.Length)..]);
-        var hash = SHA256.HashData(input[..length]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-        return hash;
+        // One SHA-256 context per thread, reused: a new one per hash (or a one-shot hash) costs more than hashing a link.
+        var sha = Sha256;
+        sha.AppendData([prefix]);
+        sha.AppendData(a);
+        sha.AppendData(b);
+        return sha.GetHashAndReset();
     }
+
+    /// <summary>This thread's SHA-256 context (reset: nothing appended).</summary>
+    internal static IncrementalHash Sha256 => t_sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    [ThreadStatic]
+    private static IncrementalHash? t_sha;
 }
