@@ -1,6 +1,7 @@
 using Marten;
 using RatificationLedger.Domain;
 using RatificationLedger.Integrity;
+using RatificationLedger.Recording;
 using RatificationLedger.IntegrationTests.Support;
 using Npgsql;
 using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
@@ -24,21 +25,26 @@ public sealed class ServerClockTests
     {
         var connection = await TestSchemas.ConnectionStringAsync();
         var schema = TestSchemas.Next("clockskew");
-        // Both the ledger's clock and Marten's clock for events say 2001.
-        await using var host = LedgerHost.Start(connection, schema, now: YearsOff, marten: o => o.Events.TimeProvider = new FixedClock(YearsOff));
-        await host.RegisterAsync(Nato());
+        // The ledger's clock says 2035, Marten's clock for events 2001.
+        await using var host = LedgerHost.Start(connection, schema, now: new DateTimeOffset(2035, 1, 1, 0, 0, 0, TimeSpan.Zero), marten: o => o.Events.TimeProvider = new FixedClock(YearsOff));
+        (await host.RegisterAsync(Nato())).Succeeded.Should().BeTrue();
         var before = await NowAsync(connection);
-        (await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2000-12-01")),
-            new Provenance(Note: "Türkiye — “quoted” \"and\" \\ back\tslash\n𝄞 \u0001"))).Succeeded.Should().BeTrue();
-        // What the inline projections saw is what the event table holds: the register written with the entry equals
-        // the one built from the entry as stored.
+        (await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")),
+            new Provenance(Note: "Türkiye — “quoted” \"and\" \\ back\tslash\n𝄞"))).Succeeded.Should().BeTrue();
+        (await host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"))).Succeeded.Should().BeTrue();
+        (await host.RecordAsync(new SignAccessionProtocol("nato/fin", D("2022-07-05")))).Succeeded.Should().BeTrue();
+        (await host.RecordAsync(new RecordParliamentVote("nato/fin", "POL", D("2022-07-07"), "Sejm", 445, 0, 0, true))).Succeeded.Should().BeTrue();
+        // What the inline projections saw is what the event table holds: the register written with the entries equals
+        // the one built from the entries as stored (its rows carry their recorded-at).
         var recorded = await host.Queries.EntriesAsync("nato/fin");
         var (_, register, _) = RatificationLedger.Projections.ProcessViews.Build("nato/fin", recorded);
-        (await host.Queries.RegisterAsync("nato/fin")).Should().BeEquivalentTo(register);
+        var written = (await host.Queries.RegisterAsync("nato/fin"))!;
+        written.Should().BeEquivalentTo(register);
+        written.Rows.Single(r => r.Member == "POL").RecordedAt.Should().Be(recorded[^1].RecordedAt);
         // An app's own append through the ledger's store: Marten stamps it with its clock (2001).
         await using (var session = host.Store.LightweightSession())
         {
-            session.Events.Append("nato/fin", new ApplicationWithdrawn(D("2000-12-02")));
+            session.Events.Append("nato/fin", new ApplicationWithdrawn(D("2022-05-20"), "withdrawn by the app"));
             await session.SaveChangesAsync();
         }
         var after = await NowAsync(connection);
@@ -54,13 +60,13 @@ public sealed class ServerClockTests
                 stored.Add(new DateTimeOffset(reader.GetFieldValue<DateTime>(1), TimeSpan.Zero));
             }
         }
-        stored.Should().HaveCount(2);
+        stored.Should().HaveCount(5);
         stored.Should().OnlyContain(t => t >= before && t <= after, "recorded-at is the server's time of the writing transaction, not the clock of 2001");
 
-        recorded[0].RecordedAt.Should().Be(stored[0]);
+        recorded.Select(e => e.RecordedAt).Should().Equal(stored.Take(4));
         var report = await LedgerIntegrity.VerifyAsync(host.Store);
         report.Findings.Should().BeEmpty();
-        report.Entries.Should().Be(3);
+        report.Entries.Should().Be(6);
     }
 
     [Fact]
@@ -74,7 +80,7 @@ public sealed class ServerClockTests
         var count = await host.EventCountAsync();
 
         await using var session = host.Store.LightweightSession();
-        var e = session.Events.BuildEvent(new ApplicationWithdrawn(D("2022-06-01")));
+        var e = session.Events.BuildEvent(new ApplicationWithdrawn(D("2022-06-01"), "withdrawn"));
         e.Timestamp = new DateTimeOffset(2019, 3, 1, 0, 0, 0, TimeSpan.Zero);
         session.Events.Append("nato/fin", e);
         var act = () => session.SaveChangesAsync();
@@ -97,7 +103,7 @@ public sealed class ServerClockTests
             session.CausationId = "cause\u001f\u007f";
             session.LastModifiedBy = "Zoë \\ O'Brien";
             var note = new AppNote("Ünïcödé “quotes” \"escaped\" \\ / \b\f\n\r\t \u0001\u001f \u2028 𝄞 <&>", 0.1, 1e-7, 1.5e300, 123456789012345678, 1.2345678901234567890123456789m,
-                [1.0, -0.0, 5e-324, 1e21, 123.456e-5, 100], new() { ["é"] = "1", ["e"] = "2", ["\u00e9\u0301"] = "3", ["Z"] = "4", ["a"] = "\u0000-free" });
+                [1.0, -0.0, 5e-324, 1e21, 123.456e-5, 100], new() { ["é"] = "1", ["e"] = "2", ["\u00e9\u0301"] = "3", ["Z"] = "4", ["a"] = "plain" });
             var e = session.Events.BuildEvent(note);
             e.SetHeader("Ünïcode header", "𝄞 \"x\"");
             e.SetHeader("number", 1.50);
