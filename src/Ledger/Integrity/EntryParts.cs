@@ -18,7 +18,7 @@ internal static class EntryParts
 {
     /// <summary>
     /// Writes the three parts to <paramref name="output"/>; returns the lengths of head and middle (the tail is the rest).
-    /// <paramref name="data"/> and <paramref name="headers"/> are JSON texts in UTF-8 as stored (headers null: none).
+    /// <paramref name="data"/> and <paramref name="headers"/> are JSON texts in UTF-8 as stored (headers null or empty: none).
     /// </summary>
     public static (int Head, int Middle) Write(IBufferWriter<byte> output, ReadOnlyMemory<byte> data, ReadOnlyMemory<byte>? headers,
         string? causation, string? correlation, string? recordedBy, string stream, string type, long version)
@@ -31,7 +31,7 @@ internal static class EntryParts
         Put(counter, ",\"data\":"u8);
         Json(counter, data);
         Put(counter, ",\"headers\":"u8);
-        if (headers is { } h)
+        if (headers is { Length: > 0 } h)
         {
             Json(counter, h);
         }
