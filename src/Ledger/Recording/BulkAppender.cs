@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using RatificationLedger.Storage;
@@ -261,9 +264,12 @@ internal sealed partial class BulkAppender
                 return;
             }
         }
+        // The links computed first, then sent in one binary COPY payload (as the events are), so the server is not kept
+        // waiting on the client while it hashes.
         var entries = rows.EntryHashes(timestamp, role);
-        await using var copy = await connection.BeginBinaryImportAsync(
-            $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
+        var roleBytes = Encoding.UTF8.GetBytes(role);
+        var payload = new ArrayBufferWriter<byte>(19 + (rows.Count * 160));
+        payload.Write(CopySignature);
         string? current = null;
         byte[] chain = [];
         for (var i = 0; i < rows.Count; i++)
@@ -274,16 +280,41 @@ internal sealed partial class BulkAppender
                 current = stream;
                 chain = previous.TryGetValue(stream, out var last) ? last.Chain : Integrity.LedgerHash.Genesis(stream);
             }
-            var entry = entries[(i * Integrity.LedgerHash.Size)..((i + 1) * Integrity.LedgerHash.Size)];
+            var entry = entries.AsSpan(i * Integrity.LedgerHash.Size, Integrity.LedgerHash.Size);
             chain = Integrity.LedgerHash.Link(chain, entry);
-            await copy.StartRowAsync(ct).ConfigureAwait(false);
-            await copy.WriteAsync(stream, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
-            await copy.WriteAsync(version, NpgsqlDbType.Bigint, ct).ConfigureAwait(false);
-            await copy.WriteAsync(role, NpgsqlDbType.Text, ct).ConfigureAwait(false);
-            await copy.WriteAsync(entry, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
-            await copy.WriteAsync(chain, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
+            Put16(payload, 5);
+            var streamBytes = Encoding.UTF8.GetBytes(stream);
+            Put32(payload, streamBytes.Length);
+            payload.Write(streamBytes);
+            Put32(payload, 8);
+            BinaryPrimitives.WriteInt64BigEndian(payload.GetSpan(8), version);
+            payload.Advance(8);
+            Put32(payload, roleBytes.Length);
+            payload.Write(roleBytes);
+            Put32(payload, Integrity.LedgerHash.Size);
+            payload.Write(entry);
+            Put32(payload, Integrity.LedgerHash.Size);
+            payload.Write(chain);
         }
-        await copy.CompleteAsync(ct).ConfigureAwait(false);
+        Put16(payload, -1);
+        await using var copy = await connection.BeginRawBinaryCopyAsync(
+            $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
+        await copy.WriteAsync(payload.WrittenMemory, ct).ConfigureAwait(false);
+    }
+
+    // PostgreSQL's binary COPY header: signature, flags, header extension length.
+    private static readonly byte[] CopySignature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    private static void Put16(ArrayBufferWriter<byte> output, short value)
+    {
+        BinaryPrimitives.WriteInt16BigEndian(output.GetSpan(2), value);
+        output.Advance(2);
+    }
+
+    private static void Put32(ArrayBufferWriter<byte> output, int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), value);
+        output.Advance(4);
     }
 }
 
