@@ -121,6 +121,36 @@ public sealed class ServerClockTests
         ((long)(await command.ExecuteScalarAsync())!).Should().Be(2);
     }
 
+    [Fact]
+    public async Task An_append_after_entries_written_without_the_chain_is_refused_naming_the_stream()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("unchained");
+        await using var host = LedgerHost.Start(connection, schema);
+        await host.RegisterAsync(Nato());
+        await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+        // An entry written behind the ledger's back (a plain INSERT, no link).
+        await using (var c = new NpgsqlConnection(connection))
+        {
+            await c.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, headers, user_name, is_archived) " +
+                $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, data, type, now(), tenant_id, mt_dotnet_type, headers, 'intruder', false from {schema}.mt_events where stream_id = 'nato/fin' and version = 1; " +
+                $"update {schema}.mt_streams set version = 2 where id = 'nato/fin'", c);
+            await insert.ExecuteNonQueryAsync();
+        }
+        await using var session = host.Store.LightweightSession();
+        session.Events.Append("nato/fin", new ApplicationWithdrawn(D("2022-06-01"), "withdrawn"));
+        var act = () => session.SaveChangesAsync();
+
+        (await act.Should().ThrowAsync<Exception>()).Which.ToString().Should().Contain("nato/fin: 1 entries appended").And.Contain("written without the chain");
+        // (Marten writes a tombstone event elsewhere for the sequence numbers the failed append drew.)
+        await using var check = new NpgsqlConnection(connection);
+        await check.OpenAsync();
+        await using var count = new NpgsqlCommand($"select count(*) from {schema}.mt_events where stream_id = 'nato/fin'", check);
+        ((long)(await count.ExecuteScalarAsync())!).Should().Be(2, "the application and the entry written behind the ledger's back; nothing of the refused append");
+    }
+
     private static async Task<DateTimeOffset> NowAsync(string connection)
     {
         await using var c = new NpgsqlConnection(connection);
