@@ -206,39 +206,4 @@ public sealed partial class LedgerRecorder : ILedger
             return new RecordResult(RecordOutcome.Recorded, key, commandId, entries, null, version + entries.Length);
         }
     }
-
-    /// <summary>The organization as recorded, or null when it is not registered.</summary>
-    public async Task<Organization?> LoadOrganizationAsync(string code, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(code), ct).ConfigureAwait(false);
-        return view?.Organization;
-    }
-
-    /// <summary>The processes of an organization (or of every organization) with their phase.</summary>
-    public async Task<IReadOnlyList<ProcessEntry>> ListProcessesAsync(string? organization = null, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var query = organization is null
-            ? session.Query<ProcessEntry>()
-            : session.Query<ProcessEntry>().Where(p => p.Organization == organization.ToUpperInvariant());
-        var list = await query.ToListAsync(ct).ConfigureAwait(false);
-        return [.. list.OrderBy(p => p.Id, StringComparer.Ordinal)];
-    }
-
-    /// <summary>The decider's state of a process as the ledger holds it now (every entry, retractions applied).</summary>
-    public async Task<AccessionState> LoadStateAsync(string process, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var stream = await session.Events.AggregateStreamAsync<AccessionStream>(process, token: ct).ConfigureAwait(false);
-        return stream?.State ?? AccessionState.Initial;
-    }
-
-    /// <summary>Every entry of a stream in recorded order, with who recorded it, its source and command id.</summary>
-    public async Task<IReadOnlyList<RecordedEntry>> ReadEntriesAsync(string stream, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false);
-        return [.. events.Select(RecordedEntry.From)];
-    }
 }
