@@ -10,7 +10,7 @@ namespace RatificationLedger.Integrity;
 /// before they commit; a second writer of the same stream fails on the chain's primary key as it fails on Marten's
 /// version check.
 /// </summary>
-public static class ChainWriter
+internal static class ChainWriter
 {
     /// <summary>One stream written in the transaction, and its version before the transaction wrote to it.</summary>
     /// <param name="Stream">The stream key.</param>

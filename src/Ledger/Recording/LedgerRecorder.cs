@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RatificationLedger.Domain;
+using RatificationLedger.Integrity;
 using RatificationLedger.Observability;
 using RatificationLedger.Storage;
 using Marten;
@@ -19,7 +20,7 @@ namespace RatificationLedger.Recording;
 public sealed partial class LedgerRecorder : ILedger
 {
     /// <summary>Header keys every recorded event carries.</summary>
-    public static class Headers
+    internal static class Headers
     {
         /// <summary>The source citation (URL or document reference).</summary>
         public const string Source = "source";
@@ -158,6 +159,14 @@ public sealed partial class LedgerRecorder : ILedger
         await PublishAsync(results, ct).ConfigureAwait(false);
         return results;
     }
+
+    /// <summary>Verifies the record against its hash chain and digests (see <see cref="LedgerIntegrity.VerifyAsync"/>).</summary>
+    /// <param name="digests">Digests kept outside the database to check the ledger against; none when null.</param>
+    /// <param name="progress">Receives the number of entries checked so far; optional.</param>
+    /// <param name="ct">Cancellation.</param>
+    public Task<VerificationReport> VerifyAsync(IReadOnlyList<LedgerDigest>? digests = null, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        LedgerIntegrity.VerifyAsync(_store, digests, progress, ct);
+
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)
     {
