@@ -128,8 +128,10 @@ public sealed partial class LedgerRecorder
         {
             if (ahead is { } unused)
             {
+                unused.Decided.Rows?.Release();
                 await unused.Decided.Session.DisposeAsync().ConfigureAwait(false);
             }
+            _bulk?.ReleaseBuffers();
         }
     }
 
