@@ -225,12 +225,48 @@ internal sealed partial class BulkAppender
 
         // The rows, as Marten's append writes them.
         rows.Complete(sequence, timestamp);
-        await using (var copy = await connection.BeginRawBinaryCopyAsync(
-            $"copy {_schema}.{StorageNames.Events} ({string.Join(", ", StorageNames.EventRowColumns)}) from stdin (format binary)", ct).ConfigureAwait(false))
+        // The chain links are hashed while the server stores the rows (the hashes need only the rows' bytes, the time and
+        // the role), and copied once the rows are in.
+        var linking = Chained(streams, previous) ? Task.Run(() => Links(rows, timestamp, role, previous), CancellationToken.None) : null;
+        try
         {
+            await using var copy = await connection.BeginRawBinaryCopyAsync(
+                $"copy {_schema}.{StorageNames.Events} ({string.Join(", ", StorageNames.EventRowColumns)}) from stdin (format binary)", ct).ConfigureAwait(false);
             await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
-        await ChainAsync(connection, streams, rows, timestamp, role, previous, ct).ConfigureAwait(false);
+        catch
+        {
+            // The rows' buffers go back to the shelf after this: nothing may still be reading them.
+            if (linking is not null)
+            {
+                await ((Task)linking).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (linking.IsCompletedSuccessfully)
+                {
+                    _buffers.Give(linking.Result.Payload);
+                }
+            }
+            throw;
+        }
+        if (linking is null)
+        {
+            // A stream's last link is not at the version it was read at (entries written without the chain in between):
+            // the rows are chained by reading them back (ChainWriter), which says what is wrong.
+            await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var (payload, length) = await linking.ConfigureAwait(false);
+            try
+            {
+                await using var copy = await connection.BeginRawBinaryCopyAsync(
+                    $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
+                await copy.WriteAsync(payload.AsMemory(0, length), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _buffers.Give(payload);
+            }
+        }
 
         if (receipts.Count > 0)
         {
@@ -253,43 +289,48 @@ internal sealed partial class BulkAppender
 internal sealed partial class BulkAppender
 {
     /// <summary>
-    /// The chain links of the rows just copied, hashed here from the rows' own bytes (their canonical parts, written when
-    /// they were encoded) with the transaction's time and role, and copied into the chain table: no read-back. When a
-    /// stream's last link is not at the version it was read at (entries written without the chain in between), the
-    /// rows are chained by reading them back instead (<see cref="Integrity.ChainWriter"/>), which says what is wrong.
+    /// Whether every stream's last chain link is at the version the stream was read at, so that the new rows' links are
+    /// computed here from the rows' own bytes (their canonical parts, written when they were encoded) with the
+    /// transaction's time and role: no read-back.
     /// </summary>
-    private async Task ChainAsync(NpgsqlConnection connection, IReadOnlyList<StreamAppend> streams, EventRows rows, DateTimeOffset timestamp, string role,
-        Dictionary<string, (long Version, byte[] Chain)> previous, CancellationToken ct)
+    private static bool Chained(IReadOnlyList<StreamAppend> streams, Dictionary<string, (long Version, byte[] Chain)> previous)
     {
         foreach (var stream in streams)
         {
             var linked = previous.TryGetValue(stream.Stream, out var last) ? last.Version : 0;
             if (linked != stream.ReadVersion)
             {
-                await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
-                return;
+                return false;
             }
         }
-        // The links computed first, then sent in one binary COPY payload (as the events are), so the server is not kept
-        // waiting on the client while it hashes; the payload's size is known before it is written.
+        return true;
+    }
+
+    /// <summary>
+    /// The rows' chain links as one binary COPY payload for the chain table (in an array from the shelf, given back by
+    /// the caller, and its length): computed whole before it is sent, so the server is not kept waiting on the client
+    /// while it hashes; the payload's size is known before it is written.
+    /// </summary>
+    private (byte[] Payload, int Length) Links(EventRows rows, DateTimeOffset timestamp, string role, Dictionary<string, (long Version, byte[] Chain)> previous)
+    {
         var entries = rows.EntryHashes(timestamp, role);
-        var roleBytes = Encoding.UTF8.GetBytes(role);
-        var size = CopySignature.Length + 2;
-        string? current = null;
-        var streamLength = 0;
-        for (var i = 0; i < rows.Count; i++)
-        {
-            var stream = rows.Entry(i).Stream;
-            if (stream != current)
-            {
-                current = stream;
-                streamLength = Encoding.UTF8.GetByteCount(stream);
-            }
-            size += 2 + 4 + streamLength + 4 + 8 + 4 + roleBytes.Length + ((4 + Integrity.LedgerHash.Size) * 2);
-        }
-        var payload = _buffers.Take(size);
         try
         {
+            var roleBytes = Encoding.UTF8.GetBytes(role);
+            var size = CopySignature.Length + 2;
+            string? current = null;
+            var streamLength = 0;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var stream = rows.Entry(i).Stream;
+                if (stream != current)
+                {
+                    current = stream;
+                    streamLength = Encoding.UTF8.GetByteCount(stream);
+                }
+                size += 2 + 4 + streamLength + 4 + 8 + 4 + roleBytes.Length + ((4 + Integrity.LedgerHash.Size) * 2);
+            }
+            var payload = _buffers.Take(size);
             CopySignature.CopyTo(payload, 0);
             var at = CopySignature.Length;
             current = null;
@@ -316,13 +357,10 @@ internal sealed partial class BulkAppender
                 at = PutValue(payload, at, chain);
             }
             at = Put16(payload, at, -1);
-            await using var copy = await connection.BeginRawBinaryCopyAsync(
-                $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
-            await copy.WriteAsync(payload.AsMemory(0, at), ct).ConfigureAwait(false);
+            return (payload, at);
         }
         finally
         {
-            _buffers.Give(payload);
             _buffers.Give(entries);
         }
     }
