@@ -31,11 +31,21 @@ public sealed partial class LedgerRecorder
             // Written through Marten, the write's transaction begins with the read, which also reads its timestamp: the
             // entries' recorded-at (the server's clock), known before the write so that the inline projections see what
             // the event table will hold. (The COPY write reads it itself when it begins.)
+            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
+            // here, one row of mt_streams, with the clock when there is one), else loaded again (see OrganizationAsync).
+            var checksOrganization = previous is null && locked is null;
             Task<IReadOnlyList<string>>? clock = null;
+            Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
             if (!(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-                clock = batch.Query<string>(Integrity.ServerClock.Sql);
+                clock = checksOrganization
+                    ? batch.Query<string>(Integrity.ServerClock.SqlWithStream(_store.Options.Events.DatabaseSchemaName), OrganizationDecider.StreamKey(orgCode))
+                    : batch.Query<string>(Integrity.ServerClock.Sql);
+            }
+            else if (checksOrganization)
+            {
+                organizationStateQuery = batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode));
             }
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
@@ -50,9 +60,6 @@ public sealed partial class LedgerRecorder
             }
             var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
-            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
-            // here, one row of mt_streams), else loaded again (see OrganizationAsync).
-            var organizationStateQuery = previous is null && locked is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
@@ -61,9 +68,22 @@ public sealed partial class LedgerRecorder
             {
                 await batch.Execute(ct).ConfigureAwait(false);
             }
+            Integrity.ServerClock.StreamVersion? organizationState = null;
             if (clock is not null)
             {
-                Integrity.ServerClock.Read(session, (await clock.ConfigureAwait(false)).Single());
+                var row = (await clock.ConfigureAwait(false)).Single();
+                if (checksOrganization)
+                {
+                    organizationState = Integrity.ServerClock.ReadWithStream(session, row);
+                }
+                else
+                {
+                    Integrity.ServerClock.Read(session, row);
+                }
+            }
+            else if (organizationStateQuery is not null && await organizationStateQuery.ConfigureAwait(false) is JasperFx.Events.StreamState state)
+            {
+                organizationState = new(state.Version, state.Created);
             }
 
             var current = previous?.Organization;
@@ -75,11 +95,10 @@ public sealed partial class LedgerRecorder
             }
             else if (previous is null)
             {
-                var organizationState = await organizationStateQuery!.ConfigureAwait(false);
-                if (organizationState is not null)
+                if (organizationState is { } organizationAt)
                 {
-                    organizationVersion = organizationState.Version;
-                    var hit = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState);
+                    organizationVersion = organizationAt.Version;
+                    var hit = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationAt.Version, organizationAt.Created);
                     Observability.LedgerTelemetry.CacheLookup("organization", hit);
                     current = hit
                         ? kept!.Organization
