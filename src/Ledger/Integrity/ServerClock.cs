@@ -23,19 +23,32 @@ internal static class ServerClock
     public const string Sql = $"select {Micros} || ',' || current_user::text";
 
     /// <summary>
-    /// SQL of one text column, <c>micros,version,created,role</c>, with the state of the stream given as its one
-    /// parameter (version and created microseconds empty when the stream does not exist): the transaction's facts and a
-    /// stream's state in one statement.
+    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>:
+    /// the transaction's facts and, in the same statement, what the recorder checks before it decides. With
+    /// <paramref name="organization"/>, the state of the stream given as the first parameter (its version and created
+    /// microseconds; empty when it does not exist). With <paramref name="stream"/>, the version of the stream given as the
+    /// next parameter and the id of its event at the version given after it (each empty when absent): a cached state of
+    /// that stream is current exactly when both match it.
     /// </summary>
-    public static string SqlWithStream(string schema) =>
-        $"select {Micros} || ',' || coalesce((select s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') " +
-        $"from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), ',') || ',' || current_user::text";
+    public static string FactsSql(string schema, bool organization, bool stream) =>
+        $"select {Micros} || ',' || "
+        + (organization
+            ? $"coalesce((select s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), ',')"
+            : "','")
+        + " || ',' || "
+        + (stream
+            ? $"coalesce((select s.version::text from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), '') || ',' || coalesce((select e.id::text from {schema}.mt_events e where e.stream_id = ? and e.version = ?), '')"
+            : "','")
+        + " || ',' || current_user::text";
 
     /// <summary>What a transaction's read said: its timestamp and role.</summary>
     internal sealed record Facts(DateTimeOffset At, string Role);
 
-    /// <summary>A stream's state as <see cref="SqlWithStream"/> reads it: null when the stream does not exist.</summary>
+    /// <summary>A stream's state as <see cref="FactsSql"/> reads it.</summary>
     internal readonly record struct StreamVersion(long Version, DateTimeOffset Created);
+
+    /// <summary>A stream's version and the id of its event at the version asked about (null when there is none).</summary>
+    internal readonly record struct StreamCheck(long Version, Guid? EventId);
 
     private static readonly ConditionalWeakTable<IDocumentSession, Facts> s_read = new();
 
@@ -47,16 +60,21 @@ internal static class ServerClock
     }
 
     /// <summary>
-    /// Notes the timestamp and role of <paramref name="session"/>'s transaction as read with <see cref="SqlWithStream"/>;
-    /// returns the stream's state.
+    /// Notes the timestamp and role of <paramref name="session"/>'s transaction as read with
+    /// <see cref="FactsSql"/>; returns the organization's stream state and the stream check (null when not
+    /// asked for, or when the stream does not exist).
     /// </summary>
-    public static StreamVersion? ReadWithStream(IDocumentSession session, string row)
+    public static (StreamVersion? Organization, StreamCheck? Stream) Read(IDocumentSession session, string row, bool organization, bool stream)
     {
-        var parts = row.Split(',', 4);
-        Note(session, parts[0], parts[3]);
-        return parts[1].Length == 0
-            ? null
-            : new StreamVersion(long.Parse(parts[1], CultureInfo.InvariantCulture), parts[2].Length == 0 ? default : FromMicros(long.Parse(parts[2], CultureInfo.InvariantCulture)));
+        var parts = row.Split(',', 6);
+        Note(session, parts[0], parts[5]);
+        StreamVersion? org = organization && parts[1].Length > 0
+            ? new StreamVersion(long.Parse(parts[1], CultureInfo.InvariantCulture), parts[2].Length == 0 ? default : FromMicros(long.Parse(parts[2], CultureInfo.InvariantCulture)))
+            : null;
+        StreamCheck? check = stream && parts[3].Length > 0
+            ? new StreamCheck(long.Parse(parts[3], CultureInfo.InvariantCulture), parts[4].Length == 0 ? null : Guid.Parse(parts[4], CultureInfo.InvariantCulture))
+            : null;
+        return (org, check);
     }
 
     private static void Note(IDocumentSession session, string micros, string role) =>

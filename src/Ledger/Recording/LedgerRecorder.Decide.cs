@@ -33,14 +33,27 @@ public sealed partial class LedgerRecorder
             // the event table will hold. (The COPY write reads it itself when it begins.)
             // The organization: the copy this recorder last loaded, when its stream is still at that version (read
             // here, one row of mt_streams, with the clock when there is one), else loaded again (see OrganizationAsync).
+            // A single process whose state this recorder holds is checked in that statement too (its version and its
+            // event at the cached version), rather than read: the usual command reads nothing else.
             var checksOrganization = previous is null && locked is null;
             Task<IReadOnlyList<string>>? clock = null;
             Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
+            string? checkedStream = null;
             if (!(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-                clock = checksOrganization
-                    ? batch.Query<string>(Integrity.ServerClock.SqlWithStream(_store.Options.Events.DatabaseSchemaName), OrganizationDecider.StreamKey(orgCode))
+                var parameters = new List<object>(4);
+                if (checksOrganization)
+                {
+                    parameters.Add(OrganizationDecider.StreamKey(orgCode));
+                }
+                if (processes.Length == 1 && previous is null && _states.TryPeek(processes[0], out var cachedVersion))
+                {
+                    checkedStream = processes[0];
+                    parameters.AddRange([checkedStream, checkedStream, cachedVersion]);
+                }
+                clock = checksOrganization || checkedStream is not null
+                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(_store.Options.Events.DatabaseSchemaName, checksOrganization, checkedStream is not null), [.. parameters])
                     : batch.Query<string>(Integrity.ServerClock.Sql);
             }
             else if (checksOrganization)
@@ -62,19 +75,20 @@ public sealed partial class LedgerRecorder
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
-            var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
+            var reads = processes.Where(p => (previous is null || !previous.Streams.ContainsKey(p)) && p != checkedStream)
                 .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
             if (clock is not null || receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
             {
                 await batch.Execute(ct).ConfigureAwait(false);
             }
             Integrity.ServerClock.StreamVersion? organizationState = null;
+            Integrity.ServerClock.StreamCheck? streamCheck = null;
             if (clock is not null)
             {
                 var row = (await clock.ConfigureAwait(false)).Single();
-                if (checksOrganization)
+                if (checksOrganization || checkedStream is not null)
                 {
-                    organizationState = Integrity.ServerClock.ReadWithStream(session, row);
+                    (organizationState, streamCheck) = Integrity.ServerClock.Read(session, row, checksOrganization, checkedStream is not null);
                 }
                 else
                 {
@@ -124,7 +138,9 @@ public sealed partial class LedgerRecorder
                     streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.Commands);
                     continue;
                 }
-                var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
+                var loaded = process == checkedStream
+                    ? _states.Confirm(process, streamCheck?.Version, streamCheck?.EventId) ?? await _states.LoadAsync(session, process, ct).ConfigureAwait(false)
+                    : await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
             }
             if (previous is { CarriesAll: true })
