@@ -128,7 +128,7 @@ internal sealed partial class ReadModelRebuild
     private sealed record RawStream(string Process, List<RawEntry>? Raw, List<RecordedEntry>? Decoded = null);
 
     private readonly record struct RawEntry(long Number, long Sequence, string Type, byte[] Data, DateTimeOffset RecordedAt, string? RecordedBy,
-        byte[]? Headers, string? CorrelationId, string? CausationId);
+        string? Source, string? Unconfirmed);
 
     private sealed record Chunk(int Table, CopyRows Rows);
 
