@@ -24,6 +24,9 @@ public sealed class RebuildTests : IAsyncLifetime
         _host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
         var imported = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)));
         imported.Failure.Should().BeNull();
+        // A second organization with another policy (the candidate ratifies too, a fixed entry-into-force date).
+        var eu = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(Path.Combine(AppContext.BaseDirectory, "Data", "eu-croatia-2011.json"))));
+        eu.Failure.Should().BeNull(eu.Failure?.Message);
         // One correction through the command path, so the inline views also fold a retraction.
         var spain = (await _host.Queries.EntriesAsync("nato/fin")).First(e => e.Event is InstrumentDeposited { Member: "ESP" });
         await _host.RecordAsync(new RetractEntry("nato/fin", spain.Number, D("2024-06-01"), "test: the deposit date could not be confirmed"));
@@ -55,10 +58,10 @@ public sealed class RebuildTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_rebuild_writes_the_documents_the_inline_path_wrote_for_the_NATO_sample_as_JSON()
+    public async Task A_rebuild_writes_the_documents_the_inline_path_wrote_for_the_NATO_and_EU_samples_as_JSON()
     {
         var inline = await RowsAsync();
-        inline.Where(r => r.Table == Table<AccessionStatus>()).Select(r => r.Id).Should().Contain(["nato/fin", "nato/swe"]);
+        inline.Where(r => r.Table == Table<AccessionStatus>()).Select(r => r.Id).Should().Contain(["nato/fin", "nato/swe", "eu/hrv"]);
         inline.Where(r => r.Table == Table<RatificationRegister>()).Should().HaveCount(inline.Count(r => r.Table == Table<AccessionStatus>()));
         inline.Should().Contain(r => r.Table == Table<MemberRecord>() && r.Id == "TUR");
 
