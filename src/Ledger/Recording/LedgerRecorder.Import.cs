@@ -154,6 +154,7 @@ public sealed partial class LedgerRecorder
         return accession switch
         {
             < 0 => items,
+            0 => null,
             _ when accession < size / 4 => null,
             _ => items![..accession],
         };
