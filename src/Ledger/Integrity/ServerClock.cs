@@ -23,23 +23,14 @@ internal static class ServerClock
     public const string Sql = $"select {Micros} || ',' || current_user::text";
 
     /// <summary>
-    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>:
-    /// the transaction's facts and, in the same statement, what the recorder checks before it decides. With
-    /// <paramref name="organization"/>, the state of the stream given as the first parameter (its version and created
-    /// microseconds; empty when it does not exist). With <paramref name="stream"/>, the version of the stream given as the
-    /// next parameter and the id of its event at the version given after it (each empty when absent): a cached state of
-    /// that stream is current exactly when both match it.
+    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>
+    /// (the server's <c>ledger_facts</c>, <see cref="ServerChain"/>): the transaction's facts and, in the same statement,
+    /// what the recorder checks before it decides. Parameters: the organization's stream key (its version and created
+    /// microseconds are read; empty when it does not exist), a process stream's key and a version (the stream's version
+    /// and the id of its event at that version are read, each empty when absent: a cached state of the stream is current
+    /// exactly when both match it); an empty key asks for nothing.
     /// </summary>
-    public static string FactsSql(string schema, bool organization, bool stream) =>
-        $"select {Micros} || ',' || "
-        + (organization
-            ? $"coalesce((select s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), ',')"
-            : "','")
-        + " || ',' || "
-        + (stream
-            ? $"coalesce((select s.version::text from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), '') || ',' || coalesce((select e.id::text from {schema}.mt_events e where e.stream_id = ? and e.version = ?), '')"
-            : "','")
-        + " || ',' || current_user::text";
+    public static string FactsSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}(?::varchar, ?::varchar, ?::bigint)";
 
     /// <summary>What a transaction's read said: its timestamp and role.</summary>
     internal sealed record Facts(DateTimeOffset At, string Role);
