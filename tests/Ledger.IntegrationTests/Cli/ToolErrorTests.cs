@@ -60,11 +60,17 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         malformed.Err.Should().NotContain(Secret);
     }
 
+    // The interrupted imports: large enough (30,600 entries, four batches) that the interruption lands while batches
+    // remain after the first one commits, even on a loaded machine where the test's polling is slow (with a third of
+    // it, the whole import sometimes ended before the poll saw the first batch).
+    private const int InterruptedCandidates = 200;
+    private const int InterruptedVotes = 3;
+
     [Fact]
     public async Task A_server_stopped_in_the_middle_of_an_import_exits_3_and_the_rerun_completes()
     {
-        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
-        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(InterruptedCandidates, InterruptedVotes));
+        var entries = InterruptedCandidates * LedgerTool.EntriesPerProcess(InterruptedVotes);
         await using var server = await LocalPostgres.StartAsync(new LocalPostgresOptions { Durable = true });
         var connection = server.ConnectionStringFor("postgres");
 
@@ -97,8 +103,8 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
     [Fact]
     public async Task Ctrl_c_stops_an_import_between_batches_with_exit_130_and_the_rerun_continues()
     {
-        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
-        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(InterruptedCandidates, InterruptedVotes));
+        var entries = InterruptedCandidates * LedgerTool.EntriesPerProcess(InterruptedVotes);
         var db = await LedgerTool.FreshDatabaseAsync("interrupt");
 
         using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--connection", db]))!;
@@ -119,7 +125,7 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         output.WriteLine(first.ToString());
 
         first.ShouldBeAShortFailure(130);
-        first.Err.Should().MatchRegex(@"^ledger: import interrupted after (\d+) recorded, 0 already there of 10080 entries; \d+ not imported\.");
+        first.Err.Should().MatchRegex($@"^ledger: import interrupted after (\d+) recorded, 0 already there of {entries} entries; \d+ not imported\.");
         first.Err.Should().Contain("import the same file again to continue");
         var recorded = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Err, @"after (\d+) recorded").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         recorded.Should().BeGreaterThan(0).And.BeLessThan(entries);
