@@ -30,7 +30,9 @@ public sealed partial class LedgerRecorder
             var batch = session.CreateBatchQuery();
             // Written through Marten, the write's transaction begins with the read, which also reads its timestamp: the
             // entries' recorded-at (the server's clock), known before the write so that the inline projections see what
-            // the event table will hold. (The COPY write reads it itself when it begins.)
+            // the event table will hold. (The COPY write reads it itself when it begins.) Not for a batch decided on top
+            // of one still being written: its transaction would begin before that one's, and its entries, appended after
+            // that one's, would be recorded before them; its write reads the time when it begins (ServerClock.StampAsync).
             // The organization: the copy this recorder last loaded, when its stream is still at that version (read
             // here, one row of mt_streams, with the clock when there is one), else loaded again (see OrganizationAsync).
             // A single process whose state this recorder holds is checked in that statement too (its version and its
@@ -39,7 +41,7 @@ public sealed partial class LedgerRecorder
             Task<IReadOnlyList<string>>? clock = null;
             Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
             string? checkedStream = null;
-            if (!(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
+            if (previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
                 var cachedVersion = 0L;
