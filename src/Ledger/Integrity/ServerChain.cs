@@ -36,11 +36,12 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     public const string ClockFunction = "ledger_recorded_at";
     public const string ClockTrigger = "ledger_recorded_at";
     public const string LinkFunction = "ledger_chain_link";
+    public const string GapFunction = "ledger_chain_gap";
     public const string FactsFunction = "ledger_facts";
 
     // Changed whenever a function's body changes, so that the schema check replaces an older body. (The LIMITs make the
     // planner take the (stream, version) indexes even when its statistics say the tables are tiny, as after a wipe.)
-    private const string Revision = "ledger-chain-6";
+    private const string Revision = "ledger-chain-8";
 
     public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, ChainFunction, SchemaUtils.IdentifierUsage.General);
 
@@ -69,39 +70,30 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine($"CREATE TRIGGER {ClockTrigger} BEFORE INSERT ON {events} FOR EACH ROW WHEN (NEW.timestamp IS DISTINCT FROM transaction_timestamp()) EXECUTE FUNCTION {schema}.{ClockFunction}();");
 
         var chain = $"{schema}.{IntegritySchema.ChainTable}";
+        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{GapFunction}(p_stream varchar, p_version bigint) RETURNS bytea LANGUAGE plpgsql AS $gap$");
+        writer.WriteLine($"BEGIN -- {Revision}: an entry appended after entries written without the chain");
+        writer.WriteLine("  RAISE EXCEPTION 'ledger: %: 1 entries appended, but entry % before it is not chained: entries written without the chain are in between (open the ledger with the library once, which chains them on upgrade)', p_stream, p_version - 1");
+        writer.WriteLine("    USING ERRCODE = 'data_exception';");
+        writer.WriteLine("END $gap$;");
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{LinkFunction}(p_stream varchar, p_version bigint, p_role text, p_entry bytea) RETURNS void LANGUAGE plpgsql AS $link$");
-        writer.WriteLine("DECLARE");
-        writer.WriteLine("  previous bytea;");
-        writer.WriteLine($"BEGIN -- {Revision}: the link of an entry hashed by the writer");
-        writer.WriteLine($"  SELECT c.chain_hash INTO previous FROM {chain} c WHERE c.stream_id = p_stream AND c.version = p_version - 1;");
-        writer.WriteLine("  IF NOT FOUND THEN");
-        writer.WriteLine("    IF p_version <> 1 THEN");
-        writer.WriteLine("      RAISE EXCEPTION 'ledger: %: 1 entries appended, but entry % before it is not chained: entries written without the chain are in between (open the ledger with the library once, which chains them on upgrade)', p_stream, p_version - 1");
-        writer.WriteLine("        USING ERRCODE = 'data_exception';");
-        writer.WriteLine("    END IF;");
-        writer.WriteLine("    previous := sha256(convert_to(p_stream, 'UTF8'));");
-        writer.WriteLine("  END IF;");
-        writer.WriteLine($"  INSERT INTO {chain} (stream_id, version, role, entry_hash, chain_hash) VALUES (p_stream, p_version, p_role, p_entry, sha256(decode('01', 'hex') || previous || p_entry));");
+        writer.WriteLine($"BEGIN -- {Revision}: the link of an entry hashed by the writer (one statement: one plan)");
+        writer.WriteLine($"  INSERT INTO {chain} (stream_id, version, role, entry_hash, chain_hash) VALUES (p_stream, p_version, p_role, p_entry, sha256('\\x01'::bytea");
+        writer.WriteLine($"    || coalesce((SELECT c.chain_hash FROM {chain} c WHERE c.stream_id = p_stream AND c.version = p_version - 1),");
+        writer.WriteLine($"         CASE WHEN p_version = 1 THEN sha256(convert_to(p_stream, 'UTF8')) ELSE {schema}.{GapFunction}(p_stream, p_version) END)");
+        writer.WriteLine("    || p_entry));");
         writer.WriteLine("END $link$;");
 
         var streams = $"{schema}.{Storage.StorageNames.Streams}";
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{FactsFunction}(p_organization varchar, p_stream varchar, p_version bigint) RETURNS text LANGUAGE plpgsql AS $facts$");
-        writer.WriteLine("DECLARE");
-        writer.WriteLine("  facts text := (extract(epoch from transaction_timestamp()) * 1000000)::bigint::text || ',';");
-        writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,role");
-        writer.WriteLine("  IF p_organization = '' THEN");
-        writer.WriteLine("    facts := facts || ',';");
-        writer.WriteLine("  ELSE");
-        writer.WriteLine($"    facts := facts || coalesce((SELECT s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') FROM {streams} s WHERE s.id = p_organization), ',');");
-        writer.WriteLine("  END IF;");
-        writer.WriteLine("  facts := facts || ',';");
-        writer.WriteLine("  IF p_stream = '' THEN");
-        writer.WriteLine("    facts := facts || ',';");
-        writer.WriteLine("  ELSE");
-        writer.WriteLine($"    facts := facts || coalesce((SELECT s.version::text FROM {streams} s WHERE s.id = p_stream), '') || ','");
-        writer.WriteLine($"      || coalesce((SELECT e.id::text FROM {events} e WHERE e.stream_id = p_stream AND e.version = p_version), '');");
-        writer.WriteLine("  END IF;");
-        writer.WriteLine("  RETURN facts || ',' || current_user::text;");
+        writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,role (one expression: one plan)");
+        writer.WriteLine("  RETURN (extract(epoch from transaction_timestamp()) * 1000000)::bigint::text || ','");
+        writer.WriteLine("    || CASE WHEN p_organization = '' THEN ','");
+        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') FROM {streams} s WHERE s.id = p_organization), ',') END");
+        writer.WriteLine("    || ','");
+        writer.WriteLine("    || CASE WHEN p_stream = '' THEN ','");
+        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text FROM {streams} s WHERE s.id = p_stream), '') || ','");
+        writer.WriteLine($"         || coalesce((SELECT e.id::text FROM {events} e WHERE e.stream_id = p_stream AND e.version = p_version), '') END");
+        writer.WriteLine("    || ',' || current_user::text;");
         writer.WriteLine("END $facts$;");
 
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{ChainFunction}(streams varchar[], counts integer[], data text[], headers text[]) RETURNS integer LANGUAGE plpgsql AS $chain$");
@@ -163,6 +155,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ClockFunction}();");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ChainFunction}(varchar[], integer[], text[], text[]);");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{LinkFunction}(varchar, bigint, text, bytea);");
+        writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{GapFunction}(varchar, bigint);");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{FactsFunction}(varchar, varchar, bigint);");
     }
 
@@ -171,7 +164,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         ArgumentNullException.ThrowIfNull(builder);
         builder.Append("select (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ");
         builder.AppendParameter(schema);
-        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}', '{LinkFunction}', '{FactsFunction}') and p.prosrc like '%{Revision}%')");
+        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}', '{LinkFunction}', '{GapFunction}', '{FactsFunction}') and p.prosrc like '%{Revision}%')");
         builder.Append(" + (select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = ");
         builder.AppendParameter(schema);
         builder.Append($" and c.relname = 'mt_events' and t.tgname = '{ClockTrigger}' and t.tgenabled <> 'D');");
@@ -181,7 +174,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     {
         ArgumentNullException.ThrowIfNull(reader);
         var present = await reader.ReadAsync(ct).ConfigureAwait(false) ? Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : 0;
-        return new SchemaObjectDelta(this, present == 5 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
+        return new SchemaObjectDelta(this, present == 6 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
     }
 
     public IEnumerable<DbObjectName> AllNames()
@@ -189,6 +182,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         yield return Identifier;
         yield return new PostgresqlObjectName(schema, ClockFunction, SchemaUtils.IdentifierUsage.General);
         yield return new PostgresqlObjectName(schema, LinkFunction, SchemaUtils.IdentifierUsage.General);
+        yield return new PostgresqlObjectName(schema, GapFunction, SchemaUtils.IdentifierUsage.General);
         yield return new PostgresqlObjectName(schema, FactsFunction, SchemaUtils.IdentifierUsage.General);
     }
 }
