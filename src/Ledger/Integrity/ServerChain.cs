@@ -86,9 +86,9 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         var streams = $"{schema}.{Storage.StorageNames.Streams}";
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{FactsFunction}(p_organization varchar, p_stream varchar, p_version bigint) RETURNS text LANGUAGE plpgsql AS $facts$");
         writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,role (one expression: one plan)");
-        writer.WriteLine("  RETURN (extract(epoch from transaction_timestamp()) * 1000000)::bigint::text || ','");
+        writer.WriteLine($"  RETURN {ServerClock.MicrosOf("transaction_timestamp()")} || ','");
         writer.WriteLine("    || CASE WHEN p_organization = '' THEN ','");
-        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') FROM {streams} s WHERE s.id = p_organization), ',') END");
+        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text || ',' || coalesce({ServerClock.MicrosOf("s.created")}, '') FROM {streams} s WHERE s.id = p_organization), ',') END");
         writer.WriteLine("    || ','");
         writer.WriteLine("    || CASE WHEN p_stream = '' THEN ','");
         writer.WriteLine($"       ELSE coalesce((SELECT s.version::text FROM {streams} s WHERE s.id = p_stream), '') || ','");
