@@ -169,7 +169,8 @@ public sealed partial record HistoryFile
             for (var index = 0; index < events.Count; index++)
             {
                 var entry = ReadEntry(new Node(events[index].Element, prefix, index), id, index, organization);
-                entries[index] = new EntryAt(entry.Command.On.DayNumber, where[index].Start, where[index].Length, ordinal, index);
+                entries[index] = new EntryAt(entry.Command.On.DayNumber, where[index].Start, where[index].Length, ordinal, index,
+                    CheckOf(text.Span.Slice(where[index].Start, where[index].Length)));
             }
             return new ProcessRead(id, null, null, entries);
         }
@@ -195,7 +196,15 @@ public sealed partial record HistoryFile
     private sealed record ProcessRead(string? Id, HistoryFileException? Before, HistoryFileException? After, EntryAt[] Entries);
 
     // One entry of the file: its date (DateOnly.DayNumber), its place in the text, its process (by ordinal) and index.
-    private readonly record struct EntryAt(int Day, int Start, int Length, int Process, int Index);
+    // Check: a hash of the entry's bytes as checked (this process's seed), compared when the entry is read again.
+    private readonly record struct EntryAt(int Day, int Start, int Length, int Process, int Index, int Check);
+
+    private static int CheckOf(ReadOnlySpan<byte> bytes)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        return hash.ToHashCode();
+    }
 
     /// <summary>
     /// A file's entries, each read from its place in the file's text when it is asked for (in parallel if asked so:
@@ -213,7 +222,7 @@ public sealed partial record HistoryFile
             get
             {
                 var at = entries[index];
-                var entry = text.Read(at, (json, at) =>
+                var entry = text.Read(at, _prefixes[at.Process], (json, at) =>
                     ReadEntry(new Node(json.RootElement, _prefixes[at.Process], at.Index), processes[at.Process], at.Index, organization));
                 // The order was taken from the dates read the first time: an entry read again with another date is not the
                 // entry that was checked and ordered.
@@ -246,14 +255,14 @@ public sealed partial record HistoryFile
     /// </summary>
     private abstract class EntryText
     {
-        public abstract T Read<T>(EntryAt at, Func<JsonDocument, EntryAt, T> read);
+        public abstract T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read);
 
         public virtual HistoryFileException Changed(string prefix, EntryAt at, string what) =>
             new($"{prefix}[{at.Index}]: the entry is not the one read before ({what}).");
 
         public sealed class InMemory(ReadOnlyMemory<byte> text) : EntryText
         {
-            public override T Read<T>(EntryAt at, Func<JsonDocument, EntryAt, T> read)
+            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
             {
                 using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
                 return read(document, at);
@@ -263,7 +272,7 @@ public sealed partial record HistoryFile
         // The handle is the one the file was checked through, kept open (and closed when the history file is collected).
         public sealed class InFile(SafeFileHandle file, long offset, string name) : EntryText
         {
-            public override T Read<T>(EntryAt at, Func<JsonDocument, EntryAt, T> read)
+            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
             {
                 var buffer = ArrayPool<byte>.Shared.Rent(at.Length);
                 try
@@ -277,6 +286,11 @@ public sealed partial record HistoryFile
                             throw new HistoryFileException($"{name} changed while it was imported: it is shorter than when it was read.");
                         }
                         done += n;
+                    }
+                    // Any change of the entry's bytes since they were checked, not only one that breaks the JSON or the date.
+                    if (CheckOf(buffer.AsSpan(0, at.Length)) != at.Check)
+                    {
+                        throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
                     }
                     JsonDocument document;
                     try
