@@ -19,9 +19,10 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// table (<see cref="IRebuildTable"/>) in <c>COPY</c>'s binary format; one writer sends them with <c>COPY</c> into
 /// temporary staging tables. At the end one transaction locks the tables against writers (readers go on), folds again
 /// the streams written since the scan, and replaces each table's rows with the staged ones; member records, gathered
-/// per worker and merged, are written in the same transaction with the async daemon's progress. Nothing touches the
-/// read models before that transaction: a rebuild cancelled or failing leaves them as they were. Memory holds the
-/// streams in flight and a megabyte of rows per table and worker (buffers reused once sent), never the log.
+/// per worker, merged once every stream is folded and written as rows on another core while the swap runs, are sent in
+/// the same transaction with the async daemon's progress. Nothing touches the read models before that transaction: a
+/// rebuild cancelled or failing leaves them as they were. Memory holds the streams in flight, a megabyte of rows per
+/// table and worker (buffers reused once sent), the member records and a few megabytes of their rows, never the log.
 /// </summary>
 internal sealed partial class ReadModelRebuild
 {
