@@ -26,7 +26,7 @@ internal sealed partial class ReadModelRebuild
         var buffers = new ConcurrentBag<CopyRows>();
         var read = Stage(stop, () => ReadAsync(new Batches(streams.Writer), stop.Token));
         var workers = Enumerable.Range(0, Environment.ProcessorCount)
-            .Select(_ => Stage(stop, () => Task.Run(() => FoldAsync(streams.Reader, chunks.Writer, buffers, stop.Token), stop.Token))).ToArray();
+            .Select(_ => Stage(stop, () => OnThread(() => Fold(streams.Reader, chunks.Writer, buffers, stop.Token)))).ToArray();
         var folding = CompleteWhenDone(workers, chunks.Writer);
         var rows = Stage(stop, () => WriteAsync(connection, staging, chunks.Reader, buffers, stop.Token));
         // Once every stream is folded, the member records are merged and their rows written on another core while the
@@ -184,13 +184,15 @@ internal sealed partial class ReadModelRebuild
         return decoded;
     }
 
-    // One worker: decodes and folds whole streams, writes their rows, hands over a table's rows when they pass FlushBytes.
-    private async Task<Folded> FoldAsync(ChannelReader<List<RawStream>> input, ChannelWriter<Chunk> output, ConcurrentBag<CopyRows> buffers, CancellationToken ct)
+    // One worker, on a thread of its own: decodes and folds whole streams, writes their rows, hands over a table's rows
+    // when they pass FlushBytes. It blocks while it waits (for streams, or for the writer to take rows): a thread pool
+    // thread would spin each time it went idle, on a core the server needs.
+    private Folded Fold(ChannelReader<List<RawStream>> input, ChannelWriter<Chunk> output, ConcurrentBag<CopyRows> buffers, CancellationToken ct)
     {
         var rows = _tables.Select(_ => Buffer(buffers)).ToArray();
         var members = _members is null ? null : new MemberRecordsBuilder();
         var versions = new List<(string, long)>();
-        await foreach (var batch in input.ReadAllAsync(ct).ConfigureAwait(false))
+        while (Take(input, ct) is { } batch)
         {
             foreach (var raw in batch)
             {
@@ -200,7 +202,7 @@ internal sealed partial class ReadModelRebuild
                     _tables[t].WriteRows(stream, rows[t]);
                     if (rows[t].Length >= FlushBytes)
                     {
-                        await output.WriteAsync(new Chunk(t, rows[t]), ct).ConfigureAwait(false);
+                        Put(output, new Chunk(t, rows[t]), ct);
                         rows[t] = Buffer(buffers);
                     }
                 }
@@ -212,10 +214,62 @@ internal sealed partial class ReadModelRebuild
         {
             if (rows[t].Count > 0)
             {
-                await output.WriteAsync(new Chunk(t, rows[t]), ct).ConfigureAwait(false);
+                Put(output, new Chunk(t, rows[t]), ct);
             }
         }
         return new Folded(versions, members);
+    }
+
+    // The next item, waiting for it (blocking); null once the channel is complete (its failure is thrown).
+    private static T? Take<T>(ChannelReader<T> input, CancellationToken ct) where T : class
+    {
+        while (true)
+        {
+            if (input.TryRead(out var item))
+            {
+                return item;
+            }
+            if (!input.WaitToReadAsync(ct).AsTask().GetAwaiter().GetResult())
+            {
+                return null;
+            }
+        }
+    }
+
+    // Writes the item, waiting for room (blocking).
+    private static void Put<T>(ChannelWriter<T> output, T item, CancellationToken ct)
+    {
+        while (!output.TryWrite(item))
+        {
+            if (!output.WaitToWriteAsync(ct).AsTask().GetAwaiter().GetResult())
+            {
+                throw new ChannelClosedException();
+            }
+        }
+    }
+
+    // Runs work on a thread of its own (not the thread pool's).
+    private static Task<T> OnThread<T>(Func<T> work)
+    {
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                done.SetResult(work());
+            }
+            catch (OperationCanceledException e)
+            {
+                done.SetCanceled(e.CancellationToken);
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        { IsBackground = true, Name = "Ledger rebuild fold" };
+        thread.Start();
+        return done.Task;
     }
 
     private static CopyRows Buffer(ConcurrentBag<CopyRows> buffers) => buffers.TryTake(out var rows) ? rows : new CopyRows(FlushBytes + (FlushBytes >> 3));
