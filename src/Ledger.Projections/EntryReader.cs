@@ -94,16 +94,17 @@ internal sealed class EntryReader
 
     /// <summary>
     /// One entry from its row's values as read without decoding (a rebuild reads rows on one thread and decodes them on
-    /// every core): <paramref name="data"/> is the <c>jsonb</c> column's bytes, <paramref name="source"/> and
+    /// every core): <paramref name="data"/> is the <c>jsonb</c> value's JSON text (UTF-8, <paramref name="length"/> bytes
+    /// from <paramref name="offset"/>: a rebuild keeps many rows' values in one array), <paramref name="source"/> and
     /// <paramref name="unconfirmed"/> the headers' values as text (<c>headers -&gt;&gt; 'source'</c>), the only
     /// headers the stored views read; the entry has no note, command, correlation or causation id (the audit trail,
     /// which shows them, is built from the stream when asked, never rebuilt).
     /// </summary>
-    public RecordedEntry Decode(string process, long number, long sequence, string type, byte[] data, DateTimeOffset recordedAt,
+    public RecordedEntry Decode(string process, long number, long sequence, string type, byte[] data, int offset, int length, DateTimeOffset recordedAt,
         string? recordedBy, string? source, string? unconfirmed)
     {
         var clr = TypeOf(process, number, type);
-        using var json = new MemoryStream(data, writable: false);
+        using var json = new MemoryStream(data, offset, length, writable: false);
         var @event = _serializer.FromJson(clr, json);
         return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, source, null,
             Headers.IsTrue(unconfirmed), null, null, null);
