@@ -54,6 +54,7 @@ public sealed class LedgerQueries : ILedgerQueries
 {
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;
+    private readonly AsOfIndexReader _index;
     private readonly ILogger _logger;
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
@@ -63,6 +64,7 @@ public sealed class LedgerQueries : ILedgerQueries
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _reader = new EntryReader(store);
+        _index = new AsOfIndexReader(store);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LedgerQueries>();
     }
 
@@ -79,6 +81,18 @@ public sealed class LedgerQueries : ILedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<AccessionStatus>(process, ct).ConfigureAwait(false);
         }
+        if (ProcessId.TryParse(process, out _, out _))
+        {
+            // One probe of the as-of index (see AsOfIndex).
+            var status = await _index.ReadAsync<AccessionStatus>("status", process, asOf, knownAt, ct).ConfigureAwait(false);
+            if (status is not null)
+            {
+                status.AsOf = asOf;
+                status.KnownAt = knownAt;
+            }
+            return status;
+        }
+        // A stream that is not a process's (an organization's) is not indexed: its entries are folded.
         return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
             ? ProcessViews.BuildStatus(process, entries, asOf, knownAt)
             : null;
@@ -93,9 +107,11 @@ public sealed class LedgerQueries : ILedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<RatificationRegister>(process, ct).ConfigureAwait(false);
         }
-        return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
-            ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)
-            : null;
+        return ProcessId.TryParse(process, out _, out _)
+            ? await _index.ReadAsync<RatificationRegister>("register", process, asOf, knownAt, ct).ConfigureAwait(false)
+            : await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
+                ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)
+                : null;
     }
 
     /// <summary>
@@ -265,6 +281,7 @@ public sealed class LedgerQueries : ILedgerQueries
     private async Task<int> RebuildPassAsync(bool views, bool members, CancellationToken ct)
     {
         await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+        await AsOfIndex.EnsureAsync(_store, ct).ConfigureAwait(false);
         var schema = _store.Options.Events.DatabaseSchemaName;
         long mark;
         await using (var query = _store.QuerySession())
@@ -290,6 +307,7 @@ public sealed class LedgerQueries : ILedgerQueries
                     session.Store(status);
                     session.Store(register);
                 }
+                AsOfIndex.QueueRebuild(session, streams);
             }
             for (var j = 0; j < streams.Count; j++)
             {
@@ -347,11 +365,13 @@ public sealed class LedgerQueries : ILedgerQueries
                 foreach (var batch in streams.Chunk(200))
                 {
                     await using var session = _store.LightweightSession();
-                    foreach (var (status, register) in ProcessViews.BuildAll(await ReadStreamsAsync(batch, ct).ConfigureAwait(false), ct))
+                    var read = await ReadStreamsAsync(batch, ct).ConfigureAwait(false);
+                    foreach (var (status, register) in ProcessViews.BuildAll(read, ct))
                     {
                         session.Store(status);
                         session.Store(register);
                     }
+                    AsOfIndex.QueueRebuild(session, read);
                     await session.SaveChangesAsync(ct).ConfigureAwait(false);
                 }
                 streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);

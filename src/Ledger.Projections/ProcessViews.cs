@@ -11,7 +11,7 @@ namespace RatificationLedger.Projections;
 /// known at <c>knownAt</c>, whatever the as-of date (it corrects the record, not the world). Within a process the entry
 /// number (stream version) is the recorded order.
 /// </summary>
-public static class ProcessViews
+public static partial class ProcessViews
 {
     /// <summary>The status, register and audit trail of <paramref name="process"/>.</summary>
     public static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit) Build(
@@ -26,7 +26,7 @@ public static class ProcessViews
         string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
         var fold = Fold(entries, asOf, knownAt);
-        return (Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded), Register(process, fold.State, fold.Of));
+        return (Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded.Count), Register(process, fold.State, fold.Of));
     }
 
     /// <summary>
@@ -79,7 +79,7 @@ public static class ProcessViews
     public static AccessionStatus BuildStatus(string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
         var fold = Fold(entries, asOf, knownAt);
-        return Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded);
+        return Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded.Count);
     }
 
     /// <summary>The register of <paramref name="process"/> alone.</summary>
@@ -113,7 +113,7 @@ public static class ProcessViews
         return new Folding(state, folded, byEvent);
     }
 
-    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, List<RecordedEntry> folded)
+    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, int folded)
     {
         ProcessId.TryParse(process, out var org, out var candidate);
         var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
@@ -149,7 +149,7 @@ public static class ProcessViews
             ActiveVetoes = [.. vetoes.Where(v => v.EndedOn is null)],
             Vetoes = vetoes,
             Memoranda = [.. s.Memoranda.Select(m => new MemorandumView(m.On, m.Title, m.Parties, m.Summary, unconfirmed(m)))],
-            Entries = folded.Count,
+            Entries = folded,
             Version = s.Version,
         };
     }

@@ -40,6 +40,9 @@ public sealed class ProcessViewsProjection : IProjection
             operations.Store(status);
             operations.Store(register);
         }
+        // The as-of index, in the same transaction (see AsOfIndex).
+        await AsOfIndex.EnsureAsync(operations.DocumentStore, cancellation).ConfigureAwait(false);
+        AsOfIndex.Queue(operations, streams, events);
     }
 }
 

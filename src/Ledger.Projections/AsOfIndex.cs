@@ -1,0 +1,332 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using NpgsqlTypes;
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+using RatificationLedger.Storage;
+
+namespace RatificationLedger.Projections;
+
+/// <summary>
+/// The bitemporal as-of index: table <c>ledger_asof</c> in the event schema, one row per process and answer, so that the
+/// status and the register of a process as of any date, as known at any instant, are one indexed read.
+/// <list type="bullet">
+/// <item><c>valid_from</c>: the first date the answer holds for (one row per distinct effective date of the process's
+/// entries, and one from <c>-infinity</c> for the days before the first); it holds until the next row's
+/// <c>valid_from</c> among the rows known at the same instant (the end is implied, so an entry dated after every other
+/// one only adds a row and changes none).</item>
+/// <item><c>known_from</c> / <c>known_to</c>: the instants (the server's transaction time, as the entries' recorded-at)
+/// from which the ledger gave that answer and from which it no longer did (null: it still does).</item>
+/// <item><c>status</c> / <c>register</c>: the answers, as the store's serializer writes the documents.</item>
+/// </list>
+/// Maintained by <see cref="ProcessViewsProjection"/> in the transaction that records (both write paths apply it), built
+/// for the entries already recorded when the table is created (an upgrade), and rebuilt with the read models.
+/// </summary>
+internal static class AsOfIndex
+{
+    /// <summary>The table's name, without the schema.</summary>
+    public const string Table = "ledger_asof";
+
+    private static readonly ConditionalWeakTable<IDocumentStore, Task> Ensured = new();
+
+    public static string QualifiedName(IDocumentStore store) => $"{store.Options.Events.DatabaseSchemaName}.{Table}";
+
+    /// <summary>
+    /// Creates the table if it is missing and, in the same transaction, fills it from the entries already recorded (a
+    /// ledger of an earlier version), under an advisory lock so that two processes do not both do it; once per store.
+    /// </summary>
+    public static async Task EnsureAsync(IDocumentStore store, CancellationToken ct)
+    {
+        Task ensure;
+        lock (Ensured)
+        {
+            ensure = Ensured.GetValue(store, s => CreateAsync(s));
+        }
+        if (ensure.IsCompletedSuccessfully)
+        {
+            return;
+        }
+        try
+        {
+            await ensure.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch when (ensure.IsFaulted || ensure.IsCanceled)
+        {
+            lock (Ensured)
+            {
+                Ensured.Remove(store);
+            }
+            throw;
+        }
+    }
+
+    private static async Task CreateAsync(IDocumentStore store)
+    {
+        await LedgerStorage.EnsureAsync(store, CancellationToken.None).ConfigureAwait(false);
+        var table = QualifiedName(store);
+        await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand("select pg_advisory_xact_lock($1), to_regclass($2) is not null", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(table) });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+            await reader.ReadAsync().ConfigureAwait(false);
+            if (reader.GetBoolean(1))
+            {
+                return;
+            }
+        }
+        await using (var command = new NpgsqlCommand(
+            $"create table {table} (process varchar not null, valid_from date not null, known_from timestamptz not null, known_to timestamptz, "
+            + "status jsonb not null, register jsonb not null, primary key (process, valid_from, known_from)); "
+            // The answers known now: the as-of question without an instant is one probe of this index.
+            + $"create unique index {Table}_current on {table} (process, valid_from) where known_to is null", connection, transaction))
+        {
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        // The entries recorded before the table existed (none on a new ledger), read and written in the same transaction:
+        // a writer waits for the lock before it maintains the index, and finds it complete.
+        var serializer = store.Options.Serializer();
+        var reader2 = new EntryReader(store);
+        var processes = await ProcessStreamsAsync(connection, transaction, store).ConfigureAwait(false);
+        foreach (var batch in processes.Chunk(200))
+        {
+            var streams = await ReadAsync(store, reader2, batch, CancellationToken.None).ConfigureAwait(false);
+            var rows = History(streams);
+            await CopyAsync(connection, table, serializer, rows, CancellationToken.None).ConfigureAwait(false);
+        }
+        await transaction.CommitAsync().ConfigureAwait(false);
+    }
+
+    private static long LockKey(string table) =>
+        BitConverter.ToInt64(SHA256.HashData(Encoding.UTF8.GetBytes($"ratification-ledger/asof/{table}")), 0);
+
+    private static async Task<List<string>> ProcessStreamsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, IDocumentStore store)
+    {
+        var list = new List<string>();
+        await using var command = new NpgsqlCommand($"select id from {store.Options.Events.DatabaseSchemaName}.mt_streams order by id", connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
+        while (await reader.ReadAsync().ConfigureAwait(false))
+        {
+            var id = reader.GetString(0);
+            if (ProcessId.TryParse(id, out _, out _))
+            {
+                list.Add(id);
+            }
+        }
+        return list;
+    }
+
+    /// <summary>Every entry of each of <paramref name="processes"/>, in recorded order (through Marten when the store upcasts events).</summary>
+    internal static async Task<List<(string Process, List<RecordedEntry> Entries)>> ReadAsync(IDocumentStore store, EntryReader reader, string[] processes, CancellationToken ct)
+    {
+        if (reader.Usable)
+        {
+            return await reader.ReadAllAsync(processes, ct).ConfigureAwait(false);
+        }
+        await using var session = store.QuerySession();
+        var events = await session.Events.QueryAllRawEvents().Where(e => processes.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
+        return [.. events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
+            .Select(g => (g.Key, g.OrderBy(e => e.Version).Select(RecordedEntry.From).ToList()))];
+    }
+
+    /// <summary>The whole index of each stream (see <see cref="ProcessViews.AsOfHistory"/>), folded on every core.</summary>
+    internal static (string Process, List<AsOfRow> Rows)[] History<TEntries>(IReadOnlyList<(string Process, TEntries Entries)> streams)
+        where TEntries : IReadOnlyList<RecordedEntry>
+    {
+        var built = new (string, List<AsOfRow>)[streams.Count];
+        Parallel.For(0, streams.Count, j => built[j] = (streams[j].Process, ProcessViews.AsOfHistory(streams[j].Process, streams[j].Entries)));
+        return built;
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, ISerializer serializer, (string Process, List<AsOfRow> Rows)[] rows, CancellationToken ct)
+    {
+        await using var copy = await connection.BeginBinaryImportAsync(
+            $"copy {table} (process, valid_from, known_from, known_to, status, register) from stdin (format binary)", ct).ConfigureAwait(false);
+        foreach (var (process, list) in rows)
+        {
+            foreach (var row in list)
+            {
+                await copy.StartRowAsync(ct).ConfigureAwait(false);
+                await copy.WriteAsync(process, NpgsqlDbType.Varchar, ct).ConfigureAwait(false);
+                await copy.WriteAsync(row.ValidFrom, NpgsqlDbType.Date, ct).ConfigureAwait(false);
+                await copy.WriteAsync(row.KnownFrom.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                if (row.KnownTo is { } to)
+                {
+                    await copy.WriteAsync(to.ToUniversalTime(), NpgsqlDbType.TimestampTz, ct).ConfigureAwait(false);
+                }
+                else
+                {
+                    await copy.WriteNullAsync(ct).ConfigureAwait(false);
+                }
+                await copy.WriteAsync(serializer.ToJson(row.Status), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                await copy.WriteAsync(serializer.ToJson(row.Register), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+            }
+        }
+        await copy.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Queues, in the recording transaction, the index's change for the entries it appends to each process
+    /// (<paramref name="streams"/>: every entry of each process, stored and appended; <paramref name="events"/>: the
+    /// appended ones): from the date the transaction changes the answers on (see
+    /// <see cref="ProcessViews.AsOfChangesFrom"/>), the answers known so far stop being known at the transaction's
+    /// time and the refolded ones start being known then (<c>transaction_timestamp()</c>, the server's clock, as the
+    /// entries' recorded-at). A stream that starts here has no history: rows left from a stream of the same name
+    /// (a wiped ledger) go.
+    /// </summary>
+    public static void Queue(IDocumentOperations operations, IReadOnlyList<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, IReadOnlyList<IEvent> events)
+    {
+        if (streams.Count == 0)
+        {
+            return;
+        }
+        var table = QualifiedName(operations.DocumentStore);
+        var serializer = operations.DocumentStore.Options.Serializer();
+        var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Min(e => e.Version), StringComparer.Ordinal);
+        var started = new List<string>();
+        var changed = new List<string>();
+        var changedFrom = new List<DateOnly>();
+        var answers = new (string Process, List<AsOfAnswer> Answers)[streams.Count];
+        Parallel.For(0, streams.Count, j =>
+        {
+            var (process, entries) = streams[j];
+            var first = appended.TryGetValue(process, out var v) ? v : 1;
+            var from = ProcessViews.AsOfChangesFrom(entries.Where(e => e.Number >= first));
+            answers[j] = (process, ProcessViews.AnswersFrom(process, entries, from));
+        });
+        for (var j = 0; j < streams.Count; j++)
+        {
+            var (process, entries) = streams[j];
+            var first = appended.TryGetValue(process, out var v) ? v : 1;
+            if (first <= 1)
+            {
+                started.Add(process);
+            }
+            else
+            {
+                changed.Add(process);
+                changedFrom.Add(answers[j].Answers.Count > 0 ? answers[j].Answers[0].ValidFrom : DateOnly.MaxValue);
+            }
+        }
+        if (started.Count > 0)
+        {
+            operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { started.ToArray() });
+        }
+        if (changed.Count > 0)
+        {
+            // A row this transaction wrote already (the same process recorded twice in one transaction) is replaced, not
+            // closed: it was never known outside it.
+            operations.QueueSqlCommand(
+                $"with c as (select * from unnest(?::varchar[], ?::date[]) as c(process, valid_from)), "
+                + $"gone as (delete from {table} t using c where t.process = c.process and t.valid_from >= c.valid_from and t.known_from = transaction_timestamp()) "
+                + $"update {table} t set known_to = transaction_timestamp() from c where t.process = c.process and t.valid_from >= c.valid_from and t.known_to is null and t.known_from < transaction_timestamp()",
+                changed.ToArray(), changedFrom.ToArray());
+        }
+        var count = answers.Sum(a => a.Answers.Count);
+        if (count == 0)
+        {
+            return;
+        }
+        var processes = new string[count];
+        var validFrom = new DateOnly[count];
+        var status = new string[count];
+        var register = new string[count];
+        var n = 0;
+        foreach (var (process, list) in answers)
+        {
+            foreach (var answer in list)
+            {
+                processes[n] = process;
+                validFrom[n] = answer.ValidFrom;
+                status[n] = serializer.ToJson(answer.Status);
+                register[n] = serializer.ToJson(answer.Register);
+                n++;
+            }
+        }
+        operations.QueueSqlCommand(
+            $"insert into {table} (process, valid_from, known_from, status, register) "
+            + "select u.process, u.valid_from, transaction_timestamp(), u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::date[], ?::text[], ?::text[]) as u(process, valid_from, status, register)",
+            processes, validFrom, status, register);
+    }
+
+    /// <summary>
+    /// Queues, in a rebuild's transaction, the whole index of each of <paramref name="streams"/> (every entry of each),
+    /// in place of what the index holds for them. Callable by any rebuild that has the streams' entries.
+    /// </summary>
+    public static void QueueRebuild<TEntries>(IDocumentOperations operations, IReadOnlyList<(string Process, TEntries Entries)> streams)
+        where TEntries : IReadOnlyList<RecordedEntry>
+    {
+        if (streams.Count == 0)
+        {
+            return;
+        }
+        var table = QualifiedName(operations.DocumentStore);
+        var serializer = operations.DocumentStore.Options.Serializer();
+        var history = History(streams);
+        var count = history.Sum(h => h.Rows.Count);
+        var processes = new string[count];
+        var validFrom = new DateOnly[count];
+        var knownFrom = new DateTimeOffset[count];
+        var knownTo = new DateTimeOffset?[count];
+        var status = new string[count];
+        var register = new string[count];
+        var n = 0;
+        foreach (var (process, rows) in history)
+        {
+            foreach (var row in rows)
+            {
+                processes[n] = process;
+                validFrom[n] = row.ValidFrom;
+                knownFrom[n] = row.KnownFrom.ToUniversalTime();
+                knownTo[n] = row.KnownTo?.ToUniversalTime();
+                status[n] = serializer.ToJson(row.Status);
+                register[n] = serializer.ToJson(row.Register);
+                n++;
+            }
+        }
+        operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { streams.Select(s => s.Process).ToArray() });
+        if (count > 0)
+        {
+            operations.QueueSqlCommand(
+                $"insert into {table} (process, valid_from, known_from, known_to, status, register) "
+                + "select u.process, u.valid_from, u.known_from, u.known_to, u.status::jsonb, u.register::jsonb "
+                + "from unnest(?::varchar[], ?::date[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[]) as u(process, valid_from, known_from, known_to, status, register)",
+                processes, validFrom, knownFrom, knownTo, status, register);
+        }
+    }
+}
+
+/// <summary>Reads the as-of index: one probe for one question.</summary>
+internal sealed class AsOfIndexReader(IDocumentStore store)
+{
+    private readonly ISerializer _serializer = store.Options.Serializer();
+    private readonly string _table = AsOfIndex.QualifiedName(store);
+
+    /// <summary>
+    /// The answer's column (<c>status</c> or <c>register</c>) as of <paramref name="asOf"/> (null: every date), as known
+    /// at <paramref name="knownAt"/> (null: now), or null when the process has no entry known then.
+    /// </summary>
+    public async Task<T?> ReadAsync<T>(string column, string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
+        where T : class
+    {
+        await AsOfIndex.EnsureAsync(store, ct).ConfigureAwait(false);
+        await using var session = store.QuerySession();
+        await using var command = new NpgsqlCommand(
+            $"select {column} from {_table} where process = $1"
+            + (asOf is null ? "" : " and valid_from <= $2")
+            + (knownAt is null ? " and known_to is null" : " and known_from <= $3 and (known_to is null or known_to > $3)")
+            + " order by valid_from desc limit 1");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
+        command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = asOf ?? default });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = knownAt?.ToUniversalTime() ?? default });
+        await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
+        return await reader.ReadAsync(ct).ConfigureAwait(false) ? (T)_serializer.FromJson(typeof(T), reader, 0) : null;
+    }
+}
