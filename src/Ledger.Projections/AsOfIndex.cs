@@ -176,10 +176,10 @@ internal static class AsOfIndex
     /// Queues, in the recording transaction, the index's change for the entries it appends to each process
     /// (<paramref name="streams"/>: every entry of each process, stored and appended; <paramref name="events"/>: the
     /// appended ones): from the date the transaction changes the answers on (see
-    /// <see cref="ProcessViews.AsOfChangesFrom"/>), the answers known so far stop being known at the transaction's
-    /// time and the refolded ones start being known then (<c>transaction_timestamp()</c>, the server's clock, as the
-    /// entries' recorded-at). A stream that starts here has no history: rows left from a stream of the same name
-    /// (a wiped ledger) go.
+    /// <see cref="ProcessViews.AsOfChangesFrom"/>), the answers known so far stop being known at the appended entries'
+    /// recorded-at and the refolded ones start being known then (read from the event table in the statement, so the
+    /// known-at axis is the log's whatever stamps it: the server's transaction time). A stream that starts here has no
+    /// history: rows left from a stream of the same name (a wiped ledger) go.
     /// </summary>
     public static void Queue(IDocumentOperations operations, IReadOnlyList<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, IReadOnlyList<IEvent> events)
     {
@@ -188,24 +188,26 @@ internal static class AsOfIndex
             return;
         }
         var table = QualifiedName(operations.DocumentStore);
+        var eventTable = $"{operations.DocumentStore.Options.Events.DatabaseSchemaName}.mt_events";
         var serializer = operations.DocumentStore.Options.Serializer();
-        var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Min(e => e.Version), StringComparer.Ordinal);
+        var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => (First: g.Min(e => e.Version), Last: g.Max(e => e.Version)), StringComparer.Ordinal);
         var started = new List<string>();
         var changed = new List<string>();
         var changedFrom = new List<DateOnly>();
-        var answers = new (string Process, List<AsOfAnswer> Answers)[streams.Count];
+        var changedAt = new List<long>();
+        var answers = new (string Process, long Last, List<AsOfAnswer> Answers)[streams.Count];
         Parallel.For(0, streams.Count, j =>
         {
             var (process, entries) = streams[j];
-            var first = appended.TryGetValue(process, out var v) ? v : 1;
+            var (first, last) = appended.TryGetValue(process, out var v) ? v : (1, entries.Count > 0 ? entries[^1].Number : 0);
             var from = ProcessViews.AsOfChangesFrom(entries.Where(e => e.Number >= first));
-            answers[j] = (process, ProcessViews.AnswersFrom(process, entries, from));
+            answers[j] = (process, last, ProcessViews.AnswersFrom(process, entries, from));
         });
         for (var j = 0; j < streams.Count; j++)
         {
-            var (process, entries) = streams[j];
-            var first = appended.TryGetValue(process, out var v) ? v : 1;
-            if (first <= 1)
+            var process = streams[j].Process;
+            if (!appended.TryGetValue(process, out var v) || v.First <= 1)
             {
                 started.Add(process);
             }
@@ -213,21 +215,25 @@ internal static class AsOfIndex
             {
                 changed.Add(process);
                 changedFrom.Add(answers[j].Answers.Count > 0 ? answers[j].Answers[0].ValidFrom : DateOnly.MaxValue);
+                changedAt.Add(answers[j].Last);
             }
         }
+        // The instant the entries appended become known is their recorded-at as stored (the transaction's time), read
+        // from the event table in the same statement: the index's known-at axis is the log's by construction.
+        var at = $"(select e.timestamp from {eventTable} e where e.stream_id = u.process and e.version = u.version)";
         if (started.Count > 0)
         {
             operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { started.ToArray() });
         }
         if (changed.Count > 0)
         {
-            // A row this transaction wrote already (the same process recorded twice in one transaction) is replaced, not
-            // closed: it was never known outside it.
+            // A row written at the same instant (the same process recorded twice in one transaction) is replaced, not
+            // closed: it was never known outside the transaction.
             operations.QueueSqlCommand(
-                $"with c as (select * from unnest(?::varchar[], ?::date[]) as c(process, valid_from)), "
-                + $"gone as (delete from {table} t using c where t.process = c.process and t.valid_from >= c.valid_from and t.known_from = transaction_timestamp()) "
-                + $"update {table} t set known_to = transaction_timestamp() from c where t.process = c.process and t.valid_from >= c.valid_from and t.known_to is null and t.known_from < transaction_timestamp()",
-                changed.ToArray(), changedFrom.ToArray());
+                $"with c as (select u.process, u.valid_from, {at} as at from unnest(?::varchar[], ?::date[], ?::bigint[]) as u(process, valid_from, version)), "
+                + $"gone as (delete from {table} t using c where t.process = c.process and t.valid_from >= c.valid_from and t.known_from = c.at) "
+                + $"update {table} t set known_to = c.at from c where t.process = c.process and t.valid_from >= c.valid_from and t.known_to is null and t.known_from < c.at",
+                changed.ToArray(), changedFrom.ToArray(), changedAt.ToArray());
         }
         var count = answers.Sum(a => a.Answers.Count);
         if (count == 0)
@@ -235,15 +241,17 @@ internal static class AsOfIndex
             return;
         }
         var processes = new string[count];
+        var versions = new long[count];
         var validFrom = new DateOnly[count];
         var status = new string[count];
         var register = new string[count];
         var n = 0;
-        foreach (var (process, list) in answers)
+        foreach (var (process, last, list) in answers)
         {
             foreach (var answer in list)
             {
                 processes[n] = process;
+                versions[n] = last;
                 validFrom[n] = answer.ValidFrom;
                 status[n] = serializer.ToJson(answer.Status);
                 register[n] = serializer.ToJson(answer.Register);
@@ -252,8 +260,8 @@ internal static class AsOfIndex
         }
         operations.QueueSqlCommand(
             $"insert into {table} (process, valid_from, known_from, status, register) "
-            + "select u.process, u.valid_from, transaction_timestamp(), u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::date[], ?::text[], ?::text[]) as u(process, valid_from, status, register)",
-            processes, validFrom, status, register);
+            + $"select u.process, u.valid_from, {at}, u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::bigint[], ?::date[], ?::text[], ?::text[]) as u(process, version, valid_from, status, register)",
+            processes, versions, validFrom, status, register);
     }
 
     /// <summary>
