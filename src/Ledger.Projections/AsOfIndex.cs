@@ -192,6 +192,15 @@ internal static class AsOfIndex
         var serializer = operations.DocumentStore.Options.Serializer();
         var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (First: g.Min(e => e.Version), Last: g.Max(e => e.Version)), StringComparer.Ordinal);
+        // An event appended without its number (Marten's append without an expected version, by an app writing to the
+        // stream directly: the server numbers it) is not in the entries folded here: the process leaves the index, and
+        // its questions are answered by the fold until a rebuild (see AsOfIndexReader).
+        var unindexed = streams.Where(s => appended.TryGetValue(s.Process, out var v) && v.First <= 0).Select(s => s.Process).ToArray();
+        if (unindexed.Length > 0)
+        {
+            operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { unindexed });
+            streams = [.. streams.Where(s => !unindexed.Contains(s.Process, StringComparer.Ordinal))];
+        }
         var started = new List<string>();
         var changed = new List<string>();
         var changedFrom = new List<DateOnly>();
@@ -258,10 +267,15 @@ internal static class AsOfIndex
                 n++;
             }
         }
+        // A process appended to without rows (one that left the index) gets none from a part of its history: it stays
+        // out until a rebuild.
+        var startedSet = started.ToHashSet(StringComparer.Ordinal);
+        var whole = processes.Select(p => startedSet.Contains(p)).ToArray();
         operations.QueueSqlCommand(
             $"insert into {table} (process, valid_from, known_from, status, register) "
-            + $"select u.process, u.valid_from, {at}, u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::bigint[], ?::date[], ?::text[], ?::text[]) as u(process, version, valid_from, status, register)",
-            processes, versions, validFrom, status, register);
+            + $"select u.process, u.valid_from, {at}, u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::bigint[], ?::date[], ?::text[], ?::text[], ?::boolean[]) as u(process, version, valid_from, status, register, whole) "
+            + $"where u.whole or exists (select 1 from {table} x where x.process = u.process)",
+            processes, versions, validFrom, status, register, whole);
     }
 
     /// <summary>
@@ -334,7 +348,26 @@ internal sealed class AsOfIndexReader(IDocumentStore store)
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
         command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = asOf ?? default });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = knownAt?.ToUniversalTime() ?? default });
+        await using (var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                return (T)_serializer.FromJson(typeof(T), reader, 0);
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// True when the index holds rows for <paramref name="process"/>: asked only when a question found none (no entry
+    /// known then, or a process the index does not hold, whose question the fold answers).
+    /// </summary>
+    public async Task<bool> HoldsAsync(string process, CancellationToken ct)
+    {
+        await using var session = store.QuerySession();
+        await using var command = new NpgsqlCommand($"select exists (select 1 from {_table} where process = $1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
         await using var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false);
-        return await reader.ReadAsync(ct).ConfigureAwait(false) ? (T)_serializer.FromJson(typeof(T), reader, 0) : null;
+        return await reader.ReadAsync(ct).ConfigureAwait(false) && reader.GetBoolean(0);
     }
 }

@@ -89,10 +89,15 @@ public sealed class LedgerQueries : ILedgerQueries
             {
                 status.AsOf = asOf;
                 status.KnownAt = knownAt;
+                return status;
             }
-            return status;
+            if (await _index.HoldsAsync(process, ct).ConfigureAwait(false))
+            {
+                return null;
+            }
         }
-        // A stream that is not a process's (an organization's) is not indexed: its entries are folded.
+        // The fold: a stream that is not a process's (an organization's), or a process the index does not hold (see
+        // AsOfIndex.Queue).
         return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
             ? ProcessViews.BuildStatus(process, entries, asOf, knownAt)
             : null;
@@ -107,11 +112,20 @@ public sealed class LedgerQueries : ILedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<RatificationRegister>(process, ct).ConfigureAwait(false);
         }
-        return ProcessId.TryParse(process, out _, out _)
-            ? await _index.ReadAsync<RatificationRegister>("register", process, asOf, knownAt, ct).ConfigureAwait(false)
-            : await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
-                ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)
-                : null;
+        if (ProcessId.TryParse(process, out _, out _))
+        {
+            if (await _index.ReadAsync<RatificationRegister>("register", process, asOf, knownAt, ct).ConfigureAwait(false) is { } register)
+            {
+                return register;
+            }
+            if (await _index.HoldsAsync(process, ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+        return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
+            ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)
+            : null;
     }
 
     /// <summary>
