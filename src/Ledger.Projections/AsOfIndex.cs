@@ -5,6 +5,11 @@ using JasperFx.Events;
 using Marten;
 using Npgsql;
 using NpgsqlTypes;
+using Weasel.Core;
+using ISerializer = Marten.ISerializer;
+using Weasel.Core.Migrations;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 using RatificationLedger.Domain;
 using RatificationLedger.Recording;
 using RatificationLedger.Storage;
@@ -36,8 +41,9 @@ internal static class AsOfIndex
     public static string QualifiedName(IDocumentStore store) => $"{store.Options.Events.DatabaseSchemaName}.{Table}";
 
     /// <summary>
-    /// Creates the table if it is missing and, in the same transaction, fills it from the entries already recorded (a
-    /// ledger of an earlier version), under an advisory lock so that two processes do not both do it; once per store.
+    /// Ensures the table (<see cref="AsOfIndexSchema"/>) and, unless its marker row says it was done, fills it in one
+    /// transaction from the entries already recorded (a ledger of an earlier version, or a table just created by a
+    /// migration), under an advisory lock so that two processes do not both do it; once per store.
     /// </summary>
     public static async Task EnsureAsync(IDocumentStore store, CancellationToken ct)
     {
@@ -64,6 +70,12 @@ internal static class AsOfIndex
         }
     }
 
+    /// <summary>
+    /// The marker row that says the table holds every process recorded before it existed (process '' is never a
+    /// process's id): written with the upgrade's rows, in the same transaction.
+    /// </summary>
+    private const string Marker = "";
+
     private static async Task CreateAsync(IDocumentStore store)
     {
         await LedgerStorage.EnsureAsync(store, CancellationToken.None).ConfigureAwait(false);
@@ -71,35 +83,40 @@ internal static class AsOfIndex
         await using var connection = (NpgsqlConnection)store.Storage.Database.CreateConnection();
         await connection.OpenAsync().ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
-        await using (var command = new NpgsqlCommand("select pg_advisory_xact_lock($1), to_regclass($2) is not null", connection, transaction))
+        await using (var command = new NpgsqlCommand("select pg_advisory_xact_lock($1)", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = LockKey(table) });
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
-            await using var reader = await command.ExecuteReaderAsync().ConfigureAwait(false);
-            await reader.ReadAsync().ConfigureAwait(false);
-            if (reader.GetBoolean(1))
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
+        }
+        // The table, as a storage feature (created by Marten's migrations too, or only checked with AutoCreate.None).
+        await store.Storage.Database.EnsureStorageExistsAsync(typeof(AsOfIndexSchema)).ConfigureAwait(false);
+        await using (var command = new NpgsqlCommand($"select exists (select 1 from {table} where process = $1)", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Marker });
+            if ((bool)(await command.ExecuteScalarAsync().ConfigureAwait(false))!)
             {
                 return;
             }
         }
-        await using (var command = new NpgsqlCommand(
-            $"create table {table} (process varchar not null, valid_from date not null, known_from timestamptz not null, known_to timestamptz, "
-            + "status jsonb not null, register jsonb not null, primary key (process, valid_from, known_from)); "
-            // The answers known now: the as-of question without an instant is one probe of this index.
-            + $"create unique index {Table}_current on {table} (process, valid_from) where known_to is null", connection, transaction))
+        // The entries recorded before the index existed (none on a new ledger), read and written in one transaction: a
+        // writer waits for the lock before it maintains the index, and finds it complete.
+        await using (var command = new NpgsqlCommand($"delete from {table}", connection, transaction))
         {
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
-        // The entries recorded before the table existed (none on a new ledger), read and written in the same transaction:
-        // a writer waits for the lock before it maintains the index, and finds it complete.
         var serializer = store.Options.Serializer();
-        var reader2 = new EntryReader(store);
+        var entryReader = new EntryReader(store);
         var processes = await ProcessStreamsAsync(connection, transaction, store).ConfigureAwait(false);
         foreach (var batch in processes.Chunk(200))
         {
-            var streams = await ReadAsync(store, reader2, batch, CancellationToken.None).ConfigureAwait(false);
-            var rows = History(streams);
-            await CopyAsync(connection, table, serializer, rows, CancellationToken.None).ConfigureAwait(false);
+            var streams = await ReadAsync(store, entryReader, batch, CancellationToken.None).ConfigureAwait(false);
+            await CopyAsync(connection, table, serializer, History(streams), CancellationToken.None).ConfigureAwait(false);
+        }
+        await using (var command = new NpgsqlCommand(
+            $"insert into {table} (process, valid_from, known_from, status, register) values ($1, '-infinity', '-infinity', '{{}}', '{{}}')", connection, transaction))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Marker });
+            await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
         await transaction.CommitAsync().ConfigureAwait(false);
     }
@@ -322,6 +339,30 @@ internal static class AsOfIndex
                 + "from unnest(?::varchar[], ?::date[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[]) as u(process, valid_from, known_from, known_to, status, register)",
                 processes, validFrom, knownFrom, knownTo, status, register);
         }
+    }
+}
+
+/// <summary>
+/// The as-of index's table as a Marten storage feature: created with the event tables, in Marten's migrations
+/// (<c>ApplyAllConfiguredChangesToDatabaseAsync</c>) and reported by its schema checks. Primary key
+/// <c>(process, valid_from, known_from)</c>; the answers known now also in <c>ledger_asof_current</c>
+/// <c>(process, valid_from) where known_to is null</c>.
+/// </summary>
+internal sealed class AsOfIndexSchema(StoreOptions store) : FeatureSchemaBase("ledger_asof", store.Advanced.Migrator)
+{
+    public override IEnumerable<Type> DependentTypes() => [typeof(IEvent)];
+
+    protected override IEnumerable<ISchemaObject> schemaObjects()
+    {
+        var table = new Table(new PostgresqlObjectName(store.Events.DatabaseSchemaName, AsOfIndex.Table, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn("process", "varchar").NotNull().AsPrimaryKey();
+        table.AddColumn("valid_from", "date").NotNull().AsPrimaryKey();
+        table.AddColumn("known_from", "timestamptz").NotNull().AsPrimaryKey();
+        table.AddColumn("known_to", "timestamptz");
+        table.AddColumn("status", "jsonb").NotNull();
+        table.AddColumn("register", "jsonb").NotNull();
+        table.Indexes.Add(new IndexDefinition($"{AsOfIndex.Table}_current") { Columns = ["process", "valid_from"], IsUnique = true, Predicate = "known_to is null" });
+        yield return table;
     }
 }
 

@@ -39,6 +39,7 @@ public static class ReadModelRegistration
                 store.Schema.For<AccessionStatus>().Index(s => s.Organization);
                 store.Schema.For<RatificationRegister>();
                 store.Schema.For<MemberRecord>();
+                store.Storage.Add(new AsOfIndexSchema(store));
             },
             needsAsyncDaemon: true,
             services =>
