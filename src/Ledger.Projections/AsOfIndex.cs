@@ -162,6 +162,15 @@ internal static class AsOfIndex
         return built;
     }
 
+    /// <summary>
+    /// Writes the whole index of each of <paramref name="streams"/> (every entry of each, in recorded order) with binary
+    /// COPY on <paramref name="connection"/> (in its transaction), for a rebuild that writes with COPY; the caller
+    /// removes the streams' rows first (or writes into an empty table).
+    /// </summary>
+    internal static Task CopyHistoryAsync<TEntries>(NpgsqlConnection connection, IDocumentStore store, IReadOnlyList<(string Process, TEntries Entries)> streams, CancellationToken ct)
+        where TEntries : IReadOnlyList<RecordedEntry> =>
+        CopyAsync(connection, QualifiedName(store), store.Options.Serializer(), History(streams), ct);
+
     private static async Task CopyAsync(NpgsqlConnection connection, string table, ISerializer serializer, (string Process, List<AsOfRow> Rows)[] rows, CancellationToken ct)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
