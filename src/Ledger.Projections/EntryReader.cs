@@ -84,16 +84,104 @@ internal sealed class EntryReader
     private RecordedEntry Decode(System.Data.Common.DbDataReader reader, string process, int first)
     {
         var type = reader.GetString(first + 2);
-        if (!TypesByName.TryGetValue(type, out var clr))
-        {
-            throw new InvalidOperationException($"{process}: entry {reader.GetInt64(first)} has the unknown stored type '{type}'.");
-        }
+        var clr = TypeOf(process, reader.GetInt64(first), type);
         var data = _serializer.FromJson(clr, reader, first + 3);
-        string? source = null, note = null, commandId = null;
-        var unconfirmed = false;
-        if (!reader.IsDBNull(first + 6))
+        var headers = reader.IsDBNull(first + 6) ? default : Headers.Parse(reader.GetString(first + 6));
+        return new RecordedEntry(process, reader.GetInt64(first), reader.GetInt64(first + 1), type, data,
+            reader.GetFieldValue<DateTimeOffset>(first + 4), NullableText(reader, first + 5), headers.Source, headers.Note, headers.Unconfirmed,
+            headers.CommandId, NullableText(reader, first + 7), NullableText(reader, first + 8));
+    }
+
+    /// <summary>
+    /// One entry from its row's values as read without decoding (a rebuild reads rows on one thread and decodes them on
+    /// every core): <paramref name="data"/> and <paramref name="headers"/> are the <c>jsonb</c> columns' bytes.
+    /// </summary>
+    public RecordedEntry Decode(string process, long number, long sequence, string type, byte[] data, DateTimeOffset recordedAt,
+        string? recordedBy, byte[]? headers, string? correlationId, string? causationId)
+    {
+        var clr = TypeOf(process, number, type);
+        using var json = new MemoryStream(data, writable: false);
+        var @event = _serializer.FromJson(clr, json);
+        var h = headers is null ? default : Headers.Parse(headers.AsMemory(headers.Length > 0 && headers[0] == 1 ? 1 : 0));
+        return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, h.Source, h.Note, h.Unconfirmed,
+            h.CommandId, correlationId, causationId);
+    }
+
+    private static Type TypeOf(string process, long number, string type) =>
+        TypesByName.TryGetValue(type, out var clr)
+            ? clr
+            : throw new InvalidOperationException($"{process}: entry {number} has the unknown stored type '{type}'.");
+
+    /// <summary>The headers the views use (source, note, command id, unconfirmed).</summary>
+    internal readonly record struct Headers(string? Source, string? Note, string? CommandId, bool Unconfirmed)
+    {
+        public static Headers Parse(string json)
         {
-            using var headers = JsonDocument.Parse(reader.GetString(first + 6));
+            using var headers = JsonDocument.Parse(json);
+            return Of(headers);
+        }
+
+        // The rebuild's path, once per entry: the four headers read off the bytes without building a document; a
+        // header whose value is neither a string nor null (never written by the ledger) takes the document's path.
+        public static Headers Parse(ReadOnlyMemory<byte> json)
+        {
+            var reader = new Utf8JsonReader(json.Span);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return Document(json);
+            }
+            string? source = null, note = null, commandId = null;
+            var unconfirmed = false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var name = reader.ValueTextEquals(LedgerRecorder.Headers.Source) ? 1
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.Note) ? 2
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.CommandId) ? 3
+                    : reader.ValueTextEquals(LedgerRecorder.Headers.Unconfirmed) ? 4 : 0;
+                reader.Read();
+                if (name == 0)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                if (name == 4)
+                {
+                    unconfirmed = reader.TokenType == JsonTokenType.True
+                        || (reader.TokenType == JsonTokenType.String && bool.TryParse(reader.GetString(), out var b) && b);
+                    reader.Skip();
+                    continue;
+                }
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
+                {
+                    return Document(json);
+                }
+                var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                switch (name)
+                {
+                    case 1:
+                        source = text;
+                        break;
+                    case 2:
+                        note = text;
+                        break;
+                    default:
+                        commandId = text;
+                        break;
+                }
+            }
+            return new Headers(source, note, commandId, unconfirmed);
+        }
+
+        private static Headers Document(ReadOnlyMemory<byte> json)
+        {
+            using var headers = JsonDocument.Parse(json);
+            return Of(headers);
+        }
+
+        private static Headers Of(JsonDocument headers)
+        {
+            string? source = null, note = null, commandId = null;
+            var unconfirmed = false;
             foreach (var header in headers.RootElement.EnumerateObject())
             {
                 switch (header.Name)
@@ -113,10 +201,8 @@ internal sealed class EntryReader
                         break;
                 }
             }
+            return new Headers(source, note, commandId, unconfirmed);
         }
-        return new RecordedEntry(process, reader.GetInt64(first), reader.GetInt64(first + 1), type, data,
-            reader.GetFieldValue<DateTimeOffset>(first + 4), NullableText(reader, first + 5), source, note, unconfirmed, commandId,
-            NullableText(reader, first + 7), NullableText(reader, first + 8));
     }
 
     // Plain SQL does not create Marten's event tables as its own reads do: a ledger that has recorded nothing yet has

@@ -9,6 +9,7 @@ using Marten.Events;
 using Marten.Linq.MatchesSql;
 using System.Diagnostics;
 using RatificationLedger.Observability;
+using RatificationLedger.Projections.Rebuilding;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
@@ -247,9 +248,9 @@ public sealed class LedgerQueries : ILedgerQueries
     }
 
     /// <summary>
-    /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status, register, audit) or
-    /// <see cref="MemberRecordProjection.Name"/>; any other name is replayed by the async daemon. Writers are not
-    /// blocked. See <see cref="RebuildAllAsync"/>.
+    /// Rebuilds a projection from the event log: <see cref="ProcessViewsProjection.Name"/> (status and register) or
+    /// <see cref="MemberRecordProjection.Name"/>, as <see cref="RebuildAllAsync"/> does; any other name is replayed by
+    /// the async daemon.
     /// </summary>
     public async Task RebuildAsync(string projection, TimeSpan? timeout = null, CancellationToken ct = default)
     {
@@ -271,12 +272,14 @@ public sealed class LedgerQueries : ILedgerQueries
     }
 
     /// <summary>
-    /// Rebuilds every read model in one pass over the event log, stream by stream in batches: the process views are
-    /// written batch by batch without being torn down first, then streams written during the rebuild are recomputed
-    /// again; member records are accumulated in memory, replace the stored ones in one transaction with the async
-    /// daemon's progress for them set to the log's end as it was when the pass began, and events appended since are
-    /// applied on top (applying an event twice gives the same record: a process's contribution is recomputed from its
-    /// whole stream).
+    /// Rebuilds every read model (status, register, member records) in one pass over the event log: the log is read once
+    /// in key order (stream, version), each stream folded on one of every core with the write side's fold, and the
+    /// documents sent with binary <c>COPY</c> into temporary staging tables. Then one transaction replaces the stored
+    /// documents with the staged ones: writers of these tables wait for it (readers do not), streams written since the
+    /// read are folded again in it, and the async daemon's progress for member records is set to the log's end as the
+    /// read saw it (events after that are applied again, which gives the same records). A rebuild that is cancelled or
+    /// fails before that transaction commits leaves the read models as they were. Memory holds the streams in flight
+    /// and the member records, never the whole log.
     /// </summary>
     public Task RebuildAllAsync(CancellationToken ct = default) => RebuildAsync(views: true, members: true, ct);
 
@@ -297,139 +300,8 @@ public sealed class LedgerQueries : ILedgerQueries
     {
         await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
         await AsOfIndex.EnsureAsync(_store, ct).ConfigureAwait(false);
-        var schema = _store.Options.Events.DatabaseSchemaName;
-        long mark;
-        await using (var query = _store.QuerySession())
-        {
-            mark = (await query.AdvancedSql.QueryAsync<long>($"select coalesce(max(seq_id), 0) from {schema}.mt_events", ct).ConfigureAwait(false))[0];
-        }
-        var records = new Dictionary<string, MemberRecord>(StringComparer.Ordinal);
-        var ids = await ProcessStreamIdsAsync(ct).ConfigureAwait(false);
-        var batches = ids.Chunk(200).ToArray();
-        // While one batch is folded and written, the next one is read: the database and the folding overlap.
-        var next = batches.Length > 0 ? ReadStreamsAsync(batches[0], ct) : null;
-        for (var i = 0; i < batches.Length; i++)
-        {
-            var streams = await next!.ConfigureAwait(false);
-            next = i + 1 < batches.Length ? ReadStreamsAsync(batches[i + 1], ct) : null;
-            await using var session = _store.LightweightSession();
-            // The folds are independent and pure: on every core.
-            var built = ProcessViews.BuildAll(streams, ct);
-            if (views)
-            {
-                foreach (var (status, register) in built)
-                {
-                    session.Store(status);
-                    session.Store(register);
-                }
-                AsOfIndex.QueueRebuild(session, streams);
-            }
-            for (var j = 0; j < streams.Count; j++)
-            {
-                var (status, register) = built[j];
-                var process = streams[j].Process;
-                if (members)
-                {
-                    foreach (var member in MemberRecords.Of(status, register))
-                    {
-                        if (!records.TryGetValue(member, out var record))
-                        {
-                            records[member] = record = new MemberRecord { Id = member };
-                        }
-                        MemberRecords.Add(record, process, status, register);
-                    }
-                }
-            }
-            if (views)
-            {
-                await session.SaveChangesAsync(ct).ConfigureAwait(false);
-            }
-        }
-        if (members)
-        {
-            await using (var session = _store.LightweightSession())
-            {
-                session.DeleteWhere<MemberRecord>(m => true);
-                foreach (var record in records.Values)
-                {
-                    MemberRecords.Finish(record);
-                    session.Store(record);
-                }
-                // The daemon continues from the mark instead of replaying the whole log into what was just written.
-                session.QueueSqlCommand(
-                    $"insert into {schema}.mt_event_progression (name, last_seq_id, last_updated) values (?, ?, transaction_timestamp()) "
-                    + $"on conflict (name) do update set last_seq_id = greatest({schema}.mt_event_progression.last_seq_id, excluded.last_seq_id), last_updated = transaction_timestamp()",
-                    $"{MemberRecordProjection.Name}:All", mark);
-                await session.SaveChangesAsync(ct).ConfigureAwait(false);
-            }
-            await using (var session = _store.LightweightSession())
-            {
-                var since = await session.Events.QueryAllRawEvents().Where(e => e.Sequence > mark).ToListAsync(ct).ConfigureAwait(false);
-                if (since.Count > 0)
-                {
-                    await new MemberRecordProjection().ApplyAsync(session, since, ct).ConfigureAwait(false);
-                    await session.SaveChangesAsync(ct).ConfigureAwait(false);
-                }
-            }
-        }
-        if (views)
-        {
-            var streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
-            for (var pass = 0; pass < 4 && streams.Count > 0; pass++)
-            {
-                foreach (var batch in streams.Chunk(200))
-                {
-                    await using var session = _store.LightweightSession();
-                    var read = await ReadStreamsAsync(batch, ct).ConfigureAwait(false);
-                    foreach (var (status, register) in ProcessViews.BuildAll(read, ct))
-                    {
-                        session.Store(status);
-                        session.Store(register);
-                    }
-                    AsOfIndex.QueueRebuild(session, read);
-                    await session.SaveChangesAsync(ct).ConfigureAwait(false);
-                }
-                streams = await TrailingStreamsAsync(ct).ConfigureAwait(false);
-            }
-        }
-        return ids.Count;
+        return await ReadModelRebuild.For(_store, _reader, _logger, views, members).RunAsync(ct).ConfigureAwait(false);
     }
-
-    // Every entry of each stream, in recorded order: straight from the event table (EntryReader), or through Marten when
-    // the store upcasts events.
-    private async Task<List<(string Process, List<RecordedEntry> Entries)>> ReadStreamsAsync(string[] streams, CancellationToken ct)
-    {
-        if (_reader.Usable)
-        {
-            return await _reader.ReadAllAsync(streams, ct).ConfigureAwait(false);
-        }
-        await using var session = _store.QuerySession();
-        var events = await session.Events.QueryAllRawEvents().Where(e => streams.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
-        return [.. events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
-            .Select(g => (g.Key, g.OrderBy(e => e.Version).Select(RecordedEntry.From).ToList()))];
-    }
-
-    private async Task<IReadOnlyList<string>> ProcessStreamIdsAsync(CancellationToken ct) =>
-        [.. (await StreamVersionsAsync(ct).ConfigureAwait(false)).Keys];
-
-    private async Task<Dictionary<string, long>> StreamVersionsAsync(CancellationToken ct)
-    {
-        await using var session = _store.QuerySession();
-        var rows = await session.AdvancedSql.QueryAsync<string>(
-            $"select id || ' ' || version::text from {_store.Options.Events.DatabaseSchemaName}.mt_streams", ct).ConfigureAwait(false);
-        return rows.Select(r => r.Split(' ')).Where(r => ProcessId.TryParse(r[0], out _, out _))
-            .ToDictionary(r => r[0], r => long.Parse(r[1], System.Globalization.CultureInfo.InvariantCulture), StringComparer.Ordinal);
-    }
-
-    private async Task<IReadOnlyList<string>> TrailingStreamsAsync(CancellationToken ct)
-    {
-        var streams = await StreamVersionsAsync(ct).ConfigureAwait(false);
-        await using var session = _store.QuerySession();
-        var documents = (await session.Query<AccessionStatus>().Select(s => new { s.Id, s.Version }).ToListAsync(ct).ConfigureAwait(false))
-            .ToDictionary(d => d.Id, d => d.Version, StringComparer.Ordinal);
-        return [.. streams.Where(s => !documents.TryGetValue(s.Key, out var v) || v != s.Value).Select(s => s.Key)];
-    }
-
 
     /// <summary>
     /// The entries a replay on either axis needs, or null when the process has no entries (known at

@@ -20,6 +20,7 @@ internal sealed class Probe : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampler;
     private long _peakWorkingSet;
+    private readonly long _startWorkingSet;
     private long _peakManaged;
 
     // Whether the kernel's peak resident set size (VmHWM) was reset for this phase and can be read at its end.
@@ -39,7 +40,7 @@ internal sealed class Probe : IAsyncDisposable
             _collectionsStart[g] = GC.CollectionCount(g);
         }
         _serverCpuStart = ServerCpuSeconds(postmaster);
-        _peakWorkingSet = self.WorkingSet64;
+        _peakWorkingSet = _startWorkingSet = self.WorkingSet64;
         _kernelPeak = ResetKernelPeak();
         _sampler = Task.Run(SampleAsync);
     }
@@ -90,6 +91,7 @@ internal sealed class Probe : IAsyncDisposable
             GC.GetTotalAllocatedBytes() - _allocatedStart)
         {
             GcPause = GC.GetTotalPauseDuration() - _gcPauseStart,
+            StartWorkingSet = _startWorkingSet,
             Collections = [.. Enumerable.Range(0, 3).Select(g => GC.CollectionCount(g) - _collectionsStart[g])],
         };
         _stop.Dispose();
@@ -192,10 +194,13 @@ internal sealed record ProbeResult(TimeSpan Wall, TimeSpan ClientCpu, TimeSpan? 
     /// <summary>Time the runtime paused the process for garbage collections during the phase.</summary>
     public TimeSpan GcPause { get; init; }
 
+    /// <summary>The working set when the phase began (after a full collection): the peak's growth above it is the phase's own.</summary>
+    public long StartWorkingSet { get; init; }
+
     /// <summary>Collections of generations 0, 1 and 2 during the phase.</summary>
     public int[] Collections { get; init; } = [0, 0, 0];
 
     public string Describe() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"wall {Wall.TotalSeconds:0.00} s, client CPU {ClientCpu.TotalSeconds:0.00} s, server CPU {(ServerCpu is { } s ? $"{s.TotalSeconds:0.00} s" : "n/a")}, peak working set {PeakWorkingSet / 1048576.0:0} MiB, peak managed heap {PeakManaged / 1048576.0:0} MiB, allocated {Allocated / 1048576.0:0} MiB, GC pauses {GcPause.TotalSeconds:0.00} s ({Collections[0]}/{Collections[1]}/{Collections[2]} collections of gen 0/1/2)");
+            $"wall {Wall.TotalSeconds:0.00} s, client CPU {ClientCpu.TotalSeconds:0.00} s, server CPU {(ServerCpu is { } s ? $"{s.TotalSeconds:0.00} s" : "n/a")}, peak working set {PeakWorkingSet / 1048576.0:0} MiB ({(PeakWorkingSet - StartWorkingSet) / 1048576.0:+0;-0} over the start), peak managed heap {PeakManaged / 1048576.0:0} MiB, allocated {Allocated / 1048576.0:0} MiB, GC pauses {GcPause.TotalSeconds:0.00} s ({Collections[0]}/{Collections[1]}/{Collections[2]} collections of gen 0/1/2)");
 }

@@ -32,6 +32,12 @@ internal static partial class LedgerLog
     [LoggerMessage(1022, LogLevel.Information, "Rebuild of {Projection} finished: {Streams} process streams in {Milliseconds:F0} ms")]
     public static partial void RebuildFinished(this ILogger logger, string projection, int streams, double milliseconds);
 
+    [LoggerMessage(1023, LogLevel.Debug, "Rebuild: {Streams} process streams folded, {Rows} rows staged; replacing the read models")]
+    public static partial void RebuildStaged(this ILogger logger, int streams, long rows);
+
+    [LoggerMessage(1024, LogLevel.Debug, "Rebuild: {Streams} process streams written during the rebuild folded again")]
+    public static partial void RebuildCaughtUp(this ILogger logger, int streams);
+
     [LoggerMessage(1031, LogLevel.Debug, "The ledger's storage is in place in schema {Schema}")]
     public static partial void StorageReady(this ILogger logger, string schema);
 

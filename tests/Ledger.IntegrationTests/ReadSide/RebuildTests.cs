@@ -1,0 +1,185 @@
+using System.Text.Json.Nodes;
+using Marten;
+using Npgsql;
+using RatificationLedger.Domain;
+using RatificationLedger.Import;
+using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.Projections;
+using RatificationLedger.Recording;
+using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
+
+namespace RatificationLedger.IntegrationTests.ReadSide;
+
+/// <summary>
+/// The rebuild on the real server: the documents it writes are the ones the inline path wrote (as JSON), and a rebuild
+/// that is cancelled while it swaps the tables, or fails on the way, leaves the previous read models as they were.
+/// </summary>
+public sealed class RebuildTests : IAsyncLifetime
+{
+    private readonly string _schema = TestSchemas.Next("rebuild");
+    private LedgerHost _host = null!;
+
+    public async Task InitializeAsync()
+    {
+        _host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        var imported = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)));
+        imported.Failure.Should().BeNull();
+        // One correction through the command path, so the inline views also fold a retraction.
+        var spain = (await _host.Queries.EntriesAsync("nato/fin")).First(e => e.Event is InstrumentDeposited { Member: "ESP" });
+        await _host.RecordAsync(new RetractEntry("nato/fin", spain.Number, D("2024-06-01"), "test: the deposit date could not be confirmed"));
+        await _host.Queries.RebuildAsync(MemberRecordProjection.Name);
+    }
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private string Table<T>() => _host.Store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+
+    private string[] Tables => [Table<AccessionStatus>(), Table<RatificationRegister>(), Table<MemberRecord>()];
+
+    // Every stored row of the read models: table, id, version stamp, JSON.
+    private async Task<List<(string Table, string Id, Guid Version, string Json)>> RowsAsync()
+    {
+        var rows = new List<(string, string, Guid, string)>();
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        foreach (var table in Tables)
+        {
+            await using var command = new NpgsqlCommand($"select id, mt_version, data::text from {table} order by id", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add((table, reader.GetString(0), reader.GetGuid(1), reader.GetString(2)));
+            }
+        }
+        return rows;
+    }
+
+    [Fact]
+    public async Task A_rebuild_writes_the_documents_the_inline_path_wrote_for_the_NATO_sample_as_JSON()
+    {
+        var inline = await RowsAsync();
+        inline.Where(r => r.Table == Table<AccessionStatus>()).Select(r => r.Id).Should().Contain(["nato/fin", "nato/swe"]);
+        inline.Where(r => r.Table == Table<RatificationRegister>()).Should().HaveCount(inline.Count(r => r.Table == Table<AccessionStatus>()));
+        inline.Should().Contain(r => r.Table == Table<MemberRecord>() && r.Id == "TUR");
+
+        await _host.Queries.RebuildAllAsync();
+
+        var rebuilt = await RowsAsync();
+        rebuilt.Select(r => (r.Table, r.Id)).Should().Equal(inline.Select(r => (r.Table, r.Id)));
+        foreach (var (before, after) in inline.Zip(rebuilt))
+        {
+            JsonNode.DeepEquals(JsonNode.Parse(before.Json), JsonNode.Parse(after.Json)).Should().BeTrue($"{after.Table} {after.Id} rebuilt is {after.Json}, inline was {before.Json}");
+            after.Version.Should().NotBe(before.Version, "the rebuild wrote the row again");
+        }
+        // The retraction is in both: Spain's deposit is gone from Finland's register.
+        var finland = JsonNode.Parse(rebuilt.Single(r => r.Table == Table<RatificationRegister>() && r.Id == "nato/fin").Json)!;
+        finland["rows"]!.AsArray().Single(r => (string?)r!["member"] == "ESP")!["depositedOn"].Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_rebuild_cancelled_while_it_replaces_the_tables_leaves_the_read_models_as_they_were()
+    {
+        var before = await RowsAsync();
+        var connectionString = await TestSchemas.ConnectionStringAsync();
+        await using var writer = new NpgsqlConnection(connectionString);
+        await writer.OpenAsync();
+        // A writer in the middle of its transaction on the register: the rebuild's swap waits for it, after it has
+        // begun its own transaction and locked the status table.
+        await using var writing = await writer.BeginTransactionAsync();
+        await using (var lockRegister = new NpgsqlCommand($"lock table {Table<RatificationRegister>()} in row exclusive mode", writer, writing))
+        {
+            await lockRegister.ExecuteNonQueryAsync();
+        }
+
+        using var cancel = new CancellationTokenSource();
+        var rebuild = _host.Queries.RebuildAllAsync(cancel.Token);
+        await WaitUntilAsync(connectionString, $"select exists (select 1 from pg_locks where not granted and relation = '{Table<RatificationRegister>()}'::regclass)");
+        (await CountAsync(connectionString, $"select count(*) from pg_locks where granted and mode = 'ShareRowExclusiveLock' and relation = '{Table<AccessionStatus>()}'::regclass"))
+            .Should().Be(1, "the swap holds the status table");
+        await cancel.CancelAsync();
+
+        await FluentActions.Awaiting(() => rebuild).Should().ThrowAsync<OperationCanceledException>();
+        await writing.RollbackAsync();
+        (await RowsAsync()).Should().Equal(before, "nothing the cancelled rebuild did is visible");
+        (await CountAsync(connectionString, "select count(*) from pg_class where relname like 'ledger_rebuild_%'")).Should().Be(0, "the staging tables are gone");
+
+        await _host.Queries.RebuildAllAsync();
+        var after = await RowsAsync();
+        after.Select(r => (r.Table, r.Id)).Should().Equal(before.Select(r => (r.Table, r.Id)));
+        after.Should().OnlyContain(r => before.All(b => b.Version != r.Version), "the next rebuild replaced every row");
+    }
+
+    [Fact]
+    public async Task A_rebuild_that_fails_on_an_entry_it_cannot_read_names_it_and_leaves_the_read_models_as_they_were()
+    {
+        var before = await RowsAsync();
+        var connectionString = await TestSchemas.ConnectionStringAsync();
+        // An entry written behind the ledger's back, of a type no version of the ledger wrote, in the middle of the log's
+        // key order (after nato/fin's entries, before nato/swe's).
+        await using (var connection = new NpgsqlConnection(connectionString))
+        {
+            await connection.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                $"insert into {_schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type) "
+                + $"values (nextval('{_schema}.mt_events_sequence'), gen_random_uuid(), 'nato/fin', 100000, '{{}}'::jsonb, 'no_such_entry', now(), '*DEFAULT*', 'Unknown')",
+                connection);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        await FluentActions.Awaiting(() => _host.Queries.RebuildAllAsync()).Should().ThrowAsync<InvalidOperationException>()
+            .WithMessage("nato/fin: entry 100000 has the unknown stored type 'no_such_entry'.");
+        (await RowsAsync()).Should().Equal(before);
+        (await CountAsync(connectionString, "select count(*) from pg_class where relname like 'ledger_rebuild_%'")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_read_model_with_a_column_the_rebuild_would_leave_empty_is_refused_before_anything_is_written()
+    {
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("rebuildduplicated"),
+            marten: o => o.Schema.For<AccessionStatus>().Duplicate(s => s.Candidate));
+        await host.RegisterAsync(Nato());
+        await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+
+        await FluentActions.Awaiting(() => host.Queries.RebuildAllAsync()).Should().ThrowAsync<InvalidOperationException>()
+            .WithMessage("*mt_doc_accessionstatus has the column candidate, which the rebuild does not fill*");
+        (await host.Queries.StatusAsync("nato/fin"))!.Candidate.Should().Be("FIN");
+    }
+
+    /// <summary>An earlier shape of an approval, only there so that the store registers an upcaster.</summary>
+    public sealed record ApprovalWithoutAuthority(string Member, DateOnly On);
+
+    [Fact]
+    public async Task A_store_that_upcasts_events_is_rebuilt_through_martens_reader_to_the_same_documents()
+    {
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("rebuildupcast"),
+            marten: o => o.Events.Upcast<ApprovalWithoutAuthority, RatificationApproved>(old => new RatificationApproved(old.Member, old.On, null)));
+        (await host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)))).Failure.Should().BeNull();
+        await using var session = host.Store.QuerySession();
+        var before = await session.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync();
+        before.Should().NotBeEmpty();
+
+        await host.Queries.RebuildAllAsync();
+
+        await using var after = host.Store.QuerySession();
+        (await after.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync()).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
+        (await after.Query<MemberRecord>().CountAsync()).Should().BeGreaterThan(0);
+    }
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task WaitUntilAsync(string connectionString, string sql)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await CountAsync(connectionString, $"select ({sql})::int") > 0))
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the rebuild reaches its swap within a minute");
+            await Task.Delay(20);
+        }
+    }
+}
