@@ -54,6 +54,8 @@ internal sealed record JsonAuditEntry(
     string? Member,
     string RecordedAt,
     string? RecordedBy,
+    string? Role,
+    bool Chained,
     string? Source,
     string? CommandId,
     bool Retracted);
@@ -144,5 +146,5 @@ internal static class CliJson
         new(SchemaVersion, organization, Date(asOf), Instant(knownAt), [.. all.Select(Process)]);
 
     private static JsonAuditEntry Entry(AuditEntry e) =>
-        new(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Source, e.CommandId, e.Retracted);
+        new(e.Sequence, e.Type, Date(e.On), e.Member, Instant(e.RecordedAt), e.RecordedBy, e.Role, e.Chained, e.Source, e.CommandId, e.Retracted);
 }

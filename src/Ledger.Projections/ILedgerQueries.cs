@@ -24,10 +24,15 @@ public interface ILedgerQueries
     /// <param name="ct">Cancellation.</param>
     Task<RatificationRegister?> RegisterAsync(string process, DateOnly? asOf = null, DateTimeOffset? knownAt = null, CancellationToken ct = default);
 
-    /// <summary>Every entry of a process as recorded, retracted ones marked; null when the process has no entries.</summary>
+    /// <summary>
+    /// Every entry of a process recorded by <paramref name="knownAt"/>, retracted ones marked as known then, each with
+    /// who recorded it (the app's claim) and the database role that wrote it (the chain's); null when the process has no
+    /// entries known then.
+    /// </summary>
     /// <param name="process">The process id.</param>
+    /// <param name="knownAt">An instant of recording; null: now.</param>
     /// <param name="ct">Cancellation.</param>
-    Task<AuditTrail?> AuditAsync(string process, CancellationToken ct = default);
+    Task<AuditTrail?> AuditAsync(string process, DateTimeOffset? knownAt = null, CancellationToken ct = default);
 
     /// <summary>One member's ratifications and vetoes across processes (projected by the async daemon).</summary>
     /// <param name="member">The member's ISO 3166-1 alpha-3 code.</param>

@@ -2,6 +2,7 @@ using JasperFx.Events;
 using JasperFx.Events.Daemon;
 using JasperFx.Events.Projections;
 using RatificationLedger.Domain;
+using RatificationLedger.Integrity;
 using RatificationLedger.Recording;
 using RatificationLedger.Storage;
 using Marten;
@@ -131,13 +132,21 @@ public sealed class LedgerQueries : ILedgerQueries
     }
 
     /// <summary>
-    /// Every entry of a process as recorded, retracted ones marked, read from its stream (the trail is the stream: it
-    /// is not kept as a second copy). Null when the process has no entries.
+    /// Every entry of a process as recorded (by <paramref name="knownAt"/>; null: now), retracted ones marked as known
+    /// then, read from its stream (the trail is the stream: it is not kept as a second copy), each with who recorded it
+    /// (the app's claim) and the database role that wrote it (its chain link's). Null when the process has no entries
+    /// known then.
     /// </summary>
-    public async Task<AuditTrail?> AuditAsync(string process, CancellationToken ct = default) =>
-        ProcessId.TryParse(process, out _, out _) && await LoadAsync(process, null, null, ct).ConfigureAwait(false) is { } entries
-            ? ProcessViews.BuildAudit(process, entries)
-            : null;
+    public async Task<AuditTrail?> AuditAsync(string process, DateTimeOffset? knownAt = null, CancellationToken ct = default)
+    {
+        if (!ProcessId.TryParse(process, out _, out _) || await LoadAsync(process, null, knownAt, ct).ConfigureAwait(false) is not { } entries)
+        {
+            return null;
+        }
+        // After the entries: the link of every entry read was committed with it.
+        var roles = await WritingRoles.ReadAsync(_store, process, ct).ConfigureAwait(false);
+        return ProcessViews.BuildAudit(process, entries, knownAt, roles);
+    }
 
     /// <summary>One member's ratifications and vetoes across processes (async projection: may trail the latest writes briefly).</summary>
     /// <exception cref="InvalidOperationException">

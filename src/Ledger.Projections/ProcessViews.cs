@@ -32,9 +32,11 @@ public static partial class ProcessViews
     /// <summary>
     /// The audit trail of <paramref name="process"/>: every entry recorded (up to <paramref name="knownAt"/>) in recorded
     /// order, with its metadata, retracted ones marked. It needs no fold: it is the stream as recorded, so it is built
-    /// from the stream when asked rather than stored as a copy rewritten at every entry.
+    /// from the stream when asked rather than stored as a copy rewritten at every entry. <paramref name="roles"/>: the
+    /// database role that wrote each entry, by entry number, as its chain link keeps it (null: chained on upgrade); an
+    /// entry missing from it has no link (none at all when null).
     /// </summary>
-    public static AuditTrail BuildAudit(string process, IReadOnlyList<RecordedEntry> entries, DateTimeOffset? knownAt = null)
+    public static AuditTrail BuildAudit(string process, IReadOnlyList<RecordedEntry> entries, DateTimeOffset? knownAt = null, IReadOnlyDictionary<long, string?>? roles = null)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var known = entries.Where(e => knownAt is null || e.RecordedAt <= knownAt).ToList();
@@ -52,7 +54,9 @@ public static partial class ProcessViews
             Entries = [.. known.OrderBy(e => e.Number).Select(e => new AuditEntry(
                 e.Number, e.Type, e.On, e.Member, e.RecordedAt, e.RecordedBy, e.Source, e.Note, e.Unconfirmed,
                 e.CommandId, e.CorrelationId, e.CausationId, retractedBy.ContainsKey(e.Number),
-                retractedBy.TryGetValue(e.Number, out var by) ? by : null))],
+                retractedBy.TryGetValue(e.Number, out var by) ? by : null,
+                roles is not null && roles.TryGetValue(e.Number, out var role) ? role : null,
+                roles is not null && roles.ContainsKey(e.Number)))],
         };
     }
 

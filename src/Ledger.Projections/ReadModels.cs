@@ -208,6 +208,15 @@ public sealed class RatificationRegister
 
 /// <summary>One entry as recorded.</summary>
 /// <param name="Sequence">The entry's number in its process: 1, 2, 3... in recorded order (the stream version; what a retraction names).</param>
+/// <param name="RecordedBy">Who recorded it, as the app claims.</param>
+/// <param name="Role">
+/// The database role that wrote it, as its link in the hash chain keeps it (the database's word, beside the app's claim in
+/// <paramref name="RecordedBy"/>); null when unknown: see <paramref name="Chained"/>.
+/// </param>
+/// <param name="Chained">
+/// Whether the entry has its link in the hash chain. Chained with no <paramref name="Role"/>: written before the chain
+/// existed and chained on upgrade.
+/// </param>
 public sealed record AuditEntry(
     long Sequence,
     string Type,
@@ -222,7 +231,16 @@ public sealed record AuditEntry(
     string? CorrelationId,
     string? CausationId,
     bool Retracted,
-    long? RetractedBy);
+    long? RetractedBy,
+    string? Role = null,
+    bool Chained = false)
+{
+    /// <summary>
+    /// Who recorded the entry and which database role wrote it, in words: <c>alice (role ledger_app)</c>,
+    /// <c>alice (role unknown: chained on upgrade)</c>, or <c>alice (role unknown: not chained)</c>.
+    /// </summary>
+    public string RecordedByAndRole => $"{RecordedBy ?? "unknown"} ({(Role is not null ? $"role {Role}" : Chained ? "role unknown: chained on upgrade" : "role unknown: not chained")})";
+}
 
 /// <summary>Every entry of a process as recorded, in recorded order, retracted ones marked (document id = stream key).</summary>
 public sealed class AuditTrail

@@ -40,8 +40,8 @@ internal sealed class LedgerApp : IAsyncDisposable
     /// <param name="connectionString">The benchmark server.</param>
     /// <param name="schema">The app's schema.</param>
     /// <param name="chain">
-    /// Whether Marten's appends are chained (the ledger's tamper evidence). Off only for a baseline of raw Marten
-    /// appends, so that the baseline is Marten as it comes.
+    /// Whether Marten's appends are chained (the ledger's tamper evidence) and stamped with the server's clock. Off only
+    /// for a baseline of raw Marten appends, so that the baseline is Marten as it comes.
     /// </param>
     public static async Task<LedgerApp> CreateAsync(string connectionString, string schema, bool chain = true)
     {
@@ -74,6 +74,14 @@ internal sealed class LedgerApp : IAsyncDisposable
         });
         var app = new LedgerApp(builder.Build(), schema);
         await app.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        if (!chain)
+        {
+            // Marten as it comes: without the ledger's server clock for recorded-at either (a trigger on its event table).
+            await using var connection = (Npgsql.NpgsqlConnection)app.Store.Storage.Database.CreateConnection();
+            await connection.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"drop trigger if exists ledger_recorded_at on {schema}.mt_events", connection);
+            await drop.ExecuteNonQueryAsync();
+        }
         return app;
     }
 

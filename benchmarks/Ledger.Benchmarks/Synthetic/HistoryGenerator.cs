@@ -28,12 +28,26 @@ internal sealed record GenEntry(string Type, DateOnly On)
 }
 
 /// <summary>One synthetic accession process and its entries in recorded (chronological, dependency) order.</summary>
-internal sealed record GenProcess(string Id, string Candidate, List<GenEntry> Entries);
+internal sealed record GenProcess(string Id, string Candidate, List<GenEntry> Entries)
+{
+    /// <summary>The dates of the entries the ledger adds itself (the new-member rule's RatifierAdded), not in the file.</summary>
+    public List<DateOnly> Added { get; } = [];
+
+    /// <summary>How many entries the process's record holds: the file's, less its repeats, and the ledger's own.</summary>
+    public int Recorded => EntriesBy(DateOnly.MaxValue);
+
+    /// <summary>How many entries the process's record holds dated on or before <paramref name="asOf"/>: the file's, less its repeats, and the ledger's own.</summary>
+    public int EntriesBy(DateOnly asOf) =>
+        Entries.Where((e, i) => e.On <= asOf && (i == 0 || !ReferenceEquals(e, Entries[i - 1]))).Count() + Added.Count(d => d <= asOf);
+}
 
 /// <summary>A synthetic organization with its processes.</summary>
 internal sealed record SyntheticHistory(Organization Organization, IReadOnlyList<GenProcess> Processes)
 {
     public long EventCount => Processes.Sum(p => (long)p.Entries.Count);
+
+    /// <summary>Entries given twice in their process, right after themselves (see HistoryGenerator.Generate).</summary>
+    public long Repeats => Processes.Sum(p => (long)p.Entries.Where((e, i) => i > 0 && ReferenceEquals(e, p.Entries[i - 1])).Count());
 
     /// <summary>Writes the history in the import file format.</summary>
     public void WriteJson(Stream stream)
@@ -186,6 +200,7 @@ internal sealed class HistoryGenerator
     public Organization Organization { get; private set; } = null!;
 
     private string[] _members = [];
+    private int _repeatEvery;
     private string[] _candidates = [];
 
     /// <summary>
@@ -193,15 +208,26 @@ internal sealed class HistoryGenerator
     /// <paramref name="minEvents"/> entries. Candidates take turns; each candidate's attempts are spread over 1955-2026
     /// and only its last attempt may accede (it is a member afterwards).
     /// </summary>
-    public SyntheticHistory Generate(int minProcesses, long minEvents)
+    /// <param name="minProcesses">At least this many processes.</param>
+    /// <param name="minEvents">At least this many entries.</param>
+    /// <param name="newMembersRatify">
+    /// NATO's policy: a candidate that accedes becomes a required ratifier of every other invited, open process (the
+    /// ledger adds it), and the generator gives it a ratification in each of those that accedes later (or is open).
+    /// </param>
+    /// <param name="repeatEvery">
+    /// 0, or every so many national steps (votes, approvals, deposits) are given twice in their process, one after the
+    /// other (a curator's paste): the import answers the copy from its receipt (already there).
+    /// </param>
+    public SyntheticHistory Generate(int minProcesses, long minEvents, bool newMembersRatify = false, int repeatEvery = 0)
     {
+        _repeatEvery = repeatEvery;
         var random = new Random(_seed);
         var codes = CountryCode.All.Where(c => c != ProbeCandidate).Order(StringComparer.Ordinal).ToArray();
         random.Shuffle(codes);
         _members = [.. codes.Take(62).Order(StringComparer.Ordinal)];
         _candidates = [.. codes.Skip(62).Order(StringComparer.Ordinal)];
         Organization = new Organization(OrganizationCode, "Benchmark Treaty Organization", _members[0], RatificationCounts.AtApproval,
-            NewMembersRatifyOpenProcesses: false, [.. _members.Select(m => new Membership(m, Founded))]);
+            NewMembersRatifyOpenProcesses: newMembersRatify, [.. _members.Select(m => new Membership(m, Founded))]);
 
         // Estimate processes from ~100 entries per process, then grow until both targets hold.
         var processes = Math.Max(minProcesses, (int)Math.Min(int.MaxValue, minEvents / 95 + 1));
@@ -241,7 +267,112 @@ internal sealed class HistoryGenerator
             }
         }
         // Interleave candidates in the file the way a curator would group them: by process id.
-        return new SyntheticHistory(Organization, [.. list.OrderBy(p => p.Id, StringComparer.Ordinal)]);
+        list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
+        if (Organization.NewMembersRatifyOpenProcesses)
+        {
+            NewMembersRatify(list, random);
+        }
+        if (_repeatEvery > 0)
+        {
+            var steps = 0;
+            foreach (var process in list)
+            {
+                for (var i = 0; i < process.Entries.Count; i++)
+                {
+                    if (process.Entries[i].Type is "vote" or "ratification" or "deposit" && ++steps % _repeatEvery == 0)
+                    {
+                        process.Entries.Insert(i + 1, process.Entries[i]);
+                        i++;
+                    }
+                }
+            }
+        }
+        return new SyntheticHistory(Organization, list);
+    }
+
+    /// <summary>
+    /// NATO's policy, as the import meets it: in import order (by date, then file order), each accession makes its
+    /// candidate a required ratifier of every other process invited before it and not yet closed. Each of those that
+    /// accedes later gets the new member's ratification before its accession (moved a day on where the two would
+    /// otherwise fall on one day, or dropped past the cut-off, the process then still open); one still open gets it if it
+    /// falls before the cut-off; one withdrawn later gets none.
+    /// </summary>
+    private static void NewMembersRatify(List<GenProcess> processes, Random random)
+    {
+        var accessions = new PriorityQueue<int, (int Day, int File)>();
+        for (var i = 0; i < processes.Count; i++)
+        {
+            if (processes[i].Entries[^1] is { Type: "accession" } a)
+            {
+                accessions.Enqueue(i, (a.On.DayNumber, i));
+            }
+        }
+        var invitedAt = processes.Select(p => p.Entries.Find(e => e.Type == "invitation")?.On.DayNumber ?? int.MaxValue).ToArray();
+        while (accessions.TryDequeue(out var a, out var key))
+        {
+            var acceding = processes[a];
+            if (acceding.Entries[^1] is not { Type: "accession" } accession || accession.On.DayNumber != key.Day)
+            {
+                continue; // moved later (queued again) or dropped
+            }
+            var on = accession.On;
+            for (var p = 0; p < processes.Count; p++)
+            {
+                var process = processes[p];
+                // Invited before the accession in import order, and not closed before it: the ledger adds the member.
+                if (p == a || (invitedAt[p], p).CompareTo(key) >= 0)
+                {
+                    continue;
+                }
+                var last = process.Entries[^1];
+                if (last.Type is "accession" or "withdrawal" && (last.On.DayNumber, p).CompareTo(key) < 0)
+                {
+                    continue;
+                }
+                process.Added.Add(on);
+                if (last.Type == "withdrawal")
+                {
+                    continue;
+                }
+                var signed = process.Entries.Find(e => e.Type == "protocol-signed")?.On ?? on;
+                var earliest = (signed > on ? signed : on).AddDays(1);
+                var day = earliest.AddDays(random.Next(0, 20));
+                if (last.Type == "accession")
+                {
+                    if (last.On < earliest)
+                    {
+                        process.Entries.RemoveAt(process.Entries.Count - 1);
+                        if (earliest <= Cutoff)
+                        {
+                            process.Entries.Add(last with { On = earliest });
+                            accessions.Enqueue(p, (earliest.DayNumber, p));
+                        }
+                    }
+                    if (process.Entries[^1] is { Type: "accession" } acceded && day > acceded.On)
+                    {
+                        day = acceded.On;
+                    }
+                }
+                if (day > Cutoff)
+                {
+                    continue;
+                }
+                var step = new GenEntry("ratification", day)
+                {
+                    Member = acceding.Candidate,
+                    Authority = Authorities[random.Next(Authorities.Length)],
+                    Source = $"https://treaties.example.org/{process.Id}/ratification-{acceding.Candidate}",
+                };
+                if (process.Entries[^1].Type == "accession")
+                {
+                    process.Entries.Insert(process.Entries.Count - 1, step);
+                }
+                else
+                {
+                    process.Entries.Add(step);
+                }
+            }
+        }
     }
 
     private GenProcess Process(Random random, string id, string candidate, DateOnly start, bool isLast)

@@ -5,17 +5,17 @@ namespace RatificationLedger.Benchmarks.Synthetic;
 
 /// <summary>
 /// Runs a history through the pure decider in memory, with the context the recorder gives it (the organization with its
-/// admissions, the candidates of the other open processes). Proves the generated commands are accepted before any
+/// admissions, the candidates of the other open processes, the new-member rule where the policy says so). Proves the generated commands are accepted before any
 /// database work, and yields the events each command records (what the baselines append without a decider).
 /// </summary>
 internal static class InMemoryLedger
 {
-    public static IReadOnlyList<(HistoryEntry Entry, IReadOnlyList<object> Events)> Decide(HistoryFile file, DateTimeOffset now)
+    public static IReadOnlyList<(HistoryEntry Entry, IReadOnlyList<object> Events, AccessionState After)> Decide(HistoryFile file, DateTimeOffset now)
     {
         var organization = file.Organization;
         var states = new Dictionary<string, AccessionState>(StringComparer.Ordinal);
         var openByCandidate = new Dictionary<string, int>(StringComparer.Ordinal);
-        var result = new List<(HistoryEntry, IReadOnlyList<object>)>(file.Entries.Count);
+        var result = new List<(HistoryEntry, IReadOnlyList<object>, AccessionState)>(file.Entries.Count);
         foreach (var entry in file.InImportOrder())
         {
             var process = entry.Command.Process;
@@ -37,6 +37,20 @@ internal static class InMemoryLedger
                 if (e is AccessionCompleted accession)
                 {
                     organization = organization.Admit(after.Candidate!, accession.On);
+                    if (organization.NewMembersRatifyOpenProcesses)
+                    {
+                        // The ledger's rule, in the accession's transaction: the new member ratifies every other invited process.
+                        foreach (var (other, otherState) in states.Where(s => s.Key != process && s.Value.Phase == ProcessPhase.Invited).ToArray())
+                        {
+                            var added = AccessionDecider.Decide(Consequences.NewMemberRatifies(organization.Code, process, after.Candidate!, accession.On, other),
+                                otherState, new DecisionContext(now, organization, new HashSet<string>()));
+                            if (added.Rejection is { } refused)
+                            {
+                                throw new InvalidOperationException($"The new-member rule is refused on {other} after {entry.Location}: {refused}");
+                            }
+                            states[other] = added.Events.Aggregate(otherState, AccessionState.Evolve);
+                        }
+                    }
                 }
             }
             if (state.IsOpen != after.IsOpen)
@@ -45,7 +59,7 @@ internal static class InMemoryLedger
                 openByCandidate[candidate] = openByCandidate.GetValueOrDefault(candidate) + (after.IsOpen ? 1 : -1);
             }
             states[process] = after;
-            result.Add((entry, decision.Events));
+            result.Add((entry, decision.Events, after));
         }
         return result;
     }

@@ -20,7 +20,27 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
 {
     private const int MaxWarmUpPasses = 8;
 
-    private sealed record Item(HistoryEntry Entry, IReadOnlyList<object> Events, string CommandId, Provenance Provenance);
+    private enum Expect
+    {
+        Recorded,
+        Resend,
+        Refused,
+    }
+
+    // One command sent: a new one (Events: what the baseline appends), a resend of one sent before (answered from its
+    // receipt) or one the rules refuse. The baseline sends only the new ones: it has no receipts to answer a resend from
+    // and no rules to refuse with, so what those cost is counted against ours alone.
+    private sealed record Item(HistoryEntry Entry, IReadOnlyList<object> Events, string CommandId, Provenance Provenance)
+    {
+        public Expect Expect { get; init; } = Expect.Recorded;
+    }
+
+    // The share of commands that are not new: every ResendEvery-th is sent again right after (a lost acknowledgement),
+    // after every RefuseEvery-th comes one the rules refuse (a candidate ratifying its own accession), and every
+    // RetractEvery-th chamber vote is retracted right after it (a correction: EntryRetracted, appended by both sides).
+    private const int ResendEvery = 50;
+    private const int RefuseEvery = 100;
+    private const int RetractEvery = 40;
 
     public async Task RunAsync()
     {
@@ -28,18 +48,15 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         var generator = new HistoryGenerator(options.Seed + 7);
         var history = generator.Generate(Math.Max(options.Writers * 2, options.Commands / 100), options.Commands);
         var file = HistoryFile.Parse(new MemoryStream(history.ToJsonBytes()));
-        var decided = InMemoryLedger.Decide(file, DateTimeOffset.UtcNow);
-        var items = decided.Select(d =>
-        {
-            var provenance = d.Entry.Provenance with { RecordedBy = "bench-writer" };
-            var id = $"{LedgerRecorder.CommandName(d.Entry.Command)}:{LedgerRecorder.ContentHash(LedgerRecorder.CommandName(d.Entry.Command), d.Entry.Command)[..40]}";
-            return new Item(d.Entry, d.Events, id, provenance);
-        }).Take(options.Commands).ToArray();
+        var now = DateTimeOffset.UtcNow;
+        var decided = InMemoryLedger.Decide(file, now);
+        var items = Mixed(decided, history.Organization, now).Take(options.Commands).ToArray();
         // Each writer owns whole processes and sends their commands in order (as a clerk working through a dossier).
         var processes = items.Select(i => i.Entry.Process).Distinct().ToArray();
         var owner = processes.Select((p, i) => (p, i % options.Writers)).ToDictionary(x => x.p, x => x.Item2, StringComparer.Ordinal);
         var queues = Enumerable.Range(0, options.Writers).Select(w => items.Where(i => owner[i.Entry.Process] == w).ToArray()).ToArray();
-        Report.Note($"{items.Length} commands over {processes.Length} processes ({HistoryGenerator.Describe(history)}); per writer {string.Join('/', queues.Select(q => q.Length))}");
+        Report.Note($"{items.Length} commands over {processes.Length} processes ({HistoryGenerator.Describe(history)}); per writer {string.Join('/', queues.Select(q => q.Length))}; "
+            + $"of them {items.Count(i => i.Expect == Expect.Resend)} resends, {items.Count(i => i.Expect == Expect.Refused)} refused, {items.Count(i => i.Entry.Command is RetractEntry)} retractions");
 
         // Each side runs in one app (one document store) for the whole workload, as an application does: a store
         // generates its own code, so a store made per round would measure that code's first JIT tiers instead of the
@@ -95,6 +112,44 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
 
     private sealed record Measured(double Throughput, Latencies Latencies, ProbeResult Probe);
 
+    private static string IdOf(AccessionCommand command) =>
+        $"{LedgerRecorder.CommandName(command)}:{LedgerRecorder.ContentHash(LedgerRecorder.CommandName(command), command)[..40]}";
+
+    // The generated history's commands in order, with resends, refusals and retractions mixed in (see ResendEvery).
+    private static IEnumerable<Item> Mixed(IReadOnlyList<(HistoryEntry Entry, IReadOnlyList<object> Events, AccessionState After)> decided, Organization organization, DateTimeOffset now)
+    {
+        // Retractions add entries the in-memory run does not know of: the process's later entry numbers move by as many.
+        var retracted = new Dictionary<string, int>(StringComparer.Ordinal);
+        var n = 0;
+        foreach (var (entry, events, after) in decided)
+        {
+            var provenance = entry.Provenance with { RecordedBy = "bench-writer" };
+            var item = new Item(entry, events, IdOf(entry.Command), provenance);
+            yield return item;
+            n++;
+            var process = entry.Process;
+            if (n % ResendEvery == ResendEvery / 3)
+            {
+                yield return item with { Events = [], Expect = Expect.Resend };
+            }
+            if (n % RefuseEvery == RefuseEvery / 2 && ProcessId.TryParse(process, out _, out var candidate))
+            {
+                var refused = new ApproveRatification(process, candidate, entry.Command.On, "Parliament");
+                yield return new Item(new HistoryEntry(process, -1, "ratification", refused, Provenance.None), [], IdOf(refused), provenance) { Expect = Expect.Refused };
+            }
+            if (entry.Command is RecordParliamentVote vote && n % RetractEvery == 0)
+            {
+                var number = after.Version + retracted.GetValueOrDefault(process);
+                var retract = new RetractEntry(process, number, vote.On, "Recorded in error: the vote was of another bill");
+                // Checked against the in-memory state (where the vote is entry after.Version): the rules accept it.
+                var check = AccessionDecider.Decide(retract with { Entry = after.Version }, after, new DecisionContext(now, organization, new HashSet<string>()));
+                Check.That(check.Rejection is null && check.Events.Count == 1, $"the retraction of {entry.Location} is accepted ({check.Rejection})");
+                retracted[process] = retracted.GetValueOrDefault(process) + 1;
+                yield return new Item(new HistoryEntry(process, -1, "retraction", retract, Provenance.None), [new EntryRetracted(number, vote.On, retract.Reason)], IdOf(retract), provenance);
+            }
+        }
+    }
+
     // Empties the app's database (events, streams, documents) and registers the organization: each round starts alike.
     private static async Task ResetAsync(LedgerApp app, Organization organization)
     {
@@ -108,9 +163,15 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         return await MeasureAsync("ours (Mediator + decider + inline projections)", queues, quiet, async item =>
         {
             var result = await app.Sender.Send(AccessionRequest.For(item.Entry.Command, item.Provenance));
-            if (result.Outcome != RecordOutcome.Recorded || result.IsResend)
+            var answered = item.Expect switch
             {
-                throw new InvalidOperationException($"{item.Entry.Location}: expected a new recording, got {result}");
+                Expect.Recorded => result.Outcome == RecordOutcome.Recorded && !result.IsResend,
+                Expect.Resend => result.Outcome == RecordOutcome.AlreadyRecorded || (result.Outcome == RecordOutcome.Recorded && result.IsResend),
+                _ => result.Outcome == RecordOutcome.Rejected,
+            };
+            if (!answered)
+            {
+                throw new InvalidOperationException($"{item.Entry.Location}: expected {item.Expect}, got {result}");
             }
         }, app);
     }
@@ -125,6 +186,10 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         var versions = new System.Collections.Concurrent.ConcurrentDictionary<string, long>(StringComparer.Ordinal);
         return await MeasureAsync("baseline (raw appends + inline projections)", queues, quiet, async item =>
         {
+            if (item.Expect != Expect.Recorded)
+            {
+                return;
+            }
             var after = versions.GetValueOrDefault(item.Entry.Process) + item.Events.Count;
             // Accessions also append to the organization stream, which writers share: retry on a conflict there, as the recorder does.
             for (var attempt = 1; ; attempt++)

@@ -4,8 +4,9 @@ using RatificationLedger.Projections;
 namespace RatificationLedger.Cli.Commands;
 
 /// <summary>
-/// <c>ledger audit PROCESS</c>: every entry as recorded, retracted ones marked. <c>--known-at</c>: the entries recorded
-/// by then, retractions as known then; <c>--as-of</c>: the entries dated up to that day in the world.
+/// <c>ledger audit PROCESS</c>: every entry as recorded, retracted ones marked, with who recorded it (the app's claim) and
+/// the database role that wrote it (the hash chain's). <c>--known-at</c>: the entries recorded by then, retractions as
+/// known then; <c>--as-of</c>: the entries dated up to that day in the world.
 /// </summary>
 internal static class AuditCommand
 {
@@ -24,9 +25,8 @@ internal static class AuditCommand
             var knownInstant = CliContext.InstantOf(parse, knownAt);
             var format = CliContext.FormatOf(parse, json, csv);
             await using var ledger = await cli.OpenAsync(parse, ct).ConfigureAwait(false);
-            var recorded = await ledger.Queries.EntriesAsync(id, ct).ConfigureAwait(false);
-            var audit = ProcessViews.BuildAudit(id, recorded, knownInstant);
-            if (audit.Entries.Count == 0)
+            var audit = await ledger.Queries.AuditAsync(id, knownInstant, ct).ConfigureAwait(false);
+            if (audit is null || audit.Entries.Count == 0)
             {
                 throw await CliContext.NotFoundAsync(ledger, id, knownInstant, ct).ConfigureAwait(false);
             }

@@ -20,11 +20,11 @@ internal static class Csv
         }));
 
     public static string Audit(IReadOnlyList<AuditEntry> entries) => Table(
-        ["sequence", "type", "on", "member", "recordedAt", "recordedBy", "source", "commandId", "retracted"],
+        ["sequence", "type", "on", "member", "recordedAt", "recordedBy", "role", "chained", "source", "commandId", "retracted"],
         entries.Select(e => new[]
         {
             e.Sequence.ToString(CultureInfo.InvariantCulture), e.Type, CliJson.Date(e.On), e.Member, CliJson.Instant(e.RecordedAt),
-            e.RecordedBy, e.Source, e.CommandId, Bool(e.Retracted),
+            e.RecordedBy, e.Role, Bool(e.Chained), e.Source, e.CommandId, Bool(e.Retracted),
         }));
 
     public static string List(IReadOnlyList<AccessionStatus> all) => Table(

@@ -82,7 +82,10 @@ internal static class Render
 
     public static void Audit(IAnsiConsole console, AuditTrail a)
     {
-        var table = new Table().AddColumns("#", "Type", "On", "Member", "Recorded at", "By", "Source", "Retracted");
+        // Who claims and who wrote, on one line: the source (the longest cell) wraps instead.
+        var table = new Table().AddColumns("#", "Type", "On", "Member", "Recorded at")
+            .AddColumn(new TableColumn("Recorded by (database role that wrote it)").NoWrap())
+            .AddColumns("Source", "Retracted");
         foreach (var e in a.Entries)
         {
             table.AddRow(new IRenderable[]
@@ -92,7 +95,7 @@ internal static class Render
                 T(Q(D(e.On), e.Unconfirmed)),
                 T(e.Member ?? "—"),
                 T(CliJson.Instant(e.RecordedAt)),
-                T(e.RecordedBy),
+                T(e.RecordedByAndRole),
                 T(e.Source),
                 T(e.Retracted ? $"yes (by #{e.RetractedBy})" : ""),
             });

@@ -172,9 +172,8 @@ public static class LedgerWeb
             throw new WebRequestException(400, "the audit trail is every entry as recorded: it takes knownAt, not asOf.");
         }
         var r = await ReadAsync(c, org, candidate, asOf: false).ConfigureAwait(false);
-        var audit = r.KnownAt is null
-            ? await Queries(c).AuditAsync(r.Process, c.RequestAborted).ConfigureAwait(false) ?? throw new WebRequestException(404, $"no process '{r.Process}' in the ledger.")
-            : ProcessViews.BuildAudit(r.Process, r.Entries, r.KnownAt);
+        var audit = await Queries(c).AuditAsync(r.Process, r.KnownAt, c.RequestAborted).ConfigureAwait(false)
+            ?? throw new WebRequestException(404, $"no process '{r.Process}' in the ledger.");
         await WriteJson(c, CliJson.Write(CliJson.AuditDocument(r.Process, audit.Entries, null, r.KnownAt))).ConfigureAwait(false);
     }
 

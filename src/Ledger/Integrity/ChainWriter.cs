@@ -4,11 +4,12 @@ using NpgsqlTypes;
 namespace RatificationLedger.Integrity;
 
 /// <summary>
-/// Writes the chain of the entries a transaction appended, in that transaction: reads the streams' unchained rows back
-/// as stored (so the hash covers exactly what the table holds, whichever path wrote it), with each stream's last chain
-/// hash, hashes them and inserts their links. Both write paths (Marten's append and the import's COPY) call it just
-/// before they commit; a second writer of the same stream fails on the chain's primary key as it fails on Marten's
-/// version check.
+/// Chains entries by reading them back as stored, with each stream's last chain hash, hashing them here and inserting
+/// their links: the upgrade of a database written before the chain existed, and the COPY import's fallback when a
+/// stream has unchained entries before the ones it wrote. The write paths themselves chain without reading back:
+/// Marten's appends with one server-side call in their own batch (<see cref="ServerChain"/>, <see cref="ChainListener"/>),
+/// the COPY import from the bytes it copies (<c>BulkAppender</c>, <see cref="EntryParts"/>). A second writer of the
+/// same stream fails on the chain's primary key as it fails on Marten's version check.
 /// </summary>
 public static class ChainWriter
 {

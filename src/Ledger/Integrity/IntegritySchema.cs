@@ -10,8 +10,9 @@ namespace RatificationLedger.Integrity;
 /// <summary>
 /// The ledger's evidence tables as one Marten storage feature, created with the event tables and reported by Marten's
 /// schema checks: <c>ledger_chain</c> (per entry: the database role that wrote it, the entry hash, the chain hash),
-/// <c>ledger_digest</c> (every digest taken, with the heads it covers); and, unless turned off, the append-only guard on
-/// them and the event table (<see cref="AppendOnlyGuard"/>).
+/// <c>ledger_digest</c> (every digest taken, with the heads it covers); the server's clock for recorded-at and the chain
+/// function of Marten's appends (<see cref="ServerChain"/>); and, unless turned off, the append-only guard on them and the
+/// event table (<see cref="AppendOnlyGuard"/>).
 /// </summary>
 internal sealed class IntegritySchema(StoreOptions store, bool guard) : FeatureSchemaBase("ledger_integrity", store.Advanced.Migrator)
 {
@@ -45,6 +46,9 @@ internal sealed class IntegritySchema(StoreOptions store, bool guard) : FeatureS
         digest.AddColumn("hash", "bytea").NotNull();
         digest.AddColumn("heads", "jsonb").NotNull();
         yield return digest;
+
+        // After the tables it uses: the server's clock on the event table and the chain function of Marten's appends.
+        yield return new ServerChain(schema);
 
         if (guard)
         {

@@ -32,63 +32,10 @@ public sealed record LedgerEntry(
     /// The RFC 8785 form of the entry: one object, members in code-unit order (causation, correlation, data, headers,
     /// recordedAt, recordedBy, role, stream, type, version).
     /// </summary>
-    public byte[] Canonical()
-    {
-        var buffer = new ArrayBufferWriter<byte>(Data.Length + (Headers?.Length ?? 0) + 256);
-        Put(buffer, "{\"causation\":");
-        Text(buffer, CausationId);
-        Put(buffer, ",\"correlation\":");
-        Text(buffer, CorrelationId);
-        Put(buffer, ",\"data\":");
-        Json(buffer, Data);
-        Put(buffer, ",\"headers\":");
-        if (Headers is null)
-        {
-            Put(buffer, "null");
-        }
-        else
-        {
-            Json(buffer, Headers);
-        }
-        Put(buffer, ",\"recordedAt\":");
-        Text(buffer, Instant(RecordedAt));
-        Put(buffer, ",\"recordedBy\":");
-        Text(buffer, RecordedBy);
-        Put(buffer, ",\"role\":");
-        Text(buffer, Role);
-        Put(buffer, ",\"stream\":");
-        Text(buffer, Stream);
-        Put(buffer, ",\"type\":");
-        Text(buffer, Type);
-        Put(buffer, ",\"version\":");
-        Put(buffer, Version.ToString(CultureInfo.InvariantCulture));
-        Put(buffer, "}");
-        return buffer.WrittenSpan.ToArray();
-    }
+    public byte[] Canonical() => CanonicalEntry.Canonical(this);
 
     /// <summary>The entry hash <c>e = SHA-256(0x00 || canonical(entry))</c>.</summary>
-    public byte[] Hash() => LedgerHash.Entry(Canonical());
-
-    private static void Json(ArrayBufferWriter<byte> buffer, string json)
-    {
-        using var document = JsonDocument.Parse(json);
-        CanonicalJson.Write(document.RootElement, buffer);
-    }
-
-    private static void Text(ArrayBufferWriter<byte> buffer, string? text)
-    {
-        if (text is null)
-        {
-            Put(buffer, "null");
-        }
-        else
-        {
-            CanonicalJson.WriteString(text, buffer);
-        }
-    }
-
-    private static void Put(ArrayBufferWriter<byte> buffer, string ascii) =>
-        buffer.Advance(Encoding.ASCII.GetBytes(ascii, buffer.GetSpan(ascii.Length)));
+    public byte[] Hash() => CanonicalEntry.Hash(this);
 }
 
 /// <summary>The ledger's hash functions (SHA-256 with a one-byte domain prefix, as RFC 6962 separates leaves and nodes).</summary>
@@ -128,10 +75,17 @@ public static class LedgerHash
 
     internal static byte[] Prefixed(byte prefix, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // One SHA-256 context per thread, reused: a new one per hash (or a one-shot hash) costs more than hashing a link.
+        var sha = Sha256;
         sha.AppendData([prefix]);
         sha.AppendData(a);
         sha.AppendData(b);
         return sha.GetHashAndReset();
     }
+
+    /// <summary>This thread's SHA-256 context (reset: nothing appended).</summary>
+    internal static IncrementalHash Sha256 => t_sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    [ThreadStatic]
+    private static IncrementalHash? t_sha;
 }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
 
@@ -8,7 +10,7 @@ namespace RatificationLedger.Integrity;
 /// Recomputes every entry hash and every chain link of the ledger, checks the stored digests, and checks each digest
 /// given from outside against the ledger; reports the first divergence per process.
 /// </summary>
-public static class LedgerVerifier
+public static partial class LedgerVerifier
 {
     /// <summary>
     /// How much earlier than a digest an entry it does not cover may be recorded without being called backdated: a
@@ -22,18 +24,18 @@ public static class LedgerVerifier
     /// <param name="external">Digests the user kept outside the database.</param>
     /// <param name="progress">Told how many entries were checked, now and then.</param>
     /// <param name="ct">Cancels the verification.</param>
-    public static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, string schema, IReadOnlyList<LedgerDigest> external, IProgress<long>? progress, CancellationToken ct)
+    public static Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, string schema, IReadOnlyList<LedgerDigest> external, IProgress<long>? progress, CancellationToken ct) =>
+        VerifyAsync(connection, schema, external, progress, Environment.ProcessorCount, ct);
+
+    internal static async Task<VerificationReport> VerifyAsync(NpgsqlConnection connection, string schema, IReadOnlyList<LedgerDigest> external, IProgress<long>? progress, int workers, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(external);
         var findings = new Dictionary<string, Finding>(StringComparer.Ordinal);
         var digestFindings = new List<Finding>();
         var notes = new List<string>();
-        // Per stream: the chain hash at every version (for the digests' heads) and the recorded-at of every entry.
-        var chains = new Dictionary<string, List<byte[]>>(StringComparer.Ordinal);
-        var recorded = new Dictionary<string, List<DateTimeOffset>>(StringComparer.Ordinal);
-        long entries = 0;
 
+        // One snapshot for every read: the streams, the chain, the events and the stored digests.
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
         var streamVersions = new Dictionary<string, long>(StringComparer.Ordinal);
         await using (var command = new NpgsqlCommand($"select id, version from {schema}.mt_streams", connection, transaction))
@@ -44,45 +46,17 @@ public static class LedgerVerifier
                 streamVersions[reader.GetString(0)] = reader.GetInt64(1);
             }
         }
-
-        await using (var command = new NpgsqlCommand(
-            $"select coalesce(e.stream_id, c.stream_id), coalesce(e.version, c.version), e.stream_id is not null, c.stream_id is not null, " +
-            $"{ChainWriter.EntryColumns}, c.role, c.entry_hash, c.chain_hash " +
-            $"from {schema}.mt_events e full join {schema}.{IntegritySchema.ChainTable} c on c.stream_id = e.stream_id and c.version = e.version " +
-            "order by 1, 2", connection, transaction))
-        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        var links = await ReadLinksAsync(connection, transaction, schema, ct).ConfigureAwait(false);
+        var (entries, mismatches) = await ScanEventsAsync(connection, transaction, schema, links, Math.Max(1, workers), progress, ct).ConfigureAwait(false);
+        var rows = new List<Row>();
+        foreach (var stream in links.Streams)
         {
-            var rows = new List<Row>();
-            string? stream = null;
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-            {
-                var key = reader.GetString(0);
-                if (key != stream && stream is not null)
-                {
-                    Check(stream, rows, streamVersions, findings, notes, chains, recorded);
-                    rows.Clear();
-                }
-                stream = key;
-                var hasEvent = reader.GetBoolean(2);
-                var hasChain = reader.GetBoolean(3);
-                rows.Add(new Row(
-                    reader.GetInt64(1),
-                    hasEvent ? ChainWriter.ReadEntry(reader, 4, hasChain && !reader.IsDBNull(13) ? reader.GetString(13) : null) : null,
-                    hasChain ? reader.GetFieldValue<byte[]>(14) : null,
-                    hasChain ? reader.GetFieldValue<byte[]>(15) : null));
-                if (++entries % 10_000 == 0)
-                {
-                    progress?.Report(entries);
-                }
-            }
-            if (stream is not null)
-            {
-                Check(stream, rows, streamVersions, findings, notes, chains, recorded);
-            }
+            Rows(links, stream, rows);
+            Check(links, stream, rows, mismatches, streamVersions, findings, notes);
         }
         foreach (var (stream, version) in streamVersions)
         {
-            if (!chains.ContainsKey(stream) && version > 0 && !findings.ContainsKey(stream))
+            if (!links.ByKey.ContainsKey(stream) && version > 0 && !findings.ContainsKey(stream))
             {
                 findings[stream] = new Finding(stream, 1, FindingKind.Deleted, $"the stream is at version {version}, but none of its entries is there");
             }
@@ -127,6 +101,7 @@ public static class LedgerVerifier
         }
 
         // Every head a digest names must still be on its stream's chain; nothing it does not cover may be recorded before it.
+        // A stream's chain is its verified prefix: entry v's link is the stored chain hash of its v-th link.
         foreach (var (name, digest) in trusted.OrderBy(t => t.Digest.TakenAt))
         {
             var covered = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -137,37 +112,38 @@ public static class LedgerVerifier
                 {
                     continue;
                 }
-                if (!chains.TryGetValue(head.Stream, out var chain))
+                if (!links.ByKey.TryGetValue(head.Stream, out var chain))
                 {
                     findings[head.Stream] = new Finding(head.Stream, 1, FindingKind.Deleted, $"the process is gone; {name} covers {head.Version} of its entries");
                 }
-                else if (chain.Count < head.Version)
+                else if (chain.Verified < head.Version)
                 {
-                    findings[head.Stream] = new Finding(head.Stream, chain.Count + 1, FindingKind.RolledBack, $"the process ends at entry {chain.Count}; {name} covers {head.Version} entries");
+                    findings[head.Stream] = new Finding(head.Stream, chain.Verified + 1, FindingKind.RolledBack, $"the process ends at entry {chain.Verified}; {name} covers {head.Version} entries");
                 }
-                else if (!chain[(int)head.Version - 1].AsSpan().SequenceEqual(head.Chain))
+                else if (!links.ChainHash(chain.Start + (int)head.Version - 1).SequenceEqual(head.Chain))
                 {
                     // The chain is consistent in itself, so it was recomputed after an entry at or before the head was rewritten.
                     var from = trusted.Where(t => t.Digest.TakenAt < digest.TakenAt)
-                        .SelectMany(t => t.Digest.Heads.Where(h => h.Stream == head.Stream && h.Version <= chain.Count && chain[(int)h.Version - 1].AsSpan().SequenceEqual(h.Chain)))
+                        .SelectMany(t => t.Digest.Heads.Where(h => h.Stream == head.Stream && h.Version <= chain.Verified && links.ChainHash(chain.Start + (int)h.Version - 1).SequenceEqual(h.Chain)))
                         .Select(h => h.Version).DefaultIfEmpty(0).Max() + 1;
                     findings[head.Stream] = new Finding(head.Stream, head.Version, FindingKind.Edited,
                         $"the chain at entry {head.Version} is not the one {name} holds: an entry from {from} to {head.Version} was rewritten and the chain recomputed after it");
                 }
             }
-            foreach (var (stream, times) in recorded)
+            var before = (digest.TakenAt - WriteGrace).UtcTicks;
+            foreach (var stream in links.Streams)
             {
-                if (findings.ContainsKey(stream))
+                if (findings.ContainsKey(stream.Key))
                 {
                     continue;
                 }
-                var from = covered.GetValueOrDefault(stream);
-                for (var v = from; v < times.Count; v++)
+                for (var v = covered.GetValueOrDefault(stream.Key); v < stream.Verified; v++)
                 {
-                    if (times[(int)v] < digest.TakenAt - WriteGrace)
+                    var recorded = links.Recorded[stream.Start + (int)v];
+                    if (recorded < before)
                     {
-                        findings[stream] = new Finding(stream, v + 1, FindingKind.Backdated,
-                            $"recorded at {LedgerEntry.Instant(times[(int)v])}, before {name}, which does not cover it");
+                        findings[stream.Key] = new Finding(stream.Key, v + 1, FindingKind.Backdated,
+                            $"recorded at {LedgerEntry.Instant(new DateTimeOffset(recorded, TimeSpan.Zero))}, before {name}, which does not cover it");
                         break;
                     }
                 }
@@ -175,89 +151,124 @@ public static class LedgerVerifier
         }
 
         var all = findings.Values.OrderBy(f => f.Process, StringComparer.Ordinal).Concat(digestFindings).ToArray();
-        return new VerificationReport(chains.Count, entries, stored.Count, external.Count, all, notes);
+        return new VerificationReport(links.ByKey.Count, entries, stored.Count, external.Count, all, notes);
     }
 
-    private sealed record Row(long Version, LedgerEntry? Entry, byte[]? EntryHash, byte[]? ChainHash);
+    // One row of a stream as a full join of the event and chain tables on (stream, version) gives it, in version order:
+    // a link (Link >= 0) with or without its event, or an event with no link of its own (Link -1).
+    private readonly record struct Row(long Version, int Link, bool HasEvent);
 
-    private static void Check(string stream, List<Row> rows, Dictionary<string, long> streamVersions, Dictionary<string, Finding> findings, List<string> notes,
-        Dictionary<string, List<byte[]>> chains, Dictionary<string, List<DateTimeOffset>> recorded)
+    private static void Rows(Links links, StreamRows stream, List<Row> rows)
     {
-        var chain = new List<byte[]>(rows.Count);
-        var times = new List<DateTimeOffset>(rows.Count);
-        chains[stream] = chain;
-        recorded[stream] = times;
-        var previous = LedgerHash.Genesis(stream);
+        rows.Clear();
+        var unlinked = stream.Unlinked;
+        unlinked?.Sort();
+        int i = stream.Start, end = stream.Start + stream.Count, j = 0, extra = unlinked?.Count ?? 0;
+        while (i < end || j < extra)
+        {
+            if (i < end && (j == extra || links.Versions[i] <= unlinked![j]))
+            {
+                rows.Add(new Row(links.Versions[i], i, (links.State[i] & LinkState.Claimed) != 0));
+                i++;
+            }
+            else
+            {
+                rows.Add(new Row(unlinked![j], -1, true));
+                j++;
+            }
+        }
+    }
+
+    private static void Check(Links links, StreamRows stream, List<Row> rows, ConcurrentDictionary<int, Mismatch> mismatches, Dictionary<string, long> streamVersions,
+        Dictionary<string, Finding> findings, List<string> notes)
+    {
+        var key = stream.Key;
+        Span<byte> previous = stackalloc byte[LedgerHash.Size];
+        SHA256.HashData(stream.KeyUtf8, previous);
+        Span<byte> link = stackalloc byte[LedgerHash.Size];
+        var sha = LedgerHash.Sha256;
         long upgraded = 0;
         Finding? finding = null;
-        for (var i = 0; i < rows.Count && finding is null; i++)
+        var verified = 0;
+        for (var i = 0; i < rows.Count; i++)
         {
             var row = rows[i];
             var expected = i + 1L;
             if (row.Version != expected)
             {
-                finding = new Finding(stream, expected, row.Version > expected ? FindingKind.Deleted : FindingKind.Inserted,
+                finding = new Finding(key, expected, row.Version > expected ? FindingKind.Deleted : FindingKind.Inserted,
                     row.Version > expected ? $"entry {expected} is missing (the next is {row.Version})" : $"an entry numbered {row.Version} stands where {expected} should");
                 break;
             }
-            if (row.Entry is null)
+            if (!row.HasEvent)
             {
-                finding = new Finding(stream, row.Version, FindingKind.Deleted, "the entry was removed from the event table (its chain link is still there)");
+                finding = new Finding(key, row.Version, FindingKind.Deleted, "the entry was removed from the event table (its chain link is still there)");
                 break;
             }
-            if (row.EntryHash is null || row.ChainHash is null)
+            if (row.Link < 0)
             {
-                finding = new Finding(stream, row.Version, FindingKind.Inserted, "the entry has no link in the chain: it was not written through the ledger");
+                finding = new Finding(key, row.Version, FindingKind.Inserted, "the entry has no link in the chain: it was not written through the ledger");
                 break;
             }
-            var hash = row.Entry.Hash();
-            if (!hash.AsSpan().SequenceEqual(row.EntryHash))
+            var state = links.State[row.Link];
+            if ((state & LinkState.Matches) == 0)
             {
-                var elsewhere = rows.FindIndex(r => r.EntryHash is not null && r != row && Moved(r, row, hash));
+                var mismatch = mismatches[row.Link];
+                var elsewhere = mismatch.Entry is null ? -1 : rows.FindIndex(r => r.Link >= 0 && r != row && Moved(links, r, mismatch));
                 finding = elsewhere >= 0
-                    ? new Finding(stream, Math.Min(row.Version, rows[elsewhere].Version), FindingKind.Reordered,
+                    ? new Finding(key, Math.Min(row.Version, rows[elsewhere].Version), FindingKind.Reordered,
                         $"entries {Math.Min(row.Version, rows[elsewhere].Version)} and {Math.Max(row.Version, rows[elsewhere].Version)} stand in each other's place")
-                    : new Finding(stream, row.Version, FindingKind.Edited, "the entry is not as it was written (its hash differs)");
+                    : new Finding(key, row.Version, FindingKind.Edited, "the entry is not as it was written (its hash differs)");
                 break;
             }
-            var link = LedgerHash.Link(previous, hash);
-            if (!link.AsSpan().SequenceEqual(row.ChainHash))
+            // c_v = SHA-256(0x01 || c_{v-1} || e_v), e_v being the stored entry hash the entry was just found to have.
+            sha.AppendData([0x01]);
+            sha.AppendData(previous);
+            sha.AppendData(links.EntryHash(row.Link));
+            sha.GetHashAndReset(link);
+            if ((state & LinkState.BadChainHash) != 0 || !link.SequenceEqual(links.ChainHash(row.Link)))
             {
-                finding = new Finding(stream, row.Version, FindingKind.Edited, "its link does not follow from the entry before it (the chain was altered)");
+                finding = new Finding(key, row.Version, FindingKind.Edited, "its link does not follow from the entry before it (the chain was altered)");
                 break;
             }
-            if (row.Entry.Role is null)
+            if (links.Roles[row.Link] < 0)
             {
                 upgraded = row.Version;
             }
             else if (upgraded > 0 && upgraded != row.Version - 1)
             {
-                finding = new Finding(stream, row.Version, FindingKind.Edited, "an entry after the chain began has no writing role");
+                finding = new Finding(key, row.Version, FindingKind.Edited, "an entry after the chain began has no writing role");
                 break;
             }
-            chain.Add(link);
-            times.Add(row.Entry.RecordedAt);
-            previous = link;
+            verified++;
+            link.CopyTo(previous);
         }
-        if (finding is null && streamVersions.TryGetValue(stream, out var version) && version > rows.Count)
+        stream.Verified = verified;
+        if (finding is null && streamVersions.TryGetValue(key, out var version) && version > rows.Count)
         {
-            finding = new Finding(stream, rows.Count + 1, FindingKind.Deleted, $"the stream is at version {version}, but its entries end at {rows.Count}");
+            finding = new Finding(key, rows.Count + 1, FindingKind.Deleted, $"the stream is at version {version}, but its entries end at {rows.Count}");
         }
         if (finding is not null)
         {
-            findings[stream] = finding;
+            findings[key] = finding;
         }
         if (upgraded > 0)
         {
-            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{stream}: entries 1 to {upgraded} were written before the chain and chained on upgrade; the chain vouches for them only from then on."));
+            notes.Add(string.Create(CultureInfo.InvariantCulture, $"{key}: entries 1 to {upgraded} were written before the chain and chained on upgrade; the chain vouches for them only from then on."));
         }
     }
 
-    // Whether the entry hash stored for r is the hash this row's content has (this row's content was written as r's).
-    private static bool Moved(Row r, Row row, byte[] hash) => r.EntryHash!.AsSpan().SequenceEqual(Rehash(row.Entry!, r.Version, hash));
-
-    // The hash the entry would have if it stood at another version (a swap changes the version column too).
-    private static byte[] Rehash(LedgerEntry entry, long version, byte[] hash) => entry.Version == version ? hash : (entry with { Version = version }).Hash();
+    // Whether the entry hash stored for r is the hash this mismatched entry's content has at r's version (a swap
+    // changes the version column too): this entry was written as r's.
+    private static bool Moved(Links links, Row r, Mismatch mismatch)
+    {
+        if ((links.State[r.Link] & LinkState.BadEntryHash) != 0)
+        {
+            return false;
+        }
+        var hash = mismatch.Entry!.Version == r.Version ? mismatch.Hash : (mismatch.Entry with { Version = r.Version }).Hash();
+        return links.EntryHash(r.Link).SequenceEqual(hash);
+    }
 
     private static async Task<List<(LedgerDigest Digest, byte[] Root, byte[] Hash)>> StoredDigestsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string schema, CancellationToken ct)
     {

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Text;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
 using RatificationLedger.Storage;
@@ -17,7 +20,7 @@ namespace RatificationLedger.Recording;
 /// Used only when the store's event tables have exactly the layout this writes (single tenancy, Marten's default
 /// columns); otherwise the recorder appends through Marten.
 /// </summary>
-internal sealed class BulkAppender
+internal sealed partial class BulkAppender
 {
     private readonly string _schema;
     private readonly Weasel.Core.DbObjectName _receiptTable;
@@ -128,21 +131,37 @@ internal sealed class BulkAppender
             throw new InvalidOperationException($"{rows.Count} encoded rows for {count} events.");
         }
 
-        // Sequence numbers first (the same sequence Marten's append draws from, in order), and recorded-at: the server's
-        // transaction time (never the client's clock).
+        // One round trip first: sequence numbers (the same sequence Marten's append draws from, in order), recorded-at
+        // (the server's transaction time, never the client's clock), the writing role, and the last chain link of each
+        // stream appended to.
         var sequence = new long[count];
         var timestamp = default(DateTimeOffset);
-        await using (var next = connection.CreateCommand())
+        var role = "";
+        var previous = new Dictionary<string, (long Version, byte[] Chain)>(StringComparer.Ordinal);
+        await using (var batch = new NpgsqlBatch(connection))
         {
-            next.CommandText = $"select nextval('{_schema}.{StorageNames.EventSequence}'), transaction_timestamp() from generate_series(1, $1)";
+            var next = new NpgsqlBatchCommand($"select transaction_timestamp(), current_user::text, array(select nextval('{_schema}.{StorageNames.EventSequence}') from generate_series(1, $1))");
             next.Parameters.Add(new NpgsqlParameter { Value = count });
-            await using var reader = await next.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            var i = 0;
+            batch.BatchCommands.Add(next);
+            var links = new NpgsqlBatchCommand(
+                $"select s.id, c.version, c.chain_hash from unnest($1::varchar[]) as s(id) " +
+                $"join lateral (select version, chain_hash from {_schema}.{Integrity.IntegritySchema.ChainTable} where stream_id = s.id order by version desc limit 1) c on true");
+            links.Parameters.Add(new NpgsqlParameter { Value = streams.Select(s => s.Stream).ToArray() });
+            batch.BatchCommands.Add(links);
+            await using var reader = await batch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            timestamp = new DateTimeOffset(reader.GetFieldValue<DateTime>(0), TimeSpan.Zero);
+            role = reader.GetString(1);
+            sequence = reader.GetFieldValue<long[]>(2);
+            await reader.NextResultAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                sequence[i++] = reader.GetInt64(0);
-                timestamp = new DateTimeOffset(reader.GetFieldValue<DateTime>(1), TimeSpan.Zero);
+                previous[reader.GetString(0)] = (reader.GetInt64(1), reader.GetFieldValue<byte[]>(2));
             }
+        }
+        if (sequence.Length != count)
+        {
+            throw new InvalidOperationException($"{sequence.Length} sequence numbers for {count} events.");
         }
 
         // Stream rows: new streams inserted (one that exists by now is a unique violation), existing ones moved on from
@@ -205,7 +224,7 @@ internal sealed class BulkAppender
         {
             await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
-        await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
+        await ChainAsync(connection, streams, rows, timestamp, role, previous, ct).ConfigureAwait(false);
 
         if (receipts.Count > 0)
         {
@@ -222,6 +241,80 @@ internal sealed class BulkAppender
             }
             await copy.CompleteAsync(ct).ConfigureAwait(false);
         }
+    }
+}
+
+internal sealed partial class BulkAppender
+{
+    /// <summary>
+    /// The chain links of the rows just copied, hashed here from the rows' own bytes (their canonical parts, written when
+    /// they were encoded) with the transaction's time and role, and copied into the chain table: no read-back. When a
+    /// stream's last link is not at the version it was read at (entries written without the chain in between), the
+    /// rows are chained by reading them back instead (<see cref="Integrity.ChainWriter"/>), which says what is wrong.
+    /// </summary>
+    private async Task ChainAsync(NpgsqlConnection connection, IReadOnlyList<StreamAppend> streams, EventRows rows, DateTimeOffset timestamp, string role,
+        Dictionary<string, (long Version, byte[] Chain)> previous, CancellationToken ct)
+    {
+        foreach (var stream in streams)
+        {
+            var linked = previous.TryGetValue(stream.Stream, out var last) ? last.Version : 0;
+            if (linked != stream.ReadVersion)
+            {
+                await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
+                return;
+            }
+        }
+        // The links computed first, then sent in one binary COPY payload (as the events are), so the server is not kept
+        // waiting on the client while it hashes.
+        var entries = rows.EntryHashes(timestamp, role);
+        var roleBytes = Encoding.UTF8.GetBytes(role);
+        var payload = new ArrayBufferWriter<byte>(19 + (rows.Count * 160));
+        payload.Write(CopySignature);
+        string? current = null;
+        byte[] chain = [];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (stream, version) = rows.Entry(i);
+            if (stream != current)
+            {
+                current = stream;
+                chain = previous.TryGetValue(stream, out var last) ? last.Chain : Integrity.LedgerHash.Genesis(stream);
+            }
+            var entry = entries.AsSpan(i * Integrity.LedgerHash.Size, Integrity.LedgerHash.Size);
+            chain = Integrity.LedgerHash.Link(chain, entry);
+            Put16(payload, 5);
+            var streamBytes = Encoding.UTF8.GetBytes(stream);
+            Put32(payload, streamBytes.Length);
+            payload.Write(streamBytes);
+            Put32(payload, 8);
+            BinaryPrimitives.WriteInt64BigEndian(payload.GetSpan(8), version);
+            payload.Advance(8);
+            Put32(payload, roleBytes.Length);
+            payload.Write(roleBytes);
+            Put32(payload, Integrity.LedgerHash.Size);
+            payload.Write(entry);
+            Put32(payload, Integrity.LedgerHash.Size);
+            payload.Write(chain);
+        }
+        Put16(payload, -1);
+        await using var copy = await connection.BeginRawBinaryCopyAsync(
+            $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
+        await copy.WriteAsync(payload.WrittenMemory, ct).ConfigureAwait(false);
+    }
+
+    // PostgreSQL's binary COPY header: signature, flags, header extension length.
+    private static readonly byte[] CopySignature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+    private static void Put16(ArrayBufferWriter<byte> output, short value)
+    {
+        BinaryPrimitives.WriteInt16BigEndian(output.GetSpan(2), value);
+        output.Advance(2);
+    }
+
+    private static void Put32(ArrayBufferWriter<byte> output, int value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), value);
+        output.Advance(4);
     }
 }
 

@@ -28,11 +28,26 @@ internal sealed class EventRows : IBufferWriter<byte>
     private readonly int[] _timestampAt;
     private int _rows;
 
+    // Each row's entry in canonical form, in three parts around recorded-at and role (see EntryParts): the parts of row
+    // i start at _partsAt[i], its head and middle are _head[i] and _middle[i] long, its tail ends where row i + 1 starts.
+    private readonly ArrayBufferWriter<byte> _parts;
+    private readonly int[] _partsAt;
+    private readonly int[] _head;
+    private readonly int[] _middle;
+    private readonly string[] _stream;
+    private readonly long[] _version;
+
     private EventRows(int rows)
     {
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, rows * 512));
         _sequenceAt = new int[rows];
         _timestampAt = new int[rows];
+        _parts = new ArrayBufferWriter<byte>(Math.Max(1024, rows * 384));
+        _partsAt = new int[rows + 1];
+        _head = new int[rows];
+        _middle = new int[rows];
+        _stream = new string[rows];
+        _version = new long[rows];
     }
 
     /// <summary>How many rows the buffer holds.</summary>
@@ -92,7 +107,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         PutText(e.StreamKey);
         PutInt32(8);
         PutInt64(e.Version);
-        PutJson(serializer.ToJson(e.Data));
+        var (dataAt, dataLength) = PutJson(serializer.ToJson(e.Data));
         PutText(e.EventTypeName);
         PutInt32(8);
         _timestampAt[_rows] = _length;
@@ -101,6 +116,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         PutText(e.DotNetTypeName);
         PutText(e.CorrelationId);
         PutText(e.CausationId);
+        var (headersAt, headersLength) = (0, -1);
         if (e.Headers is not { Count: > 0 } headers)
         {
             PutInt32(-1);
@@ -109,6 +125,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         {
             var at = StartValue();
             Put([1]); // jsonb version
+            headersAt = _length;
             json.Reset(this);
             json.WriteStartObject();
             foreach (var (key, value) in headers)
@@ -124,16 +141,49 @@ internal sealed class EventRows : IBufferWriter<byte>
             }
             json.WriteEndObject();
             json.Flush();
+            headersLength = _length - headersAt;
             EndValue(at);
         }
         else
         {
-            PutJson(serializer.ToJson(headers));
+            (headersAt, headersLength) = PutJson(serializer.ToJson(headers));
         }
         PutText(e.UserName);
         PutInt32(1);
         Put([0]); // is_archived
+
+        // The entry's canonical form from the same JSON bytes the row carries.
+        var (head, middle) = Integrity.EntryParts.Write(_parts, _buffer.AsMemory(dataAt, dataLength),
+            headersLength < 0 ? null : _buffer.AsMemory(headersAt, headersLength),
+            e.CausationId, e.CorrelationId, e.UserName, e.StreamKey!, e.EventTypeName, e.Version);
+        _head[_rows] = head;
+        _middle[_rows] = middle;
+        _stream[_rows] = e.StreamKey!;
+        _version[_rows] = e.Version;
         _rows++;
+        _partsAt[_rows] = _parts.WrittenCount;
+    }
+
+    /// <summary>Row <paramref name="row"/>'s stream and version.</summary>
+    public (string Stream, long Version) Entry(int row) => (_stream[row], _version[row]);
+
+    /// <summary>
+    /// Every row's entry hash as the transaction writes it: recorded at <paramref name="timestamp"/> by
+    /// <paramref name="role"/>; 32 bytes per row, in row order.
+    /// </summary>
+    public byte[] EntryHashes(DateTimeOffset timestamp, string role)
+    {
+        var instant = Integrity.EntryParts.Instant(timestamp);
+        var roleJson = Integrity.EntryParts.Role(role);
+        var hashes = new byte[_rows * Integrity.LedgerHash.Size];
+        var parts = _parts.WrittenSpan;
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        for (var i = 0; i < _rows; i++)
+        {
+            Integrity.EntryParts.Hash(sha, parts[_partsAt[i].._partsAt[i + 1]], _head[i], _middle[i], instant, roleJson,
+                hashes.AsSpan(i * Integrity.LedgerHash.Size, Integrity.LedgerHash.Size));
+        }
+        return hashes;
     }
 
     private static bool PlainHeaders(Dictionary<string, object> headers)
@@ -195,12 +245,15 @@ internal sealed class EventRows : IBufferWriter<byte>
         EndValue(at);
     }
 
-    private void PutJson(string json)
+    // A jsonb value; returns where its JSON text starts in the buffer and its length.
+    private (int At, int Length) PutJson(string json)
     {
         var at = StartValue();
         Put([1]); // jsonb version
+        var start = _length;
         PutUtf8(json);
         EndValue(at);
+        return (start, _length - start);
     }
 
     private void PutUtf8(string text) => _length += Encoding.UTF8.GetBytes(text, Span(Encoding.UTF8.GetMaxByteCount(text.Length)));

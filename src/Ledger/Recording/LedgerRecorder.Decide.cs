@@ -28,6 +28,15 @@ public sealed partial class LedgerRecorder
                 ? await session.Events.FetchForExclusiveWriting<OrganizationView>(OrganizationDecider.StreamKey(orgCode), ct).ConfigureAwait(false)
                 : null;
             var batch = session.CreateBatchQuery();
+            // Written through Marten, the write's transaction begins with the read, which also reads its timestamp: the
+            // entries' recorded-at (the server's clock), known before the write so that the inline projections see what
+            // the event table will hold. (The COPY write reads it itself when it begins.)
+            Task<IReadOnlyList<string>>? clock = null;
+            if (!(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
+            {
+                await session.BeginTransactionAsync(ct).ConfigureAwait(false);
+                clock = batch.Query<string>(Integrity.ServerClock.Sql);
+            }
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
             // On top of a previous batch (still being written), what it leaves is taken from it rather than read.
@@ -48,9 +57,13 @@ public sealed partial class LedgerRecorder
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
             var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
                 .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
-            if (receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
+            if (clock is not null || receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
             {
                 await batch.Execute(ct).ConfigureAwait(false);
+            }
+            if (clock is not null)
+            {
+                Integrity.ServerClock.Read(session, (await clock.ConfigureAwait(false)).Single());
             }
 
             var current = previous?.Organization;

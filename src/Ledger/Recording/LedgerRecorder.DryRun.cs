@@ -68,7 +68,8 @@ public sealed partial class LedgerRecorder
                 }
                 foreach (var result in results)
                 {
-                    var entry = entries[start++];
+                    // An entry is read from the file's text when it is asked for: only when the failure names it.
+                    var at = start++;
                     switch (result.Outcome)
                     {
                         case RecordOutcome.Recorded when !result.IsResend:
@@ -82,7 +83,7 @@ public sealed partial class LedgerRecorder
                             {
                                 await decided.Session.DisposeAsync().ConfigureAwait(false);
                             }
-                            return new ImportResult(recorded, already, entries.Count, new ImportFailure(entry, result.Rejection!)) { DryRun = true };
+                            return new ImportResult(recorded, already, entries.Count, new ImportFailure(entries[at], result.Rejection!)) { DryRun = true };
                     }
                 }
                 // What the batch leaves, as the next batch would read it had it been written.

@@ -56,7 +56,8 @@ public sealed partial class LedgerRecorder
             {
                 foreach (var result in results)
                 {
-                    var entry = entries[next++];
+                    // An entry is read from the file's text when it is asked for: only when a message names it.
+                    var at = next++;
                     try
                     {
                         await PublishAsync([result], ct).ConfigureAwait(false);
@@ -65,7 +66,7 @@ public sealed partial class LedgerRecorder
                     {
                         // The entry is recorded; a sink's reaction to it is not complete. Importing again resends it, and
                         // the resend hands its notifications to the sinks again.
-                        throw new ImportInterruptedException(entry, recorded, already, entries.Count, e);
+                        throw new ImportInterruptedException(entries[at], recorded, already, entries.Count, e);
                     }
                     switch (result.Outcome)
                     {
@@ -76,7 +77,7 @@ public sealed partial class LedgerRecorder
                             already++;
                             break;
                         default:
-                            failure = new ImportFailure(entry, result.Rejection!);
+                            failure = new ImportFailure(entries[at], result.Rejection!);
                             return false;
                     }
                 }

@@ -120,6 +120,11 @@ public sealed partial class LedgerRecorder
             decided.Rows = null;
             await writer.WriteAsync(session, new BatchWrite(decided.Appends ?? Appends(decided.Streams), decided.NewReceipts,
                 RecordedByOf(decided.Provenance), rows), ct).ConfigureAwait(false);
+            if (writer is MartenBatchWriter)
+            {
+                // Recorded-at: the transaction's timestamp, read with the batch's read (the COPY path stamps its own).
+                await Integrity.ServerClock.StampAsync(session, ct).ConfigureAwait(false);
+            }
             committing = true;
             await session.SaveChangesAsync(ct).ConfigureAwait(false);
         }

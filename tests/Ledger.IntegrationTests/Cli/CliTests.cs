@@ -120,7 +120,7 @@ public sealed class CliTests
         var auditDocument = JsonNode.Parse((await LedgerAsync(db, "audit", "nato/fin", "--json")).Out)!.AsObject();
         auditDocument.Select(p => p.Key).Should().Equal("schema", "process", "asOf", "knownAt", "entries");
         var audit = auditDocument["entries"]!.AsArray();
-        audit[0]!.AsObject().Select(p => p.Key).Should().Equal("sequence", "type", "on", "member", "recordedAt", "recordedBy", "source", "commandId", "retracted");
+        audit[0]!.AsObject().Select(p => p.Key).Should().Equal("sequence", "type", "on", "member", "recordedAt", "recordedBy", "role", "chained", "source", "commandId", "retracted");
         audit.Select(a => a!["sequence"]!.GetValue<long>()).Should().Equal(Enumerable.Range(1, audit.Count).Select(i => (long)i));
         audit[0]!["type"]!.GetValue<string>().Should().Be("application_submitted");
         audit.Should().OnlyContain(a => a!["commandId"] != null && !a["retracted"]!.GetValue<bool>());

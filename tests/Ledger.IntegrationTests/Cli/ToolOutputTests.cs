@@ -87,7 +87,7 @@ public sealed class ToolOutputTests
         register.Single(r => r.StartsWith("FIN,", StringComparison.Ordinal)).Should().StartWith("FIN,2023-03-01,2023-04-04,");
 
         var audit = (await LedgerAsync("audit", "nato/fin", "--csv")).Out.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-        audit[0].Should().Be("sequence,type,on,member,recordedAt,recordedBy,source,commandId,retracted");
+        audit[0].Should().Be("sequence,type,on,member,recordedAt,recordedBy,role,chained,source,commandId,retracted");
         audit[1].Should().StartWith("1,application_submitted,2022-05-18,,");
         audit.Should().HaveCount(58);
 

@@ -73,7 +73,7 @@ public sealed class ChainTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Recorded_at_on_the_copy_path_does_not_come_from_the_clients_clock()
+    public async Task Recorded_at_on_either_path_does_not_come_from_the_clients_clock()
     {
         // Marten's own clock for events set to 2001 in this app: a timestamp from the client would say 2001.
         var connection = await TestSchemas.ConnectionStringAsync();
@@ -83,10 +83,10 @@ public sealed class ChainTests : IAsyncLifetime
 
         await using var c = new NpgsqlConnection(connection);
         await c.OpenAsync();
-        await using var command = new NpgsqlCommand($"select count(*) filter (where timestamp < now() - interval '1 hour'), count(*) from {schema}.mt_events where stream_id = 'nato/fin'", c);
+        await using var command = new NpgsqlCommand($"select count(*) filter (where timestamp < now() - interval '1 hour'), count(*) from {schema}.mt_events", c);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        reader.GetInt64(0).Should().Be(0, "every recorded-at the COPY path writes (all of nato/fin) is the server's transaction time; Marten's append (the organization, the ratifier added to Sweden's process) still takes Marten's clock");
+        reader.GetInt64(0).Should().Be(0, "every recorded-at is the server's transaction time: the COPY path's (all of nato/fin) and Marten's appends' (the organization, the ratifier added to Sweden's process)");
         reader.GetInt64(1).Should().BeGreaterThan(50);
         await reader.DisposeAsync();
         (await LedgerIntegrity.VerifyAsync(host.Store)).Findings.Should().BeEmpty();

@@ -72,4 +72,15 @@ public sealed class GuardTests : IAsyncLifetime
 
         (await check.Should().ThrowAsync<Exception>()).Which.ToString().Should().Contain("ledger_guard");
     }
+
+    [Fact]
+    public async Task Martens_schema_check_reports_a_dropped_server_clock()
+    {
+        await _host.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+
+        await ExecuteAsAppAsync($"drop trigger ledger_recorded_at on {_schema}.mt_events");
+        var check = () => _host.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+
+        (await check.Should().ThrowAsync<Exception>()).Which.ToString().Should().Contain("ledger_recorded_at");
+    }
 }

@@ -73,8 +73,10 @@ internal sealed class TamperedLedger : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    // The server's clock for recorded-at goes too: whoever can drop the guard can drop it, and write any instant.
     public Task DropGuardAsync() => AsOwnerAsync(string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
-        $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};")));
+        $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};"))
+        + $" drop trigger if exists ledger_recorded_at on {Schema}.mt_events;");
 
     public async Task<T> ScalarAsync<T>(string sql)
     {

@@ -174,6 +174,45 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void The_processes_may_come_before_the_organization()
+    {
+        var root = JsonNode.Parse(Valid)!.AsObject();
+        var reordered = new JsonObject { ["processes"] = root["processes"]!.DeepClone(), ["organization"] = root["organization"]!.DeepClone() };
+
+        var file = Parse(reordered.ToJsonString());
+
+        file.Organization.Code.Should().Be("NATO");
+        file.Entries.Should().HaveCount(15);
+        // A deposit naming no depositary takes the organization's, which the file gives after its processes.
+        file.Entries[8].Command.Should().Be(new DepositInstrument("nato/fin", "BEL", new DateOnly(2022, 7, 21), "USA"));
+    }
+
+    [Fact]
+    public void A_bad_organization_is_reported_before_missing_processes()
+    {
+        var json = Mutate(root =>
+        {
+            Org(root)["depositary"] = "usa";
+            root.Remove("processes");
+        });
+
+        ShouldFail(json, "$.organization.depositary: 'usa' is not an ISO 3166-1 alpha-3 country code*");
+        ShouldFail(Mutate(root => root.Remove("processes")), "$.processes: is required.");
+    }
+
+    [Fact]
+    public void An_entry_asked_for_again_is_read_again_with_the_same_content()
+    {
+        var file = Parse(Valid);
+
+        var first = file.Entries[11];
+        var again = file.InImportOrder().Single(e => e.Process == "nato/fin" && e.Index == 11);
+
+        again.Should().BeEquivalentTo(first);
+        again.Command.Should().Be(new AddRatifier("nato/fin", "SWE", new DateOnly(2023, 4, 4), "Joined."));
+    }
+
+    [Fact]
     public void An_entry_names_its_location_by_process_index_type_and_date()
     {
         Parse(Valid).Entries[7].Location.Should().Be("nato/fin events[7] (ratification, 2022-07-20)");

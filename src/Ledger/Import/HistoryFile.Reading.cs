@@ -1,0 +1,235 @@
+using System.Text.Json;
+using RatificationLedger.Domain;
+
+namespace RatificationLedger.Import;
+
+// Reading a history file's text, checked as JSON already, for its meaning: the root and the organization, then every
+// process (in parallel, each from its own slice of the text), then what spans processes (an id given twice). Every
+// entry is read and checked here, so that a file with a bad entry anywhere is refused before anything is imported; what
+// is kept of an entry is only where it is and its date (EntryAt), and the import reads it again when it reaches it.
+public sealed partial record HistoryFile
+{
+    private static HistoryFile Read(ReadOnlyMemory<byte> text)
+    {
+        var (organizationAt, processesAt) = Root(text.Span);
+        Organization organization;
+        var organizationSlice = Required(organizationAt, "organization", JsonValueKind.Object);
+        using (var document = JsonDocument.Parse(text.Slice(organizationSlice.Start, organizationSlice.Length)))
+        {
+            organization = ReadOrganization(new Node(document.RootElement, "$.organization"));
+        }
+        var slices = Items(text.Span, Required(processesAt, "processes", JsonValueKind.Array));
+        var read = new ProcessRead[slices.Count];
+        Parallel.For(0, slices.Count, i => read[i] = ReadProcess(text, slices[i], i, organization));
+
+        // In file order, as a reader going through the file would meet them: a process's own faults, then whether its id
+        // was seen before, then its entries' faults.
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new string[read.Length];
+        var count = 0;
+        for (var i = 0; i < read.Length; i++)
+        {
+            var process = read[i];
+            if (process.Before is { } before)
+            {
+                throw before;
+            }
+            if (!seen.Add(process.Id!))
+            {
+                throw new HistoryFileException($"$.processes[{i}].id: process '{process.Id}' appears twice in the file.");
+            }
+            if (process.After is { } after)
+            {
+                throw after;
+            }
+            ids[i] = process.Id!;
+            count += process.Entries.Length;
+        }
+        var entries = new EntryAt[count];
+        var at = 0;
+        foreach (var process in read)
+        {
+            process.Entries.CopyTo(entries, at);
+            at += process.Entries.Length;
+        }
+        return new HistoryFile(organization, new HistoryEntryList(text, organization, ids, entries));
+    }
+
+    // The root object's two fields, checked as Node.Only checks them: where their values are, if given.
+    private static (Slice? Organization, Slice? Processes) Root(ReadOnlySpan<byte> text)
+    {
+        var reader = new Utf8JsonReader(text, s_json);
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new HistoryFileException($"$: expected an object, found {Node.Kind(KindOf(reader.TokenType))}.");
+        }
+        string[] known = ["organization", "processes"];
+        var found = new Slice?[2];
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var field = reader.ValueTextEquals(known[0]) ? 0 : reader.ValueTextEquals(known[1]) ? 1 : -1;
+            if (field < 0)
+            {
+                throw new HistoryFileException($"$.{reader.GetString()}: is not a known field here; known fields: {string.Join(", ", known)}.");
+            }
+            if (found[field] is not null)
+            {
+                throw new HistoryFileException($"$.{reader.GetString()}: is given twice; give each field once.");
+            }
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            var kind = KindOf(reader.TokenType);
+            reader.Skip();
+            found[field] = new Slice(start, (int)reader.BytesConsumed - start, kind);
+        }
+        return (found[0], found[1]);
+    }
+
+    // A field of the root, checked as Node.Required checks it (the organization's before the processes' are looked at).
+    private static Slice Required(Slice? value, string field, JsonValueKind kind) => value switch
+    {
+        null or { Kind: JsonValueKind.Null } => throw new HistoryFileException($"$.{field}: is required."),
+        { } v when v.Kind != kind => throw new HistoryFileException($"$.{field}: expected {Node.Kind(kind)}, found {Node.Kind(v.Kind)}."),
+        { } v => v,
+    };
+
+    // Where each item of an array is (the array at `array` in `text`), as offsets into `text`.
+    private static List<Slice> Items(ReadOnlySpan<byte> text, Slice array)
+    {
+        var reader = new Utf8JsonReader(text.Slice(array.Start, array.Length), s_json);
+        reader.Read();
+        var items = new List<Slice>();
+        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            var start = (int)reader.TokenStartIndex;
+            var kind = KindOf(reader.TokenType);
+            reader.Skip();
+            items.Add(new Slice(array.Start + start, (int)reader.BytesConsumed - start, kind));
+        }
+        return items;
+    }
+
+    // Where the items of an object's array field are, as offsets into `text` (empty when the object has no such field).
+    private static List<Slice> Items(ReadOnlySpan<byte> text, Slice @object, string field)
+    {
+        var reader = new Utf8JsonReader(text.Slice(@object.Start, @object.Length), s_json);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var wanted = reader.ValueTextEquals(field);
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            if (wanted)
+            {
+                return Items(text, new Slice(@object.Start + start, (int)reader.BytesConsumed - start, JsonValueKind.Array));
+            }
+        }
+        return [];
+    }
+
+    // One process checked as a whole, with its entries: its faults before and after the duplicate-id check (which needs
+    // the processes before it), and where its entries are with their dates.
+    private static ProcessRead ReadProcess(ReadOnlyMemory<byte> text, Slice slice, int ordinal, Organization organization)
+    {
+        using var document = JsonDocument.Parse(text.Slice(slice.Start, slice.Length));
+        var process = new Node(document.RootElement, "$.processes", ordinal);
+        string id;
+        try
+        {
+            process.Only("id", "candidate", "events");
+            id = process.String("id");
+            if (!ProcessId.TryParse(id, out var org, out var candidate))
+            {
+                throw process.Error("id", $"'{id}' is not a process id: expected '{{organization}}/{{candidate}}' in lower case, e.g. 'nato/swe'.");
+            }
+            if (org != organization.Code)
+            {
+                throw process.Error("id", $"process '{id}' belongs to organization {org}, but the file's organization is {organization.Code}.");
+            }
+            if (process.Code("candidate") != candidate)
+            {
+                throw process.Error("candidate", $"'{process.String("candidate")}' does not match the process id '{id}' (candidate {candidate}).");
+            }
+        }
+        catch (HistoryFileException e)
+        {
+            return new ProcessRead(null, e, null, []);
+        }
+        try
+        {
+            var events = process.Array("events");
+            var where = Items(text.Span, slice, "events");
+            var entries = new EntryAt[events.Count];
+            // Name the entry by process id and index: "nato/fin events[7].member: ...".
+            var prefix = $"{id} events";
+            for (var index = 0; index < events.Count; index++)
+            {
+                var entry = ReadEntry(new Node(events[index].Element, prefix, index), id, index, organization);
+                entries[index] = new EntryAt(entry.Command.On.DayNumber, where[index].Start, where[index].Length, ordinal, index);
+            }
+            return new ProcessRead(id, null, null, entries);
+        }
+        catch (HistoryFileException e)
+        {
+            return new ProcessRead(id, null, e, []);
+        }
+    }
+
+    private static JsonValueKind KindOf(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartObject => JsonValueKind.Object,
+        JsonTokenType.StartArray => JsonValueKind.Array,
+        JsonTokenType.String => JsonValueKind.String,
+        JsonTokenType.Number => JsonValueKind.Number,
+        JsonTokenType.True or JsonTokenType.False => JsonValueKind.True,
+        _ => JsonValueKind.Null,
+    };
+
+    // A JSON value's place in the file's text.
+    private readonly record struct Slice(int Start, int Length, JsonValueKind Kind);
+
+    private sealed record ProcessRead(string? Id, HistoryFileException? Before, HistoryFileException? After, EntryAt[] Entries);
+
+    // One entry of the file: its date (DateOnly.DayNumber), its place in the text, its process (by ordinal) and index.
+    private readonly record struct EntryAt(int Day, int Start, int Length, int Process, int Index);
+
+    /// <summary>
+    /// A file's entries, each read from its place in the file's text when it is asked for (in parallel if asked so:
+    /// nothing here changes after construction).
+    /// </summary>
+    private sealed class HistoryEntryList(ReadOnlyMemory<byte> text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>
+    {
+        public int Count => entries.Length;
+
+        public HistoryEntry this[int index]
+        {
+            get
+            {
+                var at = entries[index];
+                using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
+                var process = processes[at.Process];
+                return ReadEntry(new Node(document.RootElement, $"{process} events", at.Index), process, at.Index, organization);
+            }
+        }
+
+        // By date across processes; same-day entries in file order (a file's entries are in text order).
+        public HistoryEntryList InImportOrder()
+        {
+            var ordered = (EntryAt[])entries.Clone();
+            Array.Sort(ordered, static (a, b) => a.Day != b.Day ? a.Day.CompareTo(b.Day) : a.Start.CompareTo(b.Start));
+            return new HistoryEntryList(text, organization, processes, ordered);
+        }
+
+        public IEnumerator<HistoryEntry> GetEnumerator()
+        {
+            for (var i = 0; i < entries.Length; i++)
+            {
+                yield return this[i];
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
