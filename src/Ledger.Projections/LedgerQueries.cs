@@ -167,16 +167,16 @@ public sealed class LedgerQueries : ILedgerQueries
 
     /// <summary>Waits until the async projections (member records) have caught up with the event log.</summary>
     /// <exception cref="TimeoutException">They did not catch up in time; the message says whether a daemon ever ran.</exception>
-    public async Task WaitForAsyncProjectionsAsync(TimeSpan timeout)
+    public async Task WaitForAsyncProjectionsAsync(TimeSpan timeout, CancellationToken ct = default)
     {
         try
         {
-            await _store.WaitForNonStaleProjectionDataAsync(timeout).ConfigureAwait(false);
+            await _store.WaitForNonStaleProjectionDataAsync(timeout).WaitAsync(ct).ConfigureAwait(false);
         }
         catch (TimeoutException e)
         {
             await using var session = _store.QuerySession();
-            if (await DaemonProgressAsync(session, CancellationToken.None).ConfigureAwait(false) is null)
+            if (await DaemonProgressAsync(session, ct).ConfigureAwait(false) is null)
             {
                 throw new TimeoutException(NoDaemonMessage, e);
             }

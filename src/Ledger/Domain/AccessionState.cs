@@ -58,7 +58,7 @@ public sealed record Veto(string Member, DateOnly Since, string Reason, bool For
 }
 
 /// <summary>One recorded entry of the process stream: its number (stream version) and its event.</summary>
-public sealed record Entry(long Number, object Event);
+internal sealed record Entry(long Number, object Event);
 
 /// <summary>
 /// The state of one accession process: a pure fold of its events. The write side decides on it; the
@@ -113,7 +113,7 @@ public sealed record AccessionState
         ImmutableSortedDictionary<string, DateOnly>.Empty.WithComparers(StringComparer.Ordinal);
 
     /// <summary>National steps of every state that took one, required or not yet required (early approvals).</summary>
-    public MemberStepsMap Steps { get; init; }
+    internal MemberStepsMap Steps { get; init; }
 
     /// <summary>Every veto and hold, active and ended, in recorded order.</summary>
     public ImmutableList<Veto> Vetoes { get; init; } = [];
@@ -122,7 +122,7 @@ public sealed record AccessionState
     public ImmutableList<MemorandumSigned> Memoranda { get; init; } = [];
 
     /// <summary>Every entry in recorded order, retracted ones included.</summary>
-    public EntryList Entries { get; init; }
+    internal EntryList Entries { get; init; }
 
     /// <summary>Numbers of the retracted entries.</summary>
     public ImmutableSortedSet<long> Retracted { get; init; } = [];

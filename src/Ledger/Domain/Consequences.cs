@@ -5,7 +5,7 @@ namespace RatificationLedger.Domain;
 /// which member an event is about, the latest date the clock allows, when a required ratifier's ratification counts,
 /// and the cross-process rule's command for an invited process.
 /// </summary>
-public static class Consequences
+internal static class Consequences
 {
     /// <summary>The member (a state of the organization or acceding to it) <paramref name="event"/> is about, or null.</summary>
     public static string? MemberOf(object @event) => @event switch

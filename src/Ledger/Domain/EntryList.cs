@@ -18,7 +18,7 @@ namespace RatificationLedger.Domain;
 /// </para>
 /// </remarks>
 [CollectionBuilder(typeof(EntryList), nameof(Create))]
-public readonly struct EntryList : IReadOnlyList<Entry>, IEquatable<EntryList>
+internal readonly struct EntryList : IReadOnlyList<Entry>, IEquatable<EntryList>
 {
     private const int FirstCapacity = 16;
 

@@ -20,7 +20,7 @@ namespace RatificationLedger.Domain;
 /// same map (same store, same count of changes), not when their steps are equal.
 /// </para>
 /// </remarks>
-public readonly struct MemberStepsMap : IReadOnlyDictionary<string, MemberSteps>, IEquatable<MemberStepsMap>
+internal readonly struct MemberStepsMap : IReadOnlyDictionary<string, MemberSteps>, IEquatable<MemberStepsMap>
 {
     private readonly Store? _store;
     private readonly int _stamp;

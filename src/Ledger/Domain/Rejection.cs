@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace RatificationLedger.Domain;
 
 /// <summary>Why the ledger refused to record a command. <see cref="Code"/> is stable; <see cref="Message"/> names the rule and the values.</summary>
@@ -18,7 +20,8 @@ public sealed record Decision
     /// <summary>Why nothing may be recorded, or null.</summary>
     public Rejection? Rejection { get; }
 
-    /// <summary>True when the command was refused.</summary>
+    /// <summary>True when the command was refused; <see cref="Rejection"/> then says why.</summary>
+    [MemberNotNullWhen(true, nameof(Rejection))]
     public bool IsRejected => Rejection is not null;
 
     /// <summary>Record these events.</summary>

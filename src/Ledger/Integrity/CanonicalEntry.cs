@@ -38,6 +38,19 @@ internal static class CanonicalEntry
         ByteSink output, Utf8Canonicalizer json, ReadOnlySpan<byte> stream, long version, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data,
         Utf8Field headers, Utf8Field recordedBy, Utf8Field role, Utf8Field correlation, Utf8Field causation, long recordedAtUtcTicks)
     {
+        WriteHead(output, json, data, headers, correlation, causation);
+        Instant(output, recordedAtUtcTicks);
+        WriteMiddle(output, recordedBy);
+        Text(output, role);
+        WriteTail(output, stream, type, version);
+    }
+
+    // The canonical form in the parts around the two members only the writing transaction knows (recorded-at, then
+    // role): head, instant, middle, role, tail. Write puts them together; EntryParts keeps them apart for the COPY import.
+
+    /// <summary>The members before recorded-at's value: <c>{"causation":…,"correlation":…,"data":…,"headers":…,"recordedAt":</c>.</summary>
+    internal static void WriteHead(ByteSink output, Utf8Canonicalizer json, ReadOnlySpan<byte> data, Utf8Field headers, Utf8Field correlation, Utf8Field causation)
+    {
         output.Put("{\"causation\":"u8);
         Text(output, causation);
         output.Put(",\"correlation\":"u8);
@@ -54,11 +67,19 @@ internal static class CanonicalEntry
             json.Write(headers.Bytes, output);
         }
         output.Put(",\"recordedAt\":"u8);
-        Instant(output, recordedAtUtcTicks);
+    }
+
+    /// <summary>The members between recorded-at's value and role's: <c>,"recordedBy":…,"role":</c>.</summary>
+    internal static void WriteMiddle(ByteSink output, Utf8Field recordedBy)
+    {
         output.Put(",\"recordedBy\":"u8);
         Text(output, recordedBy);
         output.Put(",\"role\":"u8);
-        Text(output, role);
+    }
+
+    /// <summary>The members after role's value: <c>,"stream":…,"type":…,"version":…}</c>.</summary>
+    internal static void WriteTail(ByteSink output, ReadOnlySpan<byte> stream, ReadOnlySpan<byte> type, long version)
+    {
         output.Put(",\"stream\":"u8);
         Utf8Canonicalizer.WriteString(stream, output);
         output.Put(",\"type\":"u8);
@@ -118,7 +139,7 @@ internal static class CanonicalEntry
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    private static (int At, int Length) Encode(ByteSink fields, string? text, Encoding encoding)
+    internal static (int At, int Length) Encode(ByteSink fields, string? text, Encoding encoding)
     {
         if (text is null)
         {
@@ -136,10 +157,11 @@ internal static class CanonicalEntry
         return (at, fields.Length - at);
     }
 
-    private static Utf8Field Field(ByteSink fields, (int At, int Length) range) =>
+    internal static Utf8Field Field(ByteSink fields, (int At, int Length) range) =>
         range.Length < 0 ? Utf8Field.Null : new Utf8Field(fields.Buffer.AsSpan(range.At, range.Length));
 
-    private static void Text(ByteSink output, Utf8Field text)
+    /// <summary>A text member's value: a JSON string, or <c>null</c>.</summary>
+    internal static void Text(ByteSink output, Utf8Field text)
     {
         if (text.IsNull)
         {

@@ -11,7 +11,7 @@ namespace RatificationLedger.Integrity;
 /// ECMAScript prints an IEEE 754 double. Two JSON texts with the same content give the same bytes, whatever the order
 /// and spacing they were written or stored with (PostgreSQL's <c>jsonb</c> reorders members and keeps <c>1.0</c>).
 /// </summary>
-public static class CanonicalJson
+internal static class CanonicalJson
 {
     /// <summary>The canonical UTF-8 bytes of one JSON text.</summary>
     /// <exception cref="JsonException">The text is not JSON, or holds a number outside a double's range.</exception>

@@ -11,7 +11,7 @@ namespace RatificationLedger.Integrity;
 /// the COPY import from the bytes it copies (<c>BulkAppender</c>, <see cref="EntryParts"/>). A second writer of the
 /// same stream fails on the chain's primary key as it fails on Marten's version check.
 /// </summary>
-public static class ChainWriter
+internal static class ChainWriter
 {
     /// <summary>One stream written in the transaction, and its version before the transaction wrote to it.</summary>
     /// <param name="Stream">The stream key.</param>

@@ -26,7 +26,7 @@ public sealed record LedgerEntry(
     DateTimeOffset RecordedAt)
 {
     /// <summary>The recorded-at instant as the canonical form writes it: UTC, six fraction digits, <c>Z</c>.</summary>
-    public static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
+    internal static string Instant(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The RFC 8785 form of the entry: one object, members in code-unit order (causation, correlation, data, headers,

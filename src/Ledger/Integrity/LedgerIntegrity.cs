@@ -24,7 +24,7 @@ public static class LedgerIntegrity
     /// Creates the evidence tables if they are missing and, once per store, chains the entries written before the chain
     /// existed (a database of an earlier version); the writers call this before their first write.
     /// </summary>
-    public static async Task EnsureAsync(IDocumentStore store, CancellationToken ct)
+    internal static async Task EnsureAsync(IDocumentStore store, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(store);
         await IntegritySchema.EnsureAsync(store, ct).ConfigureAwait(false);

@@ -11,7 +11,7 @@ namespace RatificationLedger.Integrity;
 // rows' bytes handed in batches to workers on every core that write each entry's canonical form and hash it against
 // the stored entry hash of its link. What follows from the order of the entries (the links, the versions, the digests)
 // is checked afterwards, stream by stream, from what the pass left in these arrays.
-public static partial class LedgerVerifier
+internal static partial class LedgerVerifier
 {
     [Flags]
     private enum LinkState : byte

@@ -10,7 +10,7 @@ namespace RatificationLedger.Integrity;
 /// Recomputes every entry hash and every chain link of the ledger, checks the stored digests, and checks each digest
 /// given from outside against the ledger; reports the first divergence per process.
 /// </summary>
-public static partial class LedgerVerifier
+internal static partial class LedgerVerifier
 {
     /// <summary>
     /// How much earlier than a digest an entry it does not cover may be recorded without being called backdated: a

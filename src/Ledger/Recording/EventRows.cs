@@ -30,7 +30,7 @@ internal sealed class EventRows : IBufferWriter<byte>
 
     // Each row's entry in canonical form, in three parts around recorded-at and role (see EntryParts): the parts of row
     // i start at _partsAt[i], its head and middle are _head[i] and _middle[i] long, its tail ends where row i + 1 starts.
-    private readonly ArrayBufferWriter<byte> _parts;
+    private readonly Integrity.ByteSink _parts;
     private readonly int[] _partsAt;
     private readonly int[] _head;
     private readonly int[] _middle;
@@ -42,7 +42,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, rows * 512));
         _sequenceAt = new int[rows];
         _timestampAt = new int[rows];
-        _parts = new ArrayBufferWriter<byte>(Math.Max(1024, rows * 384));
+        _parts = new Integrity.ByteSink(Math.Max(1024, rows * 384));
         _partsAt = new int[rows + 1];
         _head = new int[rows];
         _middle = new int[rows];
@@ -161,7 +161,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         _stream[_rows] = e.StreamKey!;
         _version[_rows] = e.Version;
         _rows++;
-        _partsAt[_rows] = _parts.WrittenCount;
+        _partsAt[_rows] = _parts.Length;
     }
 
     /// <summary>Row <paramref name="row"/>'s stream and version.</summary>
@@ -176,7 +176,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         var instant = Integrity.EntryParts.Instant(timestamp);
         var roleJson = Integrity.EntryParts.Role(role);
         var hashes = new byte[_rows * Integrity.LedgerHash.Size];
-        var parts = _parts.WrittenSpan;
+        var parts = _parts.Written;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (var i = 0; i < _rows; i++)
         {

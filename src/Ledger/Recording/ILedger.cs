@@ -1,10 +1,11 @@
 using RatificationLedger.Domain;
 using RatificationLedger.Import;
+using RatificationLedger.Integrity;
 
 namespace RatificationLedger.Recording;
 
 /// <summary>
-/// The ledger's write side as an app uses it: record one command, a run of commands, an organization, a history file.
+/// The ledger as an app uses it: record one command, a run of commands, an organization, a history file; verify the record.
 /// Registered by <c>AddRatificationLedger</c> (implemented by <see cref="LedgerRecorder"/>); an interface so that apps
 /// can mock it. No Mediator needed: the Mediator requests are a thin adapter over it.
 /// </summary>
@@ -33,4 +34,13 @@ public interface ILedger
     /// <param name="options">Who records, the correlation id, a clean stop, progress; all optional.</param>
     /// <param name="ct">Cancellation.</param>
     Task<ImportResult> ImportAsync(HistoryFile file, ImportOptions? options = null, CancellationToken ct = default);
+
+    /// <summary>
+    /// Verifies the record: every entry against its hash chain, and the ledger against each digest given (kept outside
+    /// the database) and those it stored; the same report as <see cref="LedgerIntegrity.VerifyAsync"/>.
+    /// </summary>
+    /// <param name="digests">Digests kept outside the database to check the ledger against; none when null.</param>
+    /// <param name="progress">Receives the number of entries checked so far; optional.</param>
+    /// <param name="ct">Cancellation.</param>
+    Task<VerificationReport> VerifyAsync(IReadOnlyList<LedgerDigest>? digests = null, IProgress<long>? progress = null, CancellationToken ct = default);
 }

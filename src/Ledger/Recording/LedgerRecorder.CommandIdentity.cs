@@ -81,7 +81,7 @@ public sealed partial class LedgerRecorder
         a.RecordedBy == b.RecordedBy && a.CorrelationId == b.CorrelationId && a.CausationId == b.CausationId;
 
     /// <summary>The stored type name of a command, e.g. <c>approve_ratification</c>.</summary>
-    public static string CommandName(object command)
+    internal static string CommandName(object command)
     {
         ArgumentNullException.ThrowIfNull(command);
         return s_commandNames.GetOrAdd(command.GetType(), static type =>
@@ -103,7 +103,7 @@ public sealed partial class LedgerRecorder
     private static readonly ConcurrentDictionary<Type, string> s_commandNames = new();
 
     /// <summary>SHA-256 (hex) of a command's canonical JSON, prefixed by its name: equal for equal commands.</summary>
-    public static string ContentHash(string name, object command)
+    internal static string ContentHash(string name, object command)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(command);

@@ -70,20 +70,13 @@ public sealed partial class LedgerRecorder
                 {
                     // An entry is read from the file's text when it is asked for: only when the failure names it.
                     var at = start++;
-                    switch (result.Outcome)
+                    if (!Tally(result, ref recorded, ref already))
                     {
-                        case RecordOutcome.Recorded when !result.IsResend:
-                            recorded++;
-                            break;
-                        case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
-                            already++;
-                            break;
-                        default:
-                            if (decided is not null)
-                            {
-                                await decided.Session.DisposeAsync().ConfigureAwait(false);
-                            }
-                            return new ImportResult(recorded, already, entries.Count, new ImportFailure(entries[at], result.Rejection!)) { DryRun = true };
+                        if (decided is not null)
+                        {
+                            await decided.Session.DisposeAsync().ConfigureAwait(false);
+                        }
+                        return new ImportResult(recorded, already, entries.Count, new ImportFailure(entries[at], result.Rejection!)) { DryRun = true };
                     }
                 }
                 // What the batch leaves, as the next batch would read it had it been written.

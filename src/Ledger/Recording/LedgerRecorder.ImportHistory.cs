@@ -68,17 +68,10 @@ public sealed partial class LedgerRecorder
                         // the resend hands its notifications to the sinks again.
                         throw new ImportInterruptedException(entries[at], recorded, already, entries.Count, e);
                     }
-                    switch (result.Outcome)
+                    if (!Tally(result, ref recorded, ref already))
                     {
-                        case RecordOutcome.Recorded when !result.IsResend:
-                            recorded++;
-                            break;
-                        case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
-                            already++;
-                            break;
-                        default:
-                            failure = new ImportFailure(entries[at], result.Rejection!);
-                            return false;
+                        failure = new ImportFailure(entries[at], result.Rejection!);
+                        return false;
                     }
                 }
                 options.Progress?.Report(new ImportProgress(next, recorded, already, entries.Count));
@@ -96,5 +89,24 @@ public sealed partial class LedgerRecorder
             throw new ImportInterruptedException(entries[next], recorded, already, entries.Count, e);
         }
         return new ImportResult(recorded, already, entries.Count, failure) { Stopped = stopped };
+    }
+
+    /// <summary>
+    /// Counts one answer of an import (or a dry run): a new entry, or one already there (a resend answered from its
+    /// receipt). False for a refusal, which ends the import.
+    /// </summary>
+    private static bool Tally(RecordResult result, ref int recorded, ref int already)
+    {
+        switch (result.Outcome)
+        {
+            case RecordOutcome.Recorded when !result.IsResend:
+                recorded++;
+                return true;
+            case RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded:
+                already++;
+                return true;
+            default:
+                return false;
+        }
     }
 }

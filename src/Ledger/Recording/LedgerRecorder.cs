@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using RatificationLedger.Domain;
+using RatificationLedger.Integrity;
 using RatificationLedger.Observability;
 using RatificationLedger.Storage;
 using Marten;
@@ -19,7 +20,7 @@ namespace RatificationLedger.Recording;
 public sealed partial class LedgerRecorder : ILedger
 {
     /// <summary>Header keys every recorded event carries.</summary>
-    public static class Headers
+    internal static class Headers
     {
         /// <summary>The source citation (URL or document reference).</summary>
         public const string Source = "source";
@@ -158,6 +159,14 @@ public sealed partial class LedgerRecorder : ILedger
         await PublishAsync(results, ct).ConfigureAwait(false);
         return results;
     }
+
+    /// <summary>Verifies the record against its hash chain and digests (see <see cref="LedgerIntegrity.VerifyAsync"/>).</summary>
+    /// <param name="digests">Digests kept outside the database to check the ledger against; none when null.</param>
+    /// <param name="progress">Receives the number of entries checked so far; optional.</param>
+    /// <param name="ct">Cancellation.</param>
+    public Task<VerificationReport> VerifyAsync(IReadOnlyList<LedgerDigest>? digests = null, IProgress<long>? progress = null, CancellationToken ct = default) =>
+        LedgerIntegrity.VerifyAsync(_store, digests, progress, ct);
+
     /// <summary>Registers an organization, or adds roster members it lacks; a conflicting definition is refused.</summary>
     public async Task<RecordResult> RegisterOrganizationAsync(Organization organization, Provenance? provenance = null, CancellationToken ct = default)
     {
@@ -205,40 +214,5 @@ public sealed partial class LedgerRecorder : ILedger
             }
             return new RecordResult(RecordOutcome.Recorded, key, commandId, entries, null, version + entries.Length);
         }
-    }
-
-    /// <summary>The organization as recorded, or null when it is not registered.</summary>
-    public async Task<Organization?> LoadOrganizationAsync(string code, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var view = await session.LoadAsync<OrganizationView>(OrganizationDecider.StreamKey(code), ct).ConfigureAwait(false);
-        return view?.Organization;
-    }
-
-    /// <summary>The processes of an organization (or of every organization) with their phase.</summary>
-    public async Task<IReadOnlyList<ProcessEntry>> ListProcessesAsync(string? organization = null, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var query = organization is null
-            ? session.Query<ProcessEntry>()
-            : session.Query<ProcessEntry>().Where(p => p.Organization == organization.ToUpperInvariant());
-        var list = await query.ToListAsync(ct).ConfigureAwait(false);
-        return [.. list.OrderBy(p => p.Id, StringComparer.Ordinal)];
-    }
-
-    /// <summary>The decider's state of a process as the ledger holds it now (every entry, retractions applied).</summary>
-    public async Task<AccessionState> LoadStateAsync(string process, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var stream = await session.Events.AggregateStreamAsync<AccessionStream>(process, token: ct).ConfigureAwait(false);
-        return stream?.State ?? AccessionState.Initial;
-    }
-
-    /// <summary>Every entry of a stream in recorded order, with who recorded it, its source and command id.</summary>
-    public async Task<IReadOnlyList<RecordedEntry>> ReadEntriesAsync(string stream, CancellationToken ct = default)
-    {
-        await using var session = _store.QuerySession();
-        var events = await session.Events.FetchStreamAsync(stream, token: ct).ConfigureAwait(false);
-        return [.. events.Select(RecordedEntry.From)];
     }
 }

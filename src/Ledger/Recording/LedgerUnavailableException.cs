@@ -42,10 +42,10 @@ public sealed class LedgerUnavailableException : Exception
     /// True when <paramref name="e"/> is the database being unreachable or the connection failing (Npgsql's transient
     /// failures: I/O, timeouts, connection and shutdown errors), not a bug or a rule.
     /// </summary>
-    public static bool IsDatabaseFailure(Exception e) => Chain(e).OfType<NpgsqlException>().Any(n => n.IsTransient);
+    internal static bool IsDatabaseFailure(Exception e) => Chain(e).OfType<NpgsqlException>().Any(n => n.IsTransient);
 
     /// <summary>The messages of an exception and its inner exceptions, outer to inner, each once, whitespace collapsed.</summary>
-    public static string Cause(Exception e)
+    internal static string Cause(Exception e)
     {
         var parts = new List<string>();
         foreach (var x in Chain(e))

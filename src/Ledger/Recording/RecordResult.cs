@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using RatificationLedger.Domain;
 
 namespace RatificationLedger.Recording;
@@ -47,6 +48,14 @@ public sealed record RecordResult(
 
     /// <summary>True when the fact is in the ledger after the command (recorded now, before, or by the first send).</summary>
     public bool Succeeded => Outcome is RecordOutcome.Recorded or RecordOutcome.AlreadyRecorded;
+
+    /// <summary>
+    /// True when nothing was written because the command was refused (<see cref="RecordOutcome.Rejected"/>) or met a
+    /// conflict (<see cref="RecordOutcome.Conflict"/>); <see cref="Rejection"/> then says why, with a stable code. The
+    /// ledger's results have a rejection exactly when they did not succeed.
+    /// </summary>
+    [MemberNotNullWhen(true, nameof(Rejection))]
+    public bool IsRefused => Rejection is not null;
 
     /// <inheritdoc />
     public override string ToString() => Outcome switch

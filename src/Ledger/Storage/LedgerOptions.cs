@@ -86,13 +86,13 @@ public sealed class LedgerOptions
     public string? DefaultRecordedBy { get; set; }
 
     /// <summary>True when a registered read model needs the async daemon (set by read-model packages).</summary>
-    public bool NeedsAsyncDaemon { get; private set; }
+    internal bool NeedsAsyncDaemon { get; private set; }
 
     /// <summary>Adds store configuration that comes with the ledger (read-model packages use this).</summary>
     /// <param name="extension">Applied to the store options after the ledger's own settings.</param>
     /// <param name="needsAsyncDaemon">Whether the extension registers asynchronous projections.</param>
     /// <param name="services">Services the extension adds to the container (with <c>AddMarten(...).AddRatificationLedger</c>).</param>
-    public LedgerOptions Extend(Action<StoreOptions> extension, bool needsAsyncDaemon = false, Action<IServiceCollection>? services = null)
+    internal LedgerOptions Extend(Action<StoreOptions> extension, bool needsAsyncDaemon = false, Action<IServiceCollection>? services = null)
     {
         ArgumentNullException.ThrowIfNull(extension);
         _extensions.Add(extension);

@@ -75,7 +75,7 @@ public static class LedgerStoreExtensions
     }
 
     /// <summary>The JSON settings of stored events and documents (pinned by the golden-file tests).</summary>
-    public static void ConfigureJson(JsonSerializerOptions json)
+    internal static void ConfigureJson(JsonSerializerOptions json)
     {
         ArgumentNullException.ThrowIfNull(json);
         LedgerJson.Configure(json);

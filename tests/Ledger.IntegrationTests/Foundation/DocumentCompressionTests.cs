@@ -163,7 +163,7 @@ public sealed class DocumentCompressionTests
             await using (var app = LedgerHost.Start(asApp, schema, app: s => s.AddSingleton<ILoggerProvider>(logs)))
             {
                 await app.RecordAsync(new RatificationLedger.Domain.SubmitApplication("nato/swe", "NATO", "SWE", new DateOnly(2022, 5, 18)));
-                (await app.Recorder.LoadStateAsync("nato/swe")).Version.Should().Be(1);
+                (await app.Reader.LoadStateAsync("nato/swe")).Version.Should().Be(1);
             }
 
             (await CompressionAsync(connection, schema)).Where(m => LedgerTables.Contains(m.Key)).Should().OnlyContain(m => m.Value == "");
@@ -225,7 +225,7 @@ public sealed class DocumentCompressionTests
                 return ValueTask.FromResult(true);
             }, CancellationToken.None);
             results.Should().HaveCount(3).And.OnlyContain(r => r.Outcome == RatificationLedger.Recording.RecordOutcome.Recorded);
-            (await app.Recorder.LoadStateAsync("nato/fin")).Version.Should().Be(3);
+            (await app.Reader.LoadStateAsync("nato/fin")).Version.Should().Be(3);
             (await ScalarAsync(connection, $"select has_table_privilege('{role}', '{schema}.mt_events', 'update')::text")).Should().Be("false");
         }
         finally

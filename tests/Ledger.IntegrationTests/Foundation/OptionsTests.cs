@@ -86,7 +86,7 @@ public sealed class OptionsTests
         user.Name = null;
         await host.Recorder.RecordAsync(new ApproveRatification("nato/fin", "CAN", D("2022-07-05"), "Parliament"));
 
-        var entries = await host.Recorder.ReadEntriesAsync("nato/fin");
+        var entries = await host.Reader.ReadEntriesAsync("nato/fin");
         entries.Select(e => e.RecordedBy).Should().Equal("jane@example.org", "analyst@example.org", "batch-job");
     }
 
@@ -104,7 +104,7 @@ public sealed class OptionsTests
         var invitation = await host.Recorder.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid summit", Organization: "NATO", Candidate: "FIN"));
         invitation.Outcome.Should().Be(RecordOutcome.Rejected);
         invitation.Rejection!.Code.Should().Be(RecordCodes.InvalidProvenance);
-        (await host.Recorder.ReadEntriesAsync("nato/fin")).Should().BeEmpty();
+        (await host.Reader.ReadEntriesAsync("nato/fin")).Should().BeEmpty();
     }
 
     private sealed class SignedInUser : IRecordedByProvider

@@ -97,7 +97,7 @@ public sealed class CroatiaReadTests : IAsyncLifetime
     [Fact]
     public async Task The_United_Kingdom_is_in_the_roster_until_2020_01_31()
     {
-        var eu = (await _host.Recorder.LoadOrganizationAsync("EU"))!;
+        var eu = (await _host.Reader.LoadOrganizationAsync("EU"))!;
         eu.IsMemberOn("GBR", D("2020-01-31")).Should().BeTrue();
         eu.IsMemberOn("GBR", D("2020-02-01")).Should().BeFalse();
         eu.IsMemberOn("HRV", D("2013-07-01")).Should().BeTrue();

@@ -37,7 +37,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
 
         first.Should().BeEquivalentTo(new { Recorded = file.Entries.Count, AlreadyThere = 0, Total = file.Entries.Count, Failure = (ImportFailure?)null });
         var count = await _host.EventCountAsync();
-        var entries = await _host.Recorder.ReadEntriesAsync("nato/swe");
+        var entries = await _host.Reader.ReadEntriesAsync("nato/swe");
         // Every entry but the one the reaction to Finland's accession added (recorded by the ledger, caused by nato/fin).
         entries.Where(e => e.Event is not RatifierAdded).Should().OnlyContain(e => e.RecordedBy == "importer" && e.CorrelationId == "import-1" && e.CommandId != null);
         entries.Single(e => e.Event is ApplicationSubmitted).Source.Should().Be("https://example.org/swe/application");
@@ -75,12 +75,12 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         var result = await _host.Sender.Send(new ImportHistoryRequest(HistoryFile.Parse(Json(FinlandAndSweden()))));
 
         result.Failure.Should().BeNull();
-        var sweden = await _host.Recorder.LoadStateAsync("nato/swe");
+        var sweden = await _host.Reader.LoadStateAsync("nato/swe");
         sweden.RequiredRatifiers.Should().ContainKey("FIN").WhoseValue.Should().Be(D("2023-04-04"));
         sweden.StepsOf("FIN").Approval!.On.Should().Be(D("2023-03-01"));
         sweden.StepsOf("FIN").Deposit!.On.Should().Be(D("2023-04-04"));
         sweden.Accession!.On.Should().Be(D("2024-03-07"));
-        (await _host.Recorder.ReadEntriesAsync("nato/swe")).Where(e => e.Event is RatifierAdded).Should().ContainSingle()
+        (await _host.Reader.ReadEntriesAsync("nato/swe")).Where(e => e.Event is RatifierAdded).Should().ContainSingle()
             .Which.CausationId.Should().Be("nato/fin");
         _host.Notifications.OfType<AccessionCompletedNotification>().Select(n => n.Process).Should().Equal("nato/fin", "nato/swe");
     }
@@ -120,7 +120,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         _host.Recorder.LookAheadsUsed.Should().BeGreaterThan(usedBefore + 1);
         foreach (var process in new[] { "nato/fin", "nato/swe" })
         {
-            var entries = await _host.Recorder.ReadEntriesAsync(process);
+            var entries = await _host.Reader.ReadEntriesAsync(process);
             entries.Select(e => e.Number).Should().Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i));
             entries.Count(e => e.Event is ParliamentVoted { Chamber: "Race Chamber" }).Should().Be(process == raced ? 1 : 0);
             var status = (await _host.Queries.StatusAsync(process))!;
@@ -184,7 +184,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
 
         raced.Should().BeTrue();
         result.Entries.Should().ContainSingle().Which.Number.Should().Be(5);
-        var entries = await _host.Recorder.ReadEntriesAsync("nato/fin");
+        var entries = await _host.Reader.ReadEntriesAsync("nato/fin");
         var (status, register, _) = ProcessViews.Build("nato/fin", entries);
         (await _host.Queries.StatusAsync("nato/fin")).Should().BeEquivalentTo(status);
         var stored = (await _host.Queries.RegisterAsync("nato/fin"))!;
@@ -239,7 +239,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         next.Entries.Single().Number.Should().Be(6);
         var repeat = await _host.SendAsync(new ApproveRatification("nato/fin", "CAN", D("2022-07-05"), "Parliament"));
         repeat.IsResend.Should().BeTrue();
-        var state = await _host.Recorder.LoadStateAsync("nato/fin");
+        var state = await _host.Reader.LoadStateAsync("nato/fin");
         state.Version.Should().Be(6);
         state.ActiveVetoOf("TUR").Should().NotBeNull();
 
@@ -291,7 +291,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
 
         // The invitation takes the members on its date as required ratifiers: the roster as it now stands.
         await _host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
-        (await _host.Recorder.LoadStateAsync("nato/fin")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
+        (await _host.Reader.LoadStateAsync("nato/fin")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
     }
 
     [Fact]
@@ -311,7 +311,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
 
         await _host.RecordAsync(new SubmitApplication("nato/swe", "NATO", "SWE", D("2022-05-18")));
         await _host.RecordAsync(new ExtendInvitation("nato/swe", D("2022-06-29"), "Madrid Summit"));
-        (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
+        (await _host.Reader.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.Should().Contain("IRL").And.HaveCount(31);
     }
 
     private static Organization WithIreland(Organization organization) =>
@@ -335,7 +335,7 @@ public sealed class BatchRecordingTests : IAsyncLifetime
         results.Select(r => r.Outcome).Should().Equal(RecordOutcome.Recorded, RecordOutcome.Recorded, RecordOutcome.AlreadyRecorded, RecordOutcome.Rejected);
         results[3].Rejection!.Code.Should().Be(RuleCodes.ProtocolMissing);
         results[0].Notifications.Should().ContainSingle().Which.Should().BeOfType<ProcessOpenedNotification>();
-        (await _host.Recorder.LoadStateAsync("nato/fin")).Version.Should().Be(2);
+        (await _host.Reader.LoadStateAsync("nato/fin")).Version.Should().Be(2);
 
         var resent = await _host.Recorder.RecordManyAsync(commands[..2]);
         resent.Should().OnlyContain(r => r.Outcome == RecordOutcome.Recorded && r.IsResend);

@@ -111,7 +111,7 @@ public sealed class CopyImportTests : IAsyncLifetime
             $"select count(*) - count(distinct version) + (max(version) - count(*)) from {_copySchema}.mt_events where stream_id like 'nato/%' group by stream_id");
         perStream.Should().OnlyContain(n => n == 0, "versions are contiguous and unique");
         (await _copy.EventCountAsync()).Should().Be(118 + 3);
-        (await _copy.Recorder.ReadEntriesAsync("nato/swe")).Should().HaveCount(61);
+        (await _copy.Reader.ReadEntriesAsync("nato/swe")).Should().HaveCount(61);
     }
 
     [Fact]

@@ -52,9 +52,9 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
         var accession = await _host.Unobserved.RecordAsync(new CompleteAccession("nato/fin", D("2023-04-04"), 31));
 
         accession.Outcome.Should().Be(RecordOutcome.Recorded);
-        var sweden = await _host.Recorder.LoadStateAsync("nato/swe");
+        var sweden = await _host.Reader.LoadStateAsync("nato/swe");
         sweden.RequiredRatifiers.Should().HaveCount(31).And.Contain("FIN", D("2023-04-04"));
-        var added = (await _host.Recorder.ReadEntriesAsync("nato/swe")).Should().ContainSingle(e => e.Event is RatifierAdded).Subject;
+        var added = (await _host.Reader.ReadEntriesAsync("nato/swe")).Should().ContainSingle(e => e.Event is RatifierAdded).Subject;
         added.Event.Should().Be(new RatifierAdded("FIN", D("2023-04-04"), "joined NATO on 2023-04-04 (nato/fin)"));
         added.CommandId.Should().Be("new-member-ratifies:nato/swe:FIN");
         added.CausationId.Should().Be("nato/fin");
@@ -78,9 +78,9 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
         var send = async () => await _host.SendAsync(new CompleteAccession("nato/fin", D("2023-04-04"), 31));
 
         (await send.Should().ThrowAsync<InvalidOperationException>()).WithMessage("*after the commit*");
-        (await _host.Recorder.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded);
-        (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(31).And.ContainKey("FIN");
-        (await _host.Recorder.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
+        (await _host.Reader.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded);
+        (await _host.Reader.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(31).And.ContainKey("FIN");
+        (await _host.Reader.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
     }
 
     [Fact]
@@ -98,9 +98,9 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
         accession.Outcome.Should().Be(RecordOutcome.Rejected);
         accession.Rejection!.Message.Should().Contain("nato/ukr").And.Contain("FIN").And.Contain("Nothing was recorded");
         (await _host.EventCountAsync()).Should().Be(count);
-        (await _host.Recorder.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Invited);
-        (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(30);
-        (await _host.Recorder.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeFalse();
+        (await _host.Reader.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Invited);
+        (await _host.Reader.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(30);
+        (await _host.Reader.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeFalse();
     }
 
     [Fact]
@@ -151,16 +151,16 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
 
             results.Should().OnlyContain(r => r.Outcome == RecordOutcome.Recorded, string.Join("; ", results.Select(r => r.ToString())));
             acceded.Add(a);
-            var state = await _host.Recorder.LoadStateAsync(invited);
+            var state = await _host.Reader.LoadStateAsync(invited);
             state.RequiredRatifiers.Keys.Should().Contain(a, $"round {round}: {b}'s invitation and {a}'s accession raced ({(invitationFirst ? "invitation" : "accession")} decided first)");
             // Every member admitted so far, each exactly once.
             state.RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", .. acceded]);
-            (await _host.Recorder.ReadEntriesAsync(invited)).Count(e => e.Event is RatifierAdded r && r.Member == a).Should().BeLessThanOrEqualTo(1);
+            (await _host.Reader.ReadEntriesAsync(invited)).Count(e => e.Event is RatifierAdded r && r.Member == a).Should().BeLessThanOrEqualTo(1);
         }
         // Each accession also reached every process invited in an earlier round.
         for (var round = 0; round < Rounds; round++)
         {
-            var state = await _host.Recorder.LoadStateAsync($"eea/{pool[(2 * round) + 1].ToLowerInvariant()}");
+            var state = await _host.Reader.LoadStateAsync($"eea/{pool[(2 * round) + 1].ToLowerInvariant()}");
             state.RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", .. acceded]);
         }
     }

@@ -35,7 +35,7 @@ public sealed class RecordingTests : IAsyncLifetime
         // Finland joined on 2023-04-04, so an invitation after that date names 31 members.
         await _host.Sender.Send(new RegisterOrganizationRequest(Nato() with { Members = [.. Nato().Members, new Membership("FIN", D("2023-04-04"))] }));
         await OpenAsync("nato/swe", "SWE", invited: "2023-06-01", signed: "2023-06-02");
-        var members = (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.ToArray();
+        var members = (await _host.Reader.LoadStateAsync("nato/swe")).RequiredRatifiers.Keys.ToArray();
         members.Should().HaveCount(31);
 
         // Two app instances over the same database, so senders race across processes, not only within one.
@@ -44,17 +44,17 @@ public sealed class RecordingTests : IAsyncLifetime
             (i % 2 == 0 ? _host : other).SendAsync(new ApproveRatification("nato/swe", m, D("2023-07-01"), "Parliament")))));
 
         results.Should().OnlyContain(r => r.Outcome == RecordOutcome.Recorded && !r.IsResend);
-        var entries = await _host.Recorder.ReadEntriesAsync("nato/swe");
+        var entries = await _host.Reader.ReadEntriesAsync("nato/swe");
         entries.Select(e => e.Event).OfType<RatificationApproved>().Select(r => r.Member).Should().BeEquivalentTo(members);
         entries.Select(e => e.Number).Should().BeEquivalentTo(Enumerable.Range(1, 34).Select(i => (long)i));
-        (await _host.Recorder.LoadStateAsync("nato/swe")).Pending().Should().BeEmpty();
+        (await _host.Reader.LoadStateAsync("nato/swe")).Pending().Should().BeEmpty();
     }
 
     [Fact]
     public async Task Two_writers_with_the_same_expected_version_one_wins_one_gets_a_typed_conflict()
     {
         await OpenAsync("nato/fin", "FIN");
-        var version = (await _host.Recorder.LoadStateAsync("nato/fin")).Version;
+        var version = (await _host.Reader.LoadStateAsync("nato/fin")).Version;
 
         var results = await Task.WhenAll(
             Task.Run(() => _host.SendAsync(new ApproveRatification("nato/fin", "CAN", D("2022-07-05"), "Parliament"), expectedVersion: version)),
@@ -65,7 +65,7 @@ public sealed class RecordingTests : IAsyncLifetime
         conflict.Rejection!.Code.Should().Be(RecordCodes.VersionConflict);
         conflict.Rejection.Message.Should().Contain("nato/fin").And.Contain($"expected version {version}").And.Contain($"at version {version + 1}");
         conflict.Version.Should().Be(version + 1);
-        (await _host.Recorder.LoadStateAsync("nato/fin")).Version.Should().Be(version + 1);
+        (await _host.Reader.LoadStateAsync("nato/fin")).Version.Should().Be(version + 1);
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class RecordingTests : IAsyncLifetime
             CausationId: "letter-2022-05-18");
         await _host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")), provenance);
 
-        var entry = (await _host.Recorder.ReadEntriesAsync("nato/fin")).Single();
+        var entry = (await _host.Reader.ReadEntriesAsync("nato/fin")).Single();
 
         entry.Should().BeEquivalentTo(new
         {
@@ -233,23 +233,23 @@ public sealed class RecordingTests : IAsyncLifetime
         {
             await _host.RecordAsync(new ApproveRatification("nato/fin", member, D("2023-03-30"), "Parliament"));
         }
-        (await _host.Recorder.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(30);
+        (await _host.Reader.LoadStateAsync("nato/swe")).RequiredRatifiers.Should().HaveCount(30);
 
         var accession = await _host.SendAsync(new CompleteAccession("nato/fin", D("2023-04-04"), 31));
         accession.Outcome.Should().Be(RecordOutcome.Recorded);
 
-        var sweden = await _host.Recorder.LoadStateAsync("nato/swe");
+        var sweden = await _host.Reader.LoadStateAsync("nato/swe");
         sweden.RequiredRatifiers.Should().HaveCount(31).And.ContainKey("FIN");
         sweden.RequiredRatifiers["FIN"].Should().Be(D("2023-04-04"));
         sweden.Counted().Should().Contain(("FIN", D("2023-04-04")));
-        (await _host.Recorder.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
+        (await _host.Reader.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
         _host.Notifications.Should().ContainEquivalentOf(new RatificationCountedNotification("nato/swe", "FIN", D("2023-04-04")));
 
         // The notification delivered a second time adds nothing.
         var count = await _host.EventCountAsync();
         await _host.Publisher.Publish(new LedgerNotificationPublished(accession.Notifications.OfType<AccessionCompletedNotification>().Single()));
         (await _host.EventCountAsync()).Should().Be(count);
-        (await _host.Recorder.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
+        (await _host.Reader.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
     }
 
     [Fact]
@@ -261,7 +261,7 @@ public sealed class RecordingTests : IAsyncLifetime
         await using var session = _host.Store.QuerySession();
         var stored = await session.QueryAsync<string>(
             $"select data::text from {_schema}.mt_events where stream_id = ? order by version", "nato/swe");
-        var expected = (await _host.Recorder.ReadEntriesAsync("nato/swe"))
+        var expected = (await _host.Reader.ReadEntriesAsync("nato/swe"))
             .Select(e => JsonSerializer.Serialize(e.Event, e.Event.GetType(), LedgerJson.Options)).ToArray();
 
         stored.Should().HaveCount(2);

@@ -354,7 +354,7 @@ public sealed class BadInputTests(BadInputLedger ledger) : IClassFixture<BadInpu
         await Host.RecordAsync(new SubmitApplication(process, "NATO", candidate, D("2022-05-18")), new Provenance(Source: text, Note: text, RecordedBy: text));
         await Host.RecordAsync(new WithdrawApplication(process, D("2022-06-01"), text));
 
-        var entries = await Host.Recorder.ReadEntriesAsync(process);
+        var entries = await Host.Reader.ReadEntriesAsync(process);
         entries[0].Source.Should().Be(text);
         entries[0].Note.Should().Be(text);
         entries[0].RecordedBy.Should().Be(text);
@@ -387,7 +387,7 @@ public sealed class BadInputTests(BadInputLedger ledger) : IClassFixture<BadInpu
         result.Failure.Should().BeNull(result.Failure?.Message);
         foreach (var (candidate, text) in HostileTexts.Values)
         {
-            var entries = await Host.Recorder.ReadEntriesAsync(ProcessId.For("NATO", candidate, attempt: 2));
+            var entries = await Host.Reader.ReadEntriesAsync(ProcessId.For("NATO", candidate, attempt: 2));
             entries[0].Source.Should().Be(text);
             entries[0].Note.Should().Be(text);
             ((ApplicationWithdrawn)entries[1].Event).Reason.Should().Be(text);

@@ -52,7 +52,7 @@ public sealed class ContentionTests(ITestOutputHelper output) : IAsyncLifetime
             while (clock.Elapsed < MinimumDuration || (clock.Elapsed < MaximumDuration && !Enough()))
             {
                 var process = random.Next(Candidates.Length);
-                var state = await _host.Recorder.LoadStateAsync(Id(process));
+                var state = await _host.Reader.LoadStateAsync(Id(process));
                 var (command, provenance) = RandomCommand(random, process, state);
                 try
                 {
@@ -86,7 +86,7 @@ public sealed class ContentionTests(ITestOutputHelper output) : IAsyncLifetime
         var logs = new Dictionary<string, IReadOnlyList<RecordedEntry>>(StringComparer.Ordinal);
         foreach (var stream in await LedgerSnapshot.StreamsAsync(store))
         {
-            logs[stream] = await _host.Recorder.ReadEntriesAsync(stream);
+            logs[stream] = await _host.Reader.ReadEntriesAsync(stream);
         }
         var processes = logs.Keys.Where(k => ProcessId.TryParse(k, out _, out _)).ToArray();
         processes.Should().NotBeEmpty();
@@ -103,7 +103,7 @@ public sealed class ContentionTests(ITestOutputHelper output) : IAsyncLifetime
             // The fold of the log is the state the write side loads.
             var folded = entries.Aggregate(AccessionState.Initial, (s, e) => AccessionState.Evolve(s, e.Number, e.Event));
             LedgerSnapshot.Of(process, folded, []).Should().BeEquivalentTo(
-                LedgerSnapshot.Of(process, await _host.Recorder.LoadStateAsync(process), []), o => o.WithStrictOrdering());
+                LedgerSnapshot.Of(process, await _host.Reader.LoadStateAsync(process), []), o => o.WithStrictOrdering());
 
             Invariants.Check(process, entries, folded);
             acceded += folded.Phase == ProcessPhase.Acceded ? 1 : 0;

@@ -66,7 +66,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         rerun.Failure.Should().BeNull(rerun.Failure?.Message);
         rerun.AlreadyThere.Should().BeGreaterThan(0, "what the first run committed before the kill stays recorded");
         (rerun.Recorded + rerun.AlreadyThere).Should().Be(file.Entries.Count);
-        var actual = await LedgerSnapshot.TakeAsync(host.Store, host.Recorder);
+        var actual = await LedgerSnapshot.TakeAsync(host.Store);
         actual.Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
     }
 
@@ -124,7 +124,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         // Nothing acknowledged is lost: every acknowledged entry is in the restarted store with its number.
         foreach (var stream in acknowledged.GroupBy(r => r.Stream))
         {
-            var stored = (await host.Recorder.ReadEntriesAsync(stream.Key)).ToDictionary(e => e.Number);
+            var stored = (await host.Reader.ReadEntriesAsync(stream.Key)).ToDictionary(e => e.Number);
             foreach (var entry in stream.SelectMany(r => r.Entries))
             {
                 stored.Should().ContainKey(entry.Number);
@@ -147,7 +147,7 @@ public sealed class FaultTests(ITestOutputHelper output)
         }
         output.WriteLine($"resent: {again.Count(r => r.IsResend)} already recorded ({again.Count(r => r.IsResend) - acknowledged.Count} of them committed without an answer), {again.Count(r => !r.IsResend)} new");
 
-        var actual = await LedgerSnapshot.TakeAsync(host.Store, host.Recorder);
+        var actual = await LedgerSnapshot.TakeAsync(host.Store);
         actual.Keys.Should().BeEquivalentTo(expected.Keys);
         foreach (var (stream, snapshot) in actual)
         {

@@ -80,7 +80,7 @@ public sealed class LostAcknowledgementTests(ITestOutputHelper output) : IAsyncL
         resent.Entries[0].Event.Should().Be(new RatificationApproved("CAN", D("2022-07-05"), "Parliament of Canada"));
         resent.Version.Should().Be(4);
         (await LedgerSnapshot.EventCountAsync(_host.Store)).Should().Be(before + 1);
-        var stored = (await _host.Recorder.ReadEntriesAsync("nato/fin")).Single(e => e.Number == 4);
+        var stored = (await _host.Reader.ReadEntriesAsync("nato/fin")).Single(e => e.Number == 4);
         stored.Source.Should().Be(provenance.Source);
         stored.CommandId.Should().Be(resent.CommandId);
 
@@ -101,19 +101,19 @@ public sealed class LostAcknowledgementTests(ITestOutputHelper output) : IAsyncL
         var provenance = new Provenance(CommandId: "fin-accession");
 
         await SendLosingTheAnswerAsync(accession, provenance);
-        (await _host.Recorder.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded, "the accession committed");
+        (await _host.Reader.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded, "the accession committed");
 
         var resent = await _host.SendAsync(accession, provenance);
 
         resent.IsResend.Should().BeTrue();
-        var sweden = await _host.Recorder.LoadStateAsync("nato/swe");
+        var sweden = await _host.Reader.LoadStateAsync("nato/swe");
         sweden.RequiredRatifiers.Should().ContainKey("FIN", "the reaction to the accession must not be lost with the answer");
         sweden.RequiredRatifiers["FIN"].Should().Be(D("2023-04-04"));
-        (await _host.Recorder.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
+        (await _host.Reader.LoadOrganizationAsync("NATO"))!.IsMemberOn("FIN", D("2023-04-04")).Should().BeTrue();
         var count = await LedgerSnapshot.EventCountAsync(_host.Store);
         (await _host.SendAsync(accession, provenance)).IsResend.Should().BeTrue();
         (await LedgerSnapshot.EventCountAsync(_host.Store)).Should().Be(count, "a second resend adds nothing");
-        (await _host.Recorder.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
+        (await _host.Reader.ReadEntriesAsync("nato/swe")).Count(e => e.Event is RatifierAdded).Should().Be(1);
     }
 
     [Fact]
@@ -151,6 +151,6 @@ public sealed class LostAcknowledgementTests(ITestOutputHelper output) : IAsyncL
         rerun.Failure.Should().BeNull(rerun.Failure?.Message);
         (rerun.Recorded + rerun.AlreadyThere).Should().Be(file.Entries.Count);
         rerun.AlreadyThere.Should().BeGreaterThan(error.Recorded + error.AlreadyThere, "the entry whose answer was lost is recorded, and counts as already there");
-        (await LedgerSnapshot.TakeAsync(host.Store, host.Recorder)).Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
+        (await LedgerSnapshot.TakeAsync(host.Store)).Should().BeEquivalentTo(expected, o => o.WithStrictOrdering());
     }
 }

@@ -85,9 +85,9 @@ public sealed class SchemaUpgradeTests : IAsyncLifetime
             after.Tables.Except(before.Tables).Should().BeEquivalentTo("mt_doc_followupnote", "mt_doc_streamdigest");
 
             // The newer version reads what the earlier one wrote and writes beside it.
-            var sweden = await newer.Recorder.LoadStateAsync("nato/swe");
+            var sweden = await newer.Reader.LoadStateAsync("nato/swe");
             sweden.Phase.Should().Be(ProcessPhase.Acceded);
-            var geo = await newer.Recorder.LoadStateAsync("nato/geo");
+            var geo = await newer.Reader.LoadStateAsync("nato/geo");
             var pending = geo.Pending().First();
             await newer.RecordAsync(new ApproveRatification("nato/geo", pending, D("2024-05-01"), "Parliament"));
             await using var session = newer.Store.LightweightSession();
@@ -99,7 +99,7 @@ public sealed class SchemaUpgradeTests : IAsyncLifetime
 
         // The earlier version still runs against the upgraded database.
         await using var earlier = LedgerHost.Start(_connection, _schema);
-        (await earlier.Recorder.ReadEntriesAsync("nato/geo")).Should().HaveCount(before.Events.Count(e => e.StartsWith("nato/geo|", StringComparison.Ordinal)) + 1);
+        (await earlier.Reader.ReadEntriesAsync("nato/geo")).Should().HaveCount(before.Events.Count(e => e.StartsWith("nato/geo|", StringComparison.Ordinal)) + 1);
     }
 
     [Fact]
@@ -134,9 +134,9 @@ public sealed class SchemaUpgradeTests : IAsyncLifetime
 
         // And the ledger, opened again, finds everything as it left it.
         await using var ledger = LedgerHost.Start(_connection, _schema);
-        var entries = await ledger.Recorder.ReadEntriesAsync("nato/fin");
+        var entries = await ledger.Reader.ReadEntriesAsync("nato/fin");
         entries.Should().NotBeEmpty().And.OnlyContain(e => e.CommandId != null && e.RecordedBy == "integration-tests");
-        (await ledger.Recorder.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded);
+        (await ledger.Reader.LoadStateAsync("nato/fin")).Phase.Should().Be(ProcessPhase.Acceded);
     }
 
     private sealed record Database(IReadOnlyList<string> Tables, IReadOnlyList<string> Columns, IReadOnlyList<string> Events, IReadOnlyList<string> Documents);

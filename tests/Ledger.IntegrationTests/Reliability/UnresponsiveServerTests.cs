@@ -75,7 +75,7 @@ public sealed class UnresponsiveServerTests(ITestOutputHelper output)
         }
         foreach (var process in RatificationWorkload.Processes)
         {
-            var entries = await host.Recorder.ReadEntriesAsync(process);
+            var entries = await host.Reader.ReadEntriesAsync(process);
             entries.Select(e => e.Number).Should().Equal(Enumerable.Range(1, entries.Count).Select(i => (long)i));
             entries.Select(e => LedgerSnapshot.Canonical(e.Event)).Should().OnlyHaveUniqueItems();
         }

@@ -43,6 +43,9 @@ public sealed class LedgerHost : IAsyncDisposable
 
     private LedgerRecorder? _unobserved;
 
+    /// <summary>The record as the write side keeps it: a process's decider state, a stream's entries, an organization.</summary>
+    internal LedgerReader Reader => new(Store);
+
     public IServiceProvider Services => _services;
 
     public LedgerQueries Queries => _services.GetRequiredService<LedgerQueries>();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using RatificationLedger.Integrity;
@@ -25,17 +24,17 @@ public sealed class EntryPartsTests
         var at = new DateTimeOffset(2024, 2, 26, 17, 3, 4, TimeSpan.Zero).AddTicks(1234560);
         var entry = new LedgerEntry("nato/swe", 42, "ratification_approved", data, headers, recordedBy, role, correlation, causation, at);
 
-        var parts = new ArrayBufferWriter<byte>();
+        var parts = new ByteSink(256);
         var (head, middle) = EntryParts.Write(parts, Encoding.UTF8.GetBytes(data), headers is null ? null : Encoding.UTF8.GetBytes(headers),
             causation, correlation, recordedBy, "nato/swe", "ratification_approved", 42);
         var hash = new byte[LedgerHash.Size];
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        EntryParts.Hash(sha, parts.WrittenSpan, head, middle, EntryParts.Instant(at), EntryParts.Role(role), hash);
+        EntryParts.Hash(sha, parts.Written, head, middle, EntryParts.Instant(at), EntryParts.Role(role), hash);
 
         hash.Should().Equal(entry.Hash());
         // And the parts put together are the canonical form itself.
-        var whole = parts.WrittenSpan[..head].ToArray().Concat(EntryParts.Instant(at)).Concat(parts.WrittenSpan.Slice(head, middle).ToArray())
-            .Concat(EntryParts.Role(role)).Concat(parts.WrittenSpan[(head + middle)..].ToArray()).ToArray();
+        var whole = parts.Written[..head].ToArray().Concat(EntryParts.Instant(at)).Concat(parts.Written.Slice(head, middle).ToArray())
+            .Concat(EntryParts.Role(role)).Concat(parts.Written[(head + middle)..].ToArray()).ToArray();
         Encoding.UTF8.GetString(whole).Should().Be(Encoding.UTF8.GetString(entry.Canonical()));
     }
 }

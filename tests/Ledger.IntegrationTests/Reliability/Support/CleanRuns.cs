@@ -28,7 +28,7 @@ public static class CleanRuns
         var result = await host.Sender.Send(new ImportHistoryRequest(SyntheticHistory.File()));
         result.Failure.Should().BeNull(result.Failure?.Message);
         (result.Recorded + result.AlreadyThere).Should().Be(result.Total);
-        return await LedgerSnapshot.TakeAsync(host.Store, host.Recorder);
+        return await LedgerSnapshot.TakeAsync(host.Store);
     }
 
     private static async Task<IReadOnlyDictionary<string, ProcessSnapshot>> WorkloadCleanAsync()
@@ -39,7 +39,7 @@ public static class CleanRuns
         {
             (await host.SendAsync(command, provenance)).Outcome.Should().Be(RecordOutcome.Recorded);
         }
-        return await LedgerSnapshot.TakeAsync(host.Store, host.Recorder);
+        return await LedgerSnapshot.TakeAsync(host.Store);
     }
 }
 

@@ -18,7 +18,7 @@ public sealed record ProcessSnapshot(
     IReadOnlyList<string> Entries);
 
 /// <summary>
-/// Everything a ledger holds, read back through the public API (LoadStateAsync, ReadEntriesAsync): one
+/// Everything a ledger holds, read back as the write side keeps it (LedgerReader's LoadStateAsync and ReadEntriesAsync): one
 /// <see cref="ProcessSnapshot"/> per stream (processes and organizations), for "identical to a clean import" checks.
 /// </summary>
 public static class LedgerSnapshot
@@ -50,12 +50,13 @@ public static class LedgerSnapshot
         return [.. ids.Where(id => id != TombstoneStream)];
     }
 
-    public static async Task<IReadOnlyDictionary<string, ProcessSnapshot>> TakeAsync(IDocumentStore store, LedgerRecorder recorder)
+    public static async Task<IReadOnlyDictionary<string, ProcessSnapshot>> TakeAsync(IDocumentStore store)
     {
+        var reader = new LedgerReader(store);
         var result = new SortedDictionary<string, ProcessSnapshot>(StringComparer.Ordinal);
         foreach (var stream in await StreamsAsync(store))
         {
-            var entries = await recorder.ReadEntriesAsync(stream);
+            var entries = await reader.ReadEntriesAsync(stream);
             var formatted = entries.Select(e => $"#{e.Number} {e.Type} {Canonical(e.Event)}").ToArray();
             formatted.Should().OnlyHaveUniqueItems($"no entry of {stream} may be recorded twice");
             if (!ProcessId.TryParse(stream, out _, out _))
@@ -63,7 +64,7 @@ public static class LedgerSnapshot
                 result[stream] = new ProcessSnapshot(stream, ProcessPhase.NotOpened, [], [], [], [], formatted);
                 continue;
             }
-            var state = await recorder.LoadStateAsync(stream);
+            var state = await reader.LoadStateAsync(stream);
             result[stream] = Of(stream, state, formatted);
         }
         return result;
