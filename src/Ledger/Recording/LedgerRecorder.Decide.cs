@@ -30,9 +30,11 @@ public sealed partial class LedgerRecorder
             var batch = session.CreateBatchQuery();
             // Written through Marten, the write's transaction begins with the read, which also reads its timestamp: the
             // entries' recorded-at (the server's clock), known before the write so that the inline projections see what
-            // the event table will hold. (The COPY write reads it itself when it begins.)
+            // the event table will hold. (The COPY write reads it itself when it begins.) Not for a batch decided on top
+            // of one still being written: its transaction would begin before that one's, and its entries, appended after
+            // that one's, would be recorded before them; its write reads the time when it begins (ServerClock.StampAsync).
             Task<IReadOnlyList<string>>? clock = null;
-            if (!(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
+            if (previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
                 clock = batch.Query<string>(Integrity.ServerClock.Sql);
