@@ -41,7 +41,7 @@ public static class ReadModelRegistration
                 store.Schema.For<AccessionStatus>().Index(s => s.Organization);
                 store.Schema.For<RatificationRegister>();
                 store.Schema.For<MemberRecord>();
-                store.Storage.Add(new AsOfIndexSchema(store));
+                store.Storage.Add(new AsOfIndexSchema(store, ledger.CompressDocumentsWithLz4));
             },
             needsAsyncDaemon: true,
             services =>
