@@ -7,11 +7,18 @@ namespace RatificationLedger.Integrity;
 
 /// <summary>
 /// Chains what every Marten session of the ledger's store appends, whoever calls it (the recorder, a retraction, an
-/// app's own append), in the session's own transaction and its own batch: one call of the server's chain function
-/// (<see cref="ServerChain"/>) queued after the appends, so the chain costs no round trip. The server builds each entry
-/// hash from the row as stored (with its recorded-at, the transaction's time, and the writing role); the client sends
-/// only the canonical form of each event's data and headers, which it serialized itself.
-/// Refuses Marten's timestamp override: the ledger's recorded-at is the server's clock.
+/// app's own append), in the session's own transaction and its own batch, queued after the appends, so the chain costs
+/// no round trip:
+/// <list type="bullet">
+/// <item>when the session read its transaction's time and role (<see cref="ServerClock"/>: the recorder does, in the
+/// read it sends anyway) and appends at known versions, each entry hash is computed here from the row Marten writes
+/// (<see cref="LedgerEntry"/>), and one plain insert per entry links it on the server to the link before it
+/// (<see cref="ServerChain.LinkSql"/>);</item>
+/// <item>otherwise one call of the server's chain function, which builds each entry hash from the row as stored; the
+/// client sends only the canonical form of each event's data and headers, which it serialized itself.</item>
+/// </list>
+/// Both give the same hashes (the verifier recomputes them from the rows as stored). Refuses Marten's timestamp
+/// override: the ledger's recorded-at is the server's clock.
 /// </summary>
 internal sealed class ChainListener : DocumentSessionListenerBase
 {
@@ -36,12 +43,21 @@ internal sealed class ChainListener : DocumentSessionListenerBase
             return;
         }
         var store = session.DocumentStore;
-        RefuseTimestampOverrides(streams, ((store.Options as StoreOptions)?.Events.TimeProvider ?? TimeProvider.System).GetUtcNow(),
-            ServerClock.TryGet(session, out var stamped) ? stamped : null);
+        var facts = ServerClock.Get(session);
+        RefuseTimestampOverrides(streams, ((store.Options as StoreOptions)?.Events.TimeProvider ?? TimeProvider.System).GetUtcNow(), facts?.At);
         // Entries written before the chain existed are chained once per store before anything is chained after them.
         await LedgerIntegrity.EnsureAsync(store, token).ConfigureAwait(false);
 
         var serializer = store.Options.Serializer();
+        var schema = store.Options.Events.DatabaseSchemaName;
+        if (facts is not null)
+        {
+            streams.RemoveAll(action => LinkHere(session, action, facts, serializer, schema));
+            if (streams.Count == 0)
+            {
+                return;
+            }
+        }
         var keys = new string[streams.Count];
         var counts = new int[streams.Count];
         var total = streams.Sum(s => s.Events.Count);
@@ -61,7 +77,44 @@ internal sealed class ChainListener : DocumentSessionListenerBase
                 n++;
             }
         }
-        session.QueueSqlCommand(ServerChain.Call(store.Options.Events.DatabaseSchemaName), keys, counts, data, headers);
+        session.QueueSqlCommand(ServerChain.Call(schema), keys, counts, data, headers);
+    }
+
+    // Hashes the entries of one stream here and queues their links, when everything the entry hash covers is known
+    // before the write: the versions (an append at an expected version, or a new stream), the recorded-at (every event
+    // stamped with the transaction's time) and the role. Returns false (nothing queued) otherwise.
+    private static bool LinkHere(IDocumentSession session, StreamAction action, ServerClock.Facts facts, ISerializer serializer, string schema)
+    {
+        long before;
+        if (action.ActionType == StreamActionType.Start)
+        {
+            before = 0;
+        }
+        else if (action.ExpectedVersionOnServer is { } expected)
+        {
+            before = expected;
+        }
+        else
+        {
+            return false;
+        }
+        var key = action.Key ?? action.Id.ToString();
+        for (var i = 0; i < action.Events.Count; i++)
+        {
+            var e = action.Events[i];
+            if (e.Version != before + i + 1 || e.Timestamp != facts.At)
+            {
+                return false;
+            }
+        }
+        var sql = ServerChain.LinkSql(schema);
+        foreach (var e in action.Events)
+        {
+            var entry = new LedgerEntry(key, e.Version, e.EventTypeName, serializer.ToJson(e.Data), serializer.ToJson(e.Headers),
+                e.UserName, facts.Role, e.CorrelationId, e.CausationId, facts.At);
+            session.QueueSqlCommand(sql, key, e.Version, facts.Role, entry.Hash());
+        }
+        return true;
     }
 
     private static string Canonical(string json) => Encoding.UTF8.GetString(CanonicalJson.Canonicalize(json));

@@ -18,7 +18,12 @@ namespace RatificationLedger.Integrity;
 /// correlation, causation, recorded-at, and the writing role, <c>current_user</c>); only the canonical (RFC 8785) form
 /// of each event's data and headers comes from the client, which serialized them (PostgreSQL has no RFC 8785 number
 /// form). JSON strings are written with <c>to_json</c>, whose escapes are exactly RFC 8785's (the two-character escapes
-/// and lowercase <c>\u00xx</c> for other control characters; nothing else escaped).</item>
+/// and lowercase <c>\u00xx</c> for other control characters; nothing else escaped). Used when the writer does not
+/// know its entries' versions, recorded-at or role before the write (an app's append without an expected version).</item>
+/// <item><see cref="LinkSql"/>: the link of one entry whose entry hash the writer computed (it knows the versions, the
+/// transaction's time and role, read in its transaction: the recorder's appends), chained on the server to the link
+/// before it, so the writer reads nothing for it; <c>ledger_chain_gap</c> refuses, naming the stream, an entry whose
+/// predecessor has no link (entries written without the chain in between).</item>
 /// </list>
 /// </summary>
 internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
@@ -26,10 +31,11 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     public const string ChainFunction = "ledger_chain_appended";
     public const string ClockFunction = "ledger_recorded_at";
     public const string ClockTrigger = "ledger_recorded_at";
+    public const string GapFunction = "ledger_chain_gap";
 
     // Changed whenever a function's body changes, so that the schema check replaces an older body. (The LIMITs make the
     // planner take the (stream, version) indexes even when its statistics say the tables are tiny, as after a wipe.)
-    private const string Revision = "ledger-chain-4";
+    private const string Revision = "ledger-chain-5";
 
     public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, ChainFunction, SchemaUtils.IdentifierUsage.General);
 
@@ -38,6 +44,17 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
 
     /// <summary>The call Marten's append path queues: streams, event counts per stream, then data and headers in order.</summary>
     public static string Call(string schema) => $"select {schema}.{ChainFunction}(?::varchar[], ?::integer[], ?::text[], ?::text[])";
+
+    /// <summary>
+    /// Inserts the link of one entry (parameters: stream, version, role, entry hash) chained to the stream's link before
+    /// it, or to the stream's genesis for its first entry; an entry whose predecessor has no link is refused.
+    /// </summary>
+    public static string LinkSql(string schema) =>
+        $"insert into {schema}.{IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) " +
+        "select a.s, a.v, a.r, a.e, sha256('\\x01'::bytea || coalesce(p.chain_hash, " +
+        $"case when a.v = 1 then sha256(convert_to(a.s, 'UTF8')) else {schema}.{GapFunction}(a.s, a.v) end) || a.e) " +
+        "from (select ?::varchar as s, ?::bigint as v, ?::text as r, ?::bytea as e) a " +
+        $"left join {schema}.{IntegritySchema.ChainTable} p on p.stream_id = a.s and p.version = a.v - 1";
 
     public void WriteCreateStatement(Migrator migrator, TextWriter writer)
     {
@@ -50,6 +67,12 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine("END $clock$;");
         writer.WriteLine($"DROP TRIGGER IF EXISTS {ClockTrigger} ON {events};");
         writer.WriteLine($"CREATE TRIGGER {ClockTrigger} BEFORE INSERT ON {events} FOR EACH ROW WHEN (NEW.timestamp IS DISTINCT FROM transaction_timestamp()) EXECUTE FUNCTION {schema}.{ClockFunction}();");
+
+        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{GapFunction}(stream varchar, version bigint) RETURNS bytea LANGUAGE plpgsql AS $gap$");
+        writer.WriteLine($"BEGIN -- {Revision}: an entry appended after entries written without the chain");
+        writer.WriteLine("  RAISE EXCEPTION 'ledger: %: 1 entries appended, but entry % before it is not chained: entries written without the chain are in between (open the ledger with the library once, which chains them on upgrade)', stream, version - 1");
+        writer.WriteLine("    USING ERRCODE = 'data_exception';");
+        writer.WriteLine("END $gap$;");
 
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{ChainFunction}(streams varchar[], counts integer[], data text[], headers text[]) RETURNS integer LANGUAGE plpgsql AS $chain$");
         writer.WriteLine("DECLARE");
@@ -109,6 +132,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine($"DROP TRIGGER IF EXISTS {ClockTrigger} ON {schema}.mt_events;");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ClockFunction}();");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ChainFunction}(varchar[], integer[], text[], text[]);");
+        writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{GapFunction}(varchar, bigint);");
     }
 
     public void ConfigureQueryCommand(Weasel.Core.DbCommandBuilder builder)
@@ -116,7 +140,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         ArgumentNullException.ThrowIfNull(builder);
         builder.Append("select (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ");
         builder.AppendParameter(schema);
-        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}') and p.prosrc like '%{Revision}%')");
+        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}', '{GapFunction}') and p.prosrc like '%{Revision}%')");
         builder.Append(" + (select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = ");
         builder.AppendParameter(schema);
         builder.Append($" and c.relname = 'mt_events' and t.tgname = '{ClockTrigger}' and t.tgenabled <> 'D');");
@@ -126,12 +150,13 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     {
         ArgumentNullException.ThrowIfNull(reader);
         var present = await reader.ReadAsync(ct).ConfigureAwait(false) ? Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : 0;
-        return new SchemaObjectDelta(this, present == 3 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
+        return new SchemaObjectDelta(this, present == 4 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
     }
 
     public IEnumerable<DbObjectName> AllNames()
     {
         yield return Identifier;
         yield return new PostgresqlObjectName(schema, ClockFunction, SchemaUtils.IdentifierUsage.General);
+        yield return new PostgresqlObjectName(schema, GapFunction, SchemaUtils.IdentifierUsage.General);
     }
 }

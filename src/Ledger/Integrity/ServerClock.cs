@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using JasperFx.Events;
 using Marten;
@@ -6,33 +7,88 @@ using Npgsql;
 namespace RatificationLedger.Integrity;
 
 /// <summary>
-/// The recorded-at of what a session appends: its transaction's timestamp on the database server, which the event table's
-/// trigger writes whatever the client sends (<see cref="ServerChain"/>). A writer that knows it before it saves stamps its
-/// events with it, so that what the inline projections see (and the trigger then leaves alone) is what is stored; it is
-/// read with a statement the writer already sends in the transaction, or with one of its own when there is none.
+/// The recorded-at and the writing role of what a session appends: its transaction's timestamp on the database server
+/// (which the event table's trigger writes whatever the client sends, <see cref="ServerChain"/>) and
+/// <c>current_user</c>. A writer that knows them before it saves stamps its events with the timestamp, so that what the
+/// inline projections see (and the trigger then leaves alone) is what is stored, and the chain hashes its entries on the
+/// client (<see cref="ChainListener"/>). Both are read with a statement the writer already sends in the transaction
+/// (optionally with one stream's state: the recorder's organization check), or with one of their own when there is none.
 /// </summary>
 internal static class ServerClock
 {
-    /// <summary>SQL of one text column: the transaction's timestamp in microseconds since the Unix epoch.</summary>
-    public const string Sql = "select (extract(epoch from transaction_timestamp()) * 1000000)::bigint::text";
+    // The transaction's timestamp in microseconds since the Unix epoch, then the role (last: a role name may hold commas).
+    private const string Micros = "(extract(epoch from transaction_timestamp()) * 1000000)::bigint::text";
 
-    private static readonly ConditionalWeakTable<IDocumentSession, StrongBox<DateTimeOffset>> s_read = new();
+    /// <summary>SQL of one text column: <c>micros,role</c>.</summary>
+    public const string Sql = $"select {Micros} || ',' || current_user::text";
 
-    /// <summary>Notes the transaction's timestamp of <paramref name="session"/> as read with <see cref="Sql"/>.</summary>
-    public static void Read(IDocumentSession session, string micros) =>
-        s_read.AddOrUpdate(session, new StrongBox<DateTimeOffset>(FromMicros(long.Parse(micros, System.Globalization.CultureInfo.InvariantCulture))));
+    /// <summary>
+    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>:
+    /// the transaction's facts and, in the same statement, what the recorder checks before it decides. With
+    /// <paramref name="organization"/>, the state of the stream given as the first parameter (its version and created
+    /// microseconds; empty when it does not exist). With <paramref name="stream"/>, the version of the stream given as the
+    /// next parameter and the id of its event at the version given after it (each empty when absent): a cached state of
+    /// that stream is current exactly when both match it.
+    /// </summary>
+    public static string FactsSql(string schema, bool organization, bool stream) =>
+        $"select {Micros} || ',' || "
+        + (organization
+            ? $"coalesce((select s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), ',')"
+            : "','")
+        + " || ',' || "
+        + (stream
+            ? $"coalesce((select s.version::text from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), '') || ',' || coalesce((select e.id::text from {schema}.mt_events e where e.stream_id = ? and e.version = ?), '')"
+            : "','")
+        + " || ',' || current_user::text";
+
+    /// <summary>What a transaction's read said: its timestamp and role.</summary>
+    internal sealed record Facts(DateTimeOffset At, string Role);
+
+    /// <summary>A stream's state as <see cref="FactsSql"/> reads it.</summary>
+    internal readonly record struct StreamVersion(long Version, DateTimeOffset Created);
+
+    /// <summary>A stream's version and the id of its event at the version asked about (null when there is none).</summary>
+    internal readonly record struct StreamCheck(long Version, Guid? EventId);
+
+    private static readonly ConditionalWeakTable<IDocumentSession, Facts> s_read = new();
+
+    /// <summary>Notes the timestamp and role of <paramref name="session"/>'s transaction as read with <see cref="Sql"/>.</summary>
+    public static void Read(IDocumentSession session, string row)
+    {
+        var comma = row.IndexOf(',', StringComparison.Ordinal);
+        Note(session, row[..comma], row[(comma + 1)..]);
+    }
+
+    /// <summary>
+    /// Notes the timestamp and role of <paramref name="session"/>'s transaction as read with
+    /// <see cref="FactsSql"/>; returns the organization's stream state and the stream check (null when not
+    /// asked for, or when the stream does not exist).
+    /// </summary>
+    public static (StreamVersion? Organization, StreamCheck? Stream) Read(IDocumentSession session, string row, bool organization, bool stream)
+    {
+        var parts = row.Split(',', 6);
+        Note(session, parts[0], parts[5]);
+        StreamVersion? org = organization && parts[1].Length > 0
+            ? new StreamVersion(long.Parse(parts[1], CultureInfo.InvariantCulture), parts[2].Length == 0 ? default : FromMicros(long.Parse(parts[2], CultureInfo.InvariantCulture)))
+            : null;
+        StreamCheck? check = stream && parts[3].Length > 0
+            ? new StreamCheck(long.Parse(parts[3], CultureInfo.InvariantCulture), parts[4].Length == 0 ? null : Guid.Parse(parts[4], CultureInfo.InvariantCulture))
+            : null;
+        return (org, check);
+    }
+
+    private static void Note(IDocumentSession session, string micros, string role) =>
+        s_read.AddOrUpdate(session, new Facts(FromMicros(long.Parse(micros, CultureInfo.InvariantCulture)), role));
 
     /// <summary>The transaction's timestamp of <paramref name="session"/>, if it was read.</summary>
     public static bool TryGet(IDocumentSession session, out DateTimeOffset at)
     {
-        if (s_read.TryGetValue(session, out var box))
-        {
-            at = box.Value;
-            return true;
-        }
-        at = default;
-        return false;
+        at = s_read.TryGetValue(session, out var facts) ? facts.At : default;
+        return facts is not null;
     }
+
+    /// <summary>The transaction's timestamp and role of <paramref name="session"/>, if they were read.</summary>
+    public static Facts? Get(IDocumentSession session) => s_read.TryGetValue(session, out var facts) ? facts : null;
 
     /// <summary>
     /// Stamps every event <paramref name="session"/> is about to append with its transaction's timestamp (read now, in

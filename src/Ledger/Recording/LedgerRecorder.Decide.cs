@@ -33,11 +33,34 @@ public sealed partial class LedgerRecorder
             // the event table will hold. (The COPY write reads it itself when it begins.) Not for a batch decided on top
             // of one still being written: its transaction would begin before that one's, and its entries, appended after
             // that one's, would be recorded before them; its write reads the time when it begins (ServerClock.StampAsync).
+            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
+            // here, one row of mt_streams, with the clock when there is one), else loaded again (see OrganizationAsync).
+            // A single process whose state this recorder holds is checked in that statement too (its version and its
+            // event at the cached version), rather than read: the usual command reads nothing else.
+            var checksOrganization = previous is null && locked is null;
             Task<IReadOnlyList<string>>? clock = null;
+            Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
+            string? checkedStream = null;
             if (previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-                clock = batch.Query<string>(Integrity.ServerClock.Sql);
+                var parameters = new List<object>(4);
+                if (checksOrganization)
+                {
+                    parameters.Add(OrganizationDecider.StreamKey(orgCode));
+                }
+                if (processes.Length == 1 && previous is null && _states.TryPeek(processes[0], out var cachedVersion))
+                {
+                    checkedStream = processes[0];
+                    parameters.AddRange([checkedStream, checkedStream, cachedVersion]);
+                }
+                clock = checksOrganization || checkedStream is not null
+                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(_store.Options.Events.DatabaseSchemaName, checksOrganization, checkedStream is not null), [.. parameters])
+                    : batch.Query<string>(Integrity.ServerClock.Sql);
+            }
+            else if (checksOrganization)
+            {
+                organizationStateQuery = batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode));
             }
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
@@ -52,20 +75,31 @@ public sealed partial class LedgerRecorder
             }
             var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
             var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
-            // The organization: the copy this recorder last loaded, when its stream is still at that version (read
-            // here, one row of mt_streams), else loaded again (see OrganizationAsync).
-            var organizationStateQuery = previous is null && locked is null ? batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode)) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
             var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
-            var reads = processes.Where(p => previous is null || !previous.Streams.ContainsKey(p))
+            var reads = processes.Where(p => (previous is null || !previous.Streams.ContainsKey(p)) && p != checkedStream)
                 .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
             if (clock is not null || receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
             {
                 await batch.Execute(ct).ConfigureAwait(false);
             }
+            Integrity.ServerClock.StreamVersion? organizationState = null;
+            Integrity.ServerClock.StreamCheck? streamCheck = null;
             if (clock is not null)
             {
-                Integrity.ServerClock.Read(session, (await clock.ConfigureAwait(false)).Single());
+                var row = (await clock.ConfigureAwait(false)).Single();
+                if (checksOrganization || checkedStream is not null)
+                {
+                    (organizationState, streamCheck) = Integrity.ServerClock.Read(session, row, checksOrganization, checkedStream is not null);
+                }
+                else
+                {
+                    Integrity.ServerClock.Read(session, row);
+                }
+            }
+            else if (organizationStateQuery is not null && await organizationStateQuery.ConfigureAwait(false) is JasperFx.Events.StreamState state)
+            {
+                organizationState = new(state.Version, state.Created);
             }
 
             var current = previous?.Organization;
@@ -77,11 +111,10 @@ public sealed partial class LedgerRecorder
             }
             else if (previous is null)
             {
-                var organizationState = await organizationStateQuery!.ConfigureAwait(false);
-                if (organizationState is not null)
+                if (organizationState is { } organizationAt)
                 {
-                    organizationVersion = organizationState.Version;
-                    var hit = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationState);
+                    organizationVersion = organizationAt.Version;
+                    var hit = _organizations.TryGetValue(orgCode, out var kept) && kept.IsAt(organizationAt.Version, organizationAt.Created);
                     Observability.LedgerTelemetry.CacheLookup("organization", hit);
                     current = hit
                         ? kept!.Organization
@@ -107,7 +140,9 @@ public sealed partial class LedgerRecorder
                     streams[process] = new StreamChange(before.Current, before.Staged.Count > 0 ? before.Staged[^1].Id : before.LastEventId, before.Commands);
                     continue;
                 }
-                var loaded = await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
+                var loaded = process == checkedStream
+                    ? _states.Confirm(process, streamCheck?.Version, streamCheck?.EventId) ?? await _states.LoadAsync(session, process, ct).ConfigureAwait(false)
+                    : await reads[process].ResolveAsync(session, ct).ConfigureAwait(false);
                 streams[process] = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
             }
             if (previous is { CarriesAll: true })

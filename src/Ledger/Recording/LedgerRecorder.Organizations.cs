@@ -15,7 +15,7 @@ public sealed partial class LedgerRecorder
 
     private sealed record KnownOrganization(Organization Organization, long Version, DateTimeOffset Created)
     {
-        public bool IsAt(JasperFx.Events.StreamState state) => state.Version == Version && state.Created == Created;
+        public bool IsAt(long version, DateTimeOffset created) => version == Version && created == Created;
     }
 
     private Organization Remember(string code, JasperFx.Events.StreamState state, Organization organization)

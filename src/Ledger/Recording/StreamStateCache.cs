@@ -38,6 +38,37 @@ internal sealed class StreamStateCache(int capacity)
         return new Pending(this, stream, null, batch.Events.FetchStream(stream));
     }
 
+    /// <summary>The version and last event id of the state cached for <paramref name="stream"/>, if one is.</summary>
+    public bool TryPeek(string stream, out long version)
+    {
+        version = _streams.TryGet(stream, out var cached) ? cached.State.Version : 0;
+        return cached is not null;
+    }
+
+    /// <summary>
+    /// The cached state of <paramref name="stream"/> when the database says it is current: the stream is at the cached
+    /// version and its event there is the cached last event (<paramref name="version"/> and <paramref name="eventId"/>,
+    /// read in the transaction that decides). Null otherwise (read it with <see cref="LoadAsync"/>).
+    /// </summary>
+    public Loaded? Confirm(string stream, long? version, Guid? eventId)
+    {
+        if (_streams.TryGet(stream, out var cached) && version == cached.State.Version && eventId == cached.LastEventId)
+        {
+            LedgerTelemetry.CacheLookup("stream", hit: true);
+            return new Loaded(cached.State, cached.LastEventId, cached.Commands);
+        }
+        return null;
+    }
+
+    /// <summary>Reads <paramref name="stream"/> on its own (from its cached state when there is one).</summary>
+    public async Task<Loaded> LoadAsync(IQuerySession session, string stream, CancellationToken ct)
+    {
+        var batch = session.CreateBatchQuery();
+        var pending = Enlist(batch, stream);
+        await batch.Execute(ct).ConfigureAwait(false);
+        return await pending.ResolveAsync(session, ct).ConfigureAwait(false);
+    }
+
     /// <summary>Remembers the state a committed write left the stream in.</summary>
     public void Store(string stream, AccessionState state, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {

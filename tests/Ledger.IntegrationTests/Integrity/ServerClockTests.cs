@@ -151,6 +151,36 @@ public sealed class ServerClockTests
         ((long)(await count.ExecuteScalarAsync())!).Should().Be(2, "the application and the entry written behind the ledger's back; nothing of the refused append");
     }
 
+    [Fact]
+    public async Task A_recorded_command_after_entries_written_without_the_chain_is_refused_naming_the_stream_and_nothing_is_written()
+    {
+        // The recorder's appends are hashed on the client and linked on the server to the link before them: an entry
+        // with no link before it (written behind the ledger's back) is refused as the server's chain function refuses it.
+        var connection = await TestSchemas.ConnectionStringAsync();
+        var schema = TestSchemas.Next("unchainedrec");
+        await using var host = LedgerHost.Start(connection, schema);
+        await host.RegisterAsync(Nato());
+        await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
+        await using (var c = new NpgsqlConnection(connection))
+        {
+            await c.OpenAsync();
+            await using var insert = new NpgsqlCommand(
+                $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, headers, user_name, is_archived) " +
+                $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, data, type, now(), tenant_id, mt_dotnet_type, headers, 'intruder', false from {schema}.mt_events where stream_id = 'nato/fin' and version = 1; " +
+                $"update {schema}.mt_streams set version = 2 where id = 'nato/fin'", c);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var act = () => host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
+
+        (await act.Should().ThrowAsync<Exception>()).Which.ToString().Should().Contain("nato/fin: 1 entries appended, but entry 2 before it is not chained")
+            .And.Contain("written without the chain");
+        await using var check = new NpgsqlConnection(connection);
+        await check.OpenAsync();
+        await using var count = new NpgsqlCommand($"select (select count(*) from {schema}.mt_events where stream_id = 'nato/fin') * 100 + (select count(*) from {schema}.ledger_chain where stream_id = 'nato/fin')", check);
+        ((long)(await count.ExecuteScalarAsync())!).Should().Be(2 * 100 + 1, "two entries (the application and the one written behind the ledger's back) and one link; nothing of the refused command");
+    }
+
     private static async Task<DateTimeOffset> NowAsync(string connection)
     {
         await using var c = new NpgsqlConnection(connection);
