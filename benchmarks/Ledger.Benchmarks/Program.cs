@@ -18,7 +18,7 @@ catch (ArgumentException e)
 
 var total = Stopwatch.StartNew();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"Ratification Ledger benchmarks ({(options.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0:0.0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, seed {options.Seed}"));
+    $"Ratification Ledger benchmarks ({(options.Quick ? "quick" : "full")}): {Environment.ProcessorCount} cores, {GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1073741824.0:0.0} GiB, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC{(AppContext.TryGetSwitch("System.GC.Concurrent", out var concurrent) && !concurrent ? "" : ", concurrent")} (the app's settings, not the library's), seed {options.Seed}"));
 await using var server = await BenchServer.StartAsync();
 Console.WriteLine(server.Server is null
     ? "server: LEDGER_CONNECTION (used as configured)"

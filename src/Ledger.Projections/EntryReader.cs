@@ -94,17 +94,19 @@ internal sealed class EntryReader
 
     /// <summary>
     /// One entry from its row's values as read without decoding (a rebuild reads rows on one thread and decodes them on
-    /// every core): <paramref name="data"/> and <paramref name="headers"/> are the <c>jsonb</c> columns' bytes.
+    /// every core): <paramref name="data"/> is the <c>jsonb</c> column's bytes, <paramref name="source"/> and
+    /// <paramref name="unconfirmed"/> the headers' values as text (<c>headers -&gt;&gt; 'source'</c>), the only
+    /// headers the stored views read; the entry has no note, command, correlation or causation id (the audit trail,
+    /// which shows them, is built from the stream when asked, never rebuilt).
     /// </summary>
     public RecordedEntry Decode(string process, long number, long sequence, string type, byte[] data, DateTimeOffset recordedAt,
-        string? recordedBy, byte[]? headers, string? correlationId, string? causationId)
+        string? recordedBy, string? source, string? unconfirmed)
     {
         var clr = TypeOf(process, number, type);
         using var json = new MemoryStream(data, writable: false);
         var @event = _serializer.FromJson(clr, json);
-        var h = headers is null ? default : Headers.Parse(headers.AsMemory(headers.Length > 0 && headers[0] == 1 ? 1 : 0));
-        return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, h.Source, h.Note, h.Unconfirmed,
-            h.CommandId, correlationId, causationId);
+        return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, source, null,
+            Headers.IsTrue(unconfirmed), null, null, null);
     }
 
     private static Type TypeOf(string process, long number, string type) =>
@@ -115,64 +117,10 @@ internal sealed class EntryReader
     /// <summary>The headers the views use (source, note, command id, unconfirmed).</summary>
     internal readonly record struct Headers(string? Source, string? Note, string? CommandId, bool Unconfirmed)
     {
+        /// <summary>The unconfirmed header as the readers take it from its text: true, in any case (JSON true or the string).</summary>
+        public static bool IsTrue(string? text) => text is not null && bool.TryParse(text, out var b) && b;
+
         public static Headers Parse(string json)
-        {
-            using var headers = JsonDocument.Parse(json);
-            return Of(headers);
-        }
-
-        // The rebuild's path, once per entry: the four headers read off the bytes without building a document; a
-        // header whose value is neither a string nor null (never written by the ledger) takes the document's path.
-        public static Headers Parse(ReadOnlyMemory<byte> json)
-        {
-            var reader = new Utf8JsonReader(json.Span);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return Document(json);
-            }
-            string? source = null, note = null, commandId = null;
-            var unconfirmed = false;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var name = reader.ValueTextEquals(LedgerRecorder.Headers.Source) ? 1
-                    : reader.ValueTextEquals(LedgerRecorder.Headers.Note) ? 2
-                    : reader.ValueTextEquals(LedgerRecorder.Headers.CommandId) ? 3
-                    : reader.ValueTextEquals(LedgerRecorder.Headers.Unconfirmed) ? 4 : 0;
-                reader.Read();
-                if (name == 0)
-                {
-                    reader.Skip();
-                    continue;
-                }
-                if (name == 4)
-                {
-                    unconfirmed = reader.TokenType == JsonTokenType.True
-                        || (reader.TokenType == JsonTokenType.String && bool.TryParse(reader.GetString(), out var b) && b);
-                    reader.Skip();
-                    continue;
-                }
-                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.Null))
-                {
-                    return Document(json);
-                }
-                var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                switch (name)
-                {
-                    case 1:
-                        source = text;
-                        break;
-                    case 2:
-                        note = text;
-                        break;
-                    default:
-                        commandId = text;
-                        break;
-                }
-            }
-            return new Headers(source, note, commandId, unconfirmed);
-        }
-
-        private static Headers Document(ReadOnlyMemory<byte> json)
         {
             using var headers = JsonDocument.Parse(json);
             return Of(headers);

@@ -35,6 +35,13 @@ internal sealed class CopyRows : IBufferWriter<byte>
     /// <summary>The encoded rows.</summary>
     public ReadOnlyMemory<byte> Written => _buffer.AsMemory(0, _length);
 
+    /// <summary>Empties the buffer for new rows (keeping its memory).</summary>
+    public void Clear()
+    {
+        _length = 0;
+        Count = 0;
+    }
+
     public void StartRow(short columns)
     {
         BinaryPrimitives.WriteInt16BigEndian(Take(2), columns);

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data;
 using System.Globalization;
 using System.Runtime.ExceptionServices;
@@ -19,13 +20,15 @@ internal sealed partial class ReadModelRebuild
     private async Task<Scan> ScanAsync(NpgsqlConnection connection, string[] staging, CancellationToken ct)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var streams = Channel.CreateBounded<RawStream>(new BoundedChannelOptions(16 * Environment.ProcessorCount) { SingleWriter = true });
+        var streams = Channel.CreateBounded<List<RawStream>>(new BoundedChannelOptions(4 * Environment.ProcessorCount) { SingleWriter = true });
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(2 * Environment.ProcessorCount) { SingleReader = true });
-        var read = Stage(stop, () => ReadAsync(streams.Writer, stop.Token));
+        // Row buffers go back to the workers once sent: as many as are in flight, never one per megabyte written.
+        var buffers = new ConcurrentBag<CopyRows>();
+        var read = Stage(stop, () => ReadAsync(new Batches(streams.Writer), stop.Token));
         var workers = Enumerable.Range(0, Environment.ProcessorCount)
-            .Select(_ => Stage(stop, () => Task.Run(() => FoldAsync(streams.Reader, chunks.Writer, stop.Token), stop.Token))).ToArray();
+            .Select(_ => Stage(stop, () => Task.Run(() => FoldAsync(streams.Reader, chunks.Writer, buffers, stop.Token), stop.Token))).ToArray();
         var folding = CompleteWhenDone(workers, chunks.Writer);
-        var rows = Stage(stop, () => WriteAsync(connection, staging, chunks.Reader, stop.Token));
+        var rows = Stage(stop, () => WriteAsync(connection, staging, chunks.Reader, buffers, stop.Token));
         await WhenAll(read, folding, rows).ConfigureAwait(false);
 
         var folded = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -57,7 +60,7 @@ internal sealed partial class ReadModelRebuild
     }
 
     // The log once, in key order, in one snapshot that also gives the mark (the last sequence number it holds).
-    private async Task<long> ReadAsync(ChannelWriter<RawStream> output, CancellationToken ct)
+    private async Task<long> ReadAsync(Batches output, CancellationToken ct)
     {
         try
         {
@@ -80,11 +83,15 @@ internal sealed partial class ReadModelRebuild
             {
                 // Upcast events are decoded by Marten alone: the same key order, through Marten's reader.
                 await ReadThroughMartenAsync(output, ct).ConfigureAwait(false);
-                output.Complete();
+                await output.CompleteAsync(ct).ConfigureAwait(false);
                 return mark;
             }
+            // Only what the stored views read: of the headers, the source and the unconfirmed flag, taken out by the
+            // server (the command id, the note, the correlation and causation ids are the audit trail's, which is not
+            // stored); half the bytes of every row, and no JSON to parse for them here.
             await using var command = new NpgsqlCommand(
-                $"select stream_id, version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id from {_events} order by stream_id, version",
+                $"select stream_id, version, seq_id, type, data, timestamp, user_name, headers ->> '{LedgerRecorder.Headers.Source}', headers ->> '{LedgerRecorder.Headers.Unconfirmed}' "
+                + $"from {_events} order by stream_id, version",
                 connection, transaction);
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             string? current = null;
@@ -96,7 +103,7 @@ internal sealed partial class ReadModelRebuild
                 {
                     if (entries is { Count: > 0 })
                     {
-                        await output.WriteAsync(new RawStream(current!, entries), ct).ConfigureAwait(false);
+                        await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
                     }
                     current = stream;
                     // Organization streams are not processes: no read model is folded from them here.
@@ -104,25 +111,24 @@ internal sealed partial class ReadModelRebuild
                 }
                 entries?.Add(new RawEntry(reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetFieldValue<byte[]>(4),
                     reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(6) ? null : reader.GetString(6),
-                    reader.IsDBNull(7) ? null : reader.GetFieldValue<byte[]>(7), reader.IsDBNull(8) ? null : reader.GetString(8),
-                    reader.IsDBNull(9) ? null : reader.GetString(9)));
+                    reader.IsDBNull(7) ? null : reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
             }
             if (entries is { Count: > 0 })
             {
-                await output.WriteAsync(new RawStream(current!, entries), ct).ConfigureAwait(false);
+                await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
             }
-            output.Complete();
+            await output.CompleteAsync(ct).ConfigureAwait(false);
             return mark;
         }
         catch (Exception e)
         {
-            output.TryComplete(e);
+            output.Fail(e);
             throw;
         }
     }
 
     // Marten decodes (the store registers upcasters); streams are handed over already decoded.
-    private async Task ReadThroughMartenAsync(ChannelWriter<RawStream> output, CancellationToken ct)
+    private async Task ReadThroughMartenAsync(Batches output, CancellationToken ct)
     {
         await using var session = _store.QuerySession();
         var events = session.Events.QueryAllRawEvents().OrderBy(e => e.StreamKey).ThenBy(e => e.Version).ToAsyncEnumerable(ct);
@@ -134,7 +140,7 @@ internal sealed partial class ReadModelRebuild
             {
                 if (entries is { Count: > 0 })
                 {
-                    await output.WriteAsync(new RawStream(current!, null, entries), ct).ConfigureAwait(false);
+                    await output.AddAsync(new RawStream(current!, null, entries), entries.Count, ct).ConfigureAwait(false);
                 }
                 current = e.StreamKey;
                 entries = ProcessId.TryParse(current, out _, out _) ? [] : null;
@@ -143,7 +149,7 @@ internal sealed partial class ReadModelRebuild
         }
         if (entries is { Count: > 0 })
         {
-            await output.WriteAsync(new RawStream(current!, null, entries), ct).ConfigureAwait(false);
+            await output.AddAsync(new RawStream(current!, null, entries), entries.Count, ct).ConfigureAwait(false);
         }
     }
 
@@ -156,31 +162,34 @@ internal sealed partial class ReadModelRebuild
         var decoded = new List<RecordedEntry>(raw.Raw.Count);
         foreach (var e in raw.Raw)
         {
-            decoded.Add(_reader.Decode(raw.Process, e.Number, e.Sequence, e.Type, e.Data, e.RecordedAt, e.RecordedBy, e.Headers, e.CorrelationId, e.CausationId));
+            decoded.Add(_reader.Decode(raw.Process, e.Number, e.Sequence, e.Type, e.Data, e.RecordedAt, e.RecordedBy, e.Source, e.Unconfirmed));
         }
         return decoded;
     }
 
     // One worker: decodes and folds whole streams, writes their rows, hands over a table's rows when they pass FlushBytes.
-    private async Task<Folded> FoldAsync(ChannelReader<RawStream> input, ChannelWriter<Chunk> output, CancellationToken ct)
+    private async Task<Folded> FoldAsync(ChannelReader<List<RawStream>> input, ChannelWriter<Chunk> output, ConcurrentBag<CopyRows> buffers, CancellationToken ct)
     {
-        var rows = _tables.Select(_ => new CopyRows(FlushBytes + (FlushBytes >> 3))).ToArray();
+        var rows = _tables.Select(_ => Buffer(buffers)).ToArray();
         var members = _members is null ? null : new MemberRecordsBuilder();
         var versions = new List<(string, long)>();
-        await foreach (var raw in input.ReadAllAsync(ct).ConfigureAwait(false))
+        await foreach (var batch in input.ReadAllAsync(ct).ConfigureAwait(false))
         {
-            var stream = new RebuiltStream(raw.Process, Decode(raw));
-            for (var t = 0; t < _tables.Count; t++)
+            foreach (var raw in batch)
             {
-                _tables[t].WriteRows(stream, rows[t]);
-                if (rows[t].Length >= FlushBytes)
+                var stream = new RebuiltStream(raw.Process, Decode(raw));
+                for (var t = 0; t < _tables.Count; t++)
                 {
-                    await output.WriteAsync(new Chunk(t, rows[t]), ct).ConfigureAwait(false);
-                    rows[t] = new CopyRows(FlushBytes + (FlushBytes >> 3));
+                    _tables[t].WriteRows(stream, rows[t]);
+                    if (rows[t].Length >= FlushBytes)
+                    {
+                        await output.WriteAsync(new Chunk(t, rows[t]), ct).ConfigureAwait(false);
+                        rows[t] = Buffer(buffers);
+                    }
                 }
+                members?.Add(stream);
+                versions.Add((stream.Process, stream.Version));
             }
-            members?.Add(stream);
-            versions.Add((stream.Process, stream.Version));
         }
         for (var t = 0; t < _tables.Count; t++)
         {
@@ -192,13 +201,17 @@ internal sealed partial class ReadModelRebuild
         return new Folded(versions, members);
     }
 
-    private async Task<long> WriteAsync(NpgsqlConnection connection, string[] staging, ChannelReader<Chunk> input, CancellationToken ct)
+    private static CopyRows Buffer(ConcurrentBag<CopyRows> buffers) => buffers.TryTake(out var rows) ? rows : new CopyRows(FlushBytes + (FlushBytes >> 3));
+
+    private async Task<long> WriteAsync(NpgsqlConnection connection, string[] staging, ChannelReader<Chunk> input, ConcurrentBag<CopyRows> buffers, CancellationToken ct)
     {
         long rows = 0;
         await foreach (var chunk in input.ReadAllAsync(ct).ConfigureAwait(false))
         {
             await CopyAsync(connection, staging[chunk.Table], _tables[chunk.Table].Columns, chunk.Rows, ct).ConfigureAwait(false);
             rows += chunk.Rows.Count;
+            chunk.Rows.Clear();
+            buffers.Add(chunk.Rows);
         }
         return rows;
     }
@@ -258,5 +271,38 @@ internal sealed partial class ReadModelRebuild
             }
             throw;
         }
+    }
+
+    // Whole streams handed to the workers a few at a time: a worker woken per stream spent more on waking than on
+    // some streams' folds.
+    private sealed class Batches(ChannelWriter<List<RawStream>> output)
+    {
+        private const int Rows = 512;
+
+        private List<RawStream> _batch = [];
+        private int _rows;
+
+        public async ValueTask AddAsync(RawStream stream, int rows, CancellationToken ct)
+        {
+            _batch.Add(stream);
+            _rows += rows;
+            if (_rows >= Rows)
+            {
+                await output.WriteAsync(_batch, ct).ConfigureAwait(false);
+                _batch = [];
+                _rows = 0;
+            }
+        }
+
+        public async ValueTask CompleteAsync(CancellationToken ct)
+        {
+            if (_batch.Count > 0)
+            {
+                await output.WriteAsync(_batch, ct).ConfigureAwait(false);
+            }
+            output.Complete();
+        }
+
+        public void Fail(Exception e) => output.TryComplete(e);
     }
 }

@@ -89,20 +89,28 @@ internal sealed partial class ReadModelRebuild
         {
             members.Finish();
             await ExecuteAsync(connection, transaction, $"delete from {_members.Table}", ct).ConfigureAwait(false);
-            // A member's record holds every process it ratified (a megabyte at a million entries): sent a few at a time.
-            var rows = new CopyRows();
-            foreach (var record in members.Records)
+            // A member's record holds every process it ratified (a megabyte at a million entries): sent a few at a time,
+            // the next few written on another core while the server takes these.
+            var records = members.Records.ToArray();
+            var next = 0;
+            CopyRows Next(CopyRows rows)
             {
-                _members.Write(rows, record.Id, record);
-                if (rows.Length >= FlushBytes)
+                rows.Clear();
+                while (next < records.Length && rows.Length < FlushBytes)
                 {
-                    await CopyAsync(connection, _members.Table, _members.Columns, rows, ct).ConfigureAwait(false);
-                    rows = new CopyRows();
+                    _members.Write(rows, records[next].Id, records[next]);
+                    next++;
                 }
+                return rows;
             }
-            if (rows.Count > 0)
+            CopyRows spare = new(FlushBytes + (FlushBytes >> 3));
+            var rows = Next(new CopyRows(FlushBytes + (FlushBytes >> 3)));
+            while (rows.Count > 0)
             {
+                var writing = Task.Run(() => Next(spare), ct);
                 await CopyAsync(connection, _members.Table, _members.Columns, rows, ct).ConfigureAwait(false);
+                spare = rows;
+                rows = await writing.ConfigureAwait(false);
             }
             // The daemon continues from the scan's mark instead of replaying the whole log into what was just written;
             // events after it are applied again, which gives the same records (a process's part is computed from its

@@ -21,7 +21,7 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// the streams written since the scan, and replaces each table's rows with the staged ones; member records, gathered
 /// per worker and merged, are written in the same transaction with the async daemon's progress. Nothing touches the
 /// read models before that transaction: a rebuild cancelled or failing leaves them as they were. Memory holds the
-/// streams in flight and a megabyte of rows per table and worker, never the log.
+/// streams in flight and a megabyte of rows per table and worker (buffers reused once sent), never the log.
 /// </summary>
 internal sealed partial class ReadModelRebuild
 {
@@ -129,7 +129,7 @@ internal sealed partial class ReadModelRebuild
     private sealed record RawStream(string Process, List<RawEntry>? Raw, List<RecordedEntry>? Decoded = null);
 
     private readonly record struct RawEntry(long Number, long Sequence, string Type, byte[] Data, DateTimeOffset RecordedAt, string? RecordedBy,
-        byte[]? Headers, string? CorrelationId, string? CausationId);
+        string? Source, string? Unconfirmed);
 
     private sealed record Chunk(int Table, CopyRows Rows);
 

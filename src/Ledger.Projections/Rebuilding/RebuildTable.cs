@@ -16,7 +16,11 @@ internal sealed class RebuiltStream(string process, IReadOnlyList<RecordedEntry>
     /// <summary>The process (stream key).</summary>
     public string Process { get; } = process;
 
-    /// <summary>Every entry of the stream, in recorded order.</summary>
+    /// <summary>
+    /// Every entry of the stream, in recorded order, with what the stored views read: number, sequence, type, event,
+    /// recorded at and by, source and unconfirmed flag. The scan does not read the note, the command, correlation and
+    /// causation ids (the audit trail's, which is not stored): a read model that needs them reads them itself.
+    /// </summary>
     public IReadOnlyList<RecordedEntry> Entries { get; } = entries;
 
     /// <summary>The stream's version (its last entry's number).</summary>

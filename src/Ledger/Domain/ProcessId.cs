@@ -56,10 +56,20 @@ public static class ProcessId
                 return false;
             }
         }
-        organization = id[..slash].ToUpperInvariant();
-        candidate = id.Substring(c, 3).ToUpperInvariant();
+        // Upper-cased straight into the new strings; the organization's code is the one this thread made last, as a
+        // rule (a ledger has a handful of organizations and every command asks).
+        var org = t_organization;
+        if (org is null || !id.AsSpan(0, slash).Equals(org, StringComparison.OrdinalIgnoreCase))
+        {
+            t_organization = org = string.Create(slash, id, static (span, s) => s.AsSpan(0, span.Length).ToUpperInvariant(span));
+        }
+        organization = org;
+        candidate = string.Create(3, (id, c), static (span, s) => s.id.AsSpan(s.c, 3).ToUpperInvariant(span));
         return true;
     }
+
+    [ThreadStatic]
+    private static string? t_organization;
 
     private static bool IsLower(char c) => c is >= 'a' and <= 'z';
 }

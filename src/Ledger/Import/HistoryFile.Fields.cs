@@ -82,7 +82,7 @@ public sealed partial record HistoryFile
     {
         var written = e.String("type");
         // The known name itself is kept, not the string read for every entry.
-        var type = Array.Find(s_types, t => string.Equals(t, written, StringComparison.Ordinal));
+        var type = Array.IndexOf(s_types, written) is var known and >= 0 ? s_types[known] : null;
         if (type is null)
         {
             // Checked before anything else, so that a misspelt type is reported as such and not as a missing field.

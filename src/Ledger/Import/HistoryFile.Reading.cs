@@ -201,6 +201,9 @@ public sealed partial record HistoryFile
     /// </summary>
     private sealed class HistoryEntryList(ReadOnlyMemory<byte> text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>
     {
+        // Each process's path prefix for messages ("nato/fin events"), made once per process rather than per entry read.
+        private readonly string[] _prefixes = Array.ConvertAll(processes, p => $"{p} events");
+
         public int Count => entries.Length;
 
         public HistoryEntry this[int index]
@@ -210,7 +213,7 @@ public sealed partial record HistoryFile
                 var at = entries[index];
                 using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
                 var process = processes[at.Process];
-                return ReadEntry(new Node(document.RootElement, $"{process} events", at.Index), process, at.Index, organization);
+                return ReadEntry(new Node(document.RootElement, _prefixes[at.Process], at.Index), process, at.Index, organization);
             }
         }
 

@@ -7,9 +7,14 @@ using System.Text.Unicode;
 namespace RatificationLedger.Integrity;
 
 /// <summary>A growable byte array written from the front; the canonical writers' output.</summary>
-internal sealed class ByteSink(int capacity)
+internal sealed class ByteSink
 {
-    private byte[] _buffer = new byte[Math.Max(capacity, 16)];
+    private byte[] _buffer;
+
+    public ByteSink(int capacity) => _buffer = new byte[Math.Max(capacity, 16)];
+
+    /// <summary>A sink writing into <paramref name="buffer"/> (replaced by a larger array if it fills up).</summary>
+    public ByteSink(byte[] buffer) => _buffer = buffer.Length >= 16 ? buffer : new byte[16];
 
     public int Length { get; set; }
 

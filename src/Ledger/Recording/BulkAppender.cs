@@ -28,6 +28,9 @@ internal sealed partial class BulkAppender
     private readonly IReadOnlyList<IInlineProjection<IDocumentOperations>> _inline;
     private readonly string _streamType;
 
+    // The arrays of the rows, their canonical parts and the chain links, kept between an import's batches.
+    private readonly ImportBuffers _buffers = new();
+
     private BulkAppender(StoreOptions options, IReadOnlyList<IInlineProjection<IDocumentOperations>> inline)
     {
         _schema = options.Events.DatabaseSchemaName;
@@ -99,7 +102,10 @@ internal sealed partial class BulkAppender
     /// not given.
     /// </summary>
     public EventRows Encode(IReadOnlyList<StreamAppend> streams, string tenant, string recordedBy, string? correlationId, string? causationId) =>
-        EventRows.Encode(streams, _serializer, tenant, recordedBy, correlationId, causationId);
+        EventRows.Encode(streams, _serializer, _buffers, tenant, recordedBy, correlationId, causationId);
+
+    /// <summary>Lets the arrays kept between an import's batches go (the import is over).</summary>
+    public void ReleaseBuffers() => _buffers.Clear();
 
     /// <summary>
     /// Writes the events, stream versions and receipts in the session's transaction (started here) and applies the
@@ -219,12 +225,48 @@ internal sealed partial class BulkAppender
 
         // The rows, as Marten's append writes them.
         rows.Complete(sequence, timestamp);
-        await using (var copy = await connection.BeginRawBinaryCopyAsync(
-            $"copy {_schema}.{StorageNames.Events} ({string.Join(", ", StorageNames.EventRowColumns)}) from stdin (format binary)", ct).ConfigureAwait(false))
+        // The chain links are hashed while the server stores the rows (the hashes need only the rows' bytes, the time and
+        // the role), and copied once the rows are in.
+        var linking = Chained(streams, previous) ? Task.Run(() => Links(rows, timestamp, role, previous), CancellationToken.None) : null;
+        try
         {
+            await using var copy = await connection.BeginRawBinaryCopyAsync(
+                $"copy {_schema}.{StorageNames.Events} ({string.Join(", ", StorageNames.EventRowColumns)}) from stdin (format binary)", ct).ConfigureAwait(false);
             await copy.WriteAsync(rows.Payload, ct).ConfigureAwait(false);
         }
-        await ChainAsync(connection, streams, rows, timestamp, role, previous, ct).ConfigureAwait(false);
+        catch
+        {
+            // The rows' buffers go back to the shelf after this: nothing may still be reading them.
+            if (linking is not null)
+            {
+                await ((Task)linking).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (linking.IsCompletedSuccessfully)
+                {
+                    _buffers.Give(linking.Result.Payload);
+                }
+            }
+            throw;
+        }
+        if (linking is null)
+        {
+            // A stream's last link is not at the version it was read at (entries written without the chain in between):
+            // the rows are chained by reading them back (ChainWriter), which says what is wrong.
+            await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
+        }
+        else
+        {
+            var (payload, length) = await linking.ConfigureAwait(false);
+            try
+            {
+                await using var copy = await connection.BeginRawBinaryCopyAsync(
+                    $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
+                await copy.WriteAsync(payload.AsMemory(0, length), ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                _buffers.Give(payload);
+            }
+        }
 
         if (receipts.Count > 0)
         {
@@ -247,74 +289,103 @@ internal sealed partial class BulkAppender
 internal sealed partial class BulkAppender
 {
     /// <summary>
-    /// The chain links of the rows just copied, hashed here from the rows' own bytes (their canonical parts, written when
-    /// they were encoded) with the transaction's time and role, and copied into the chain table: no read-back. When a
-    /// stream's last link is not at the version it was read at (entries written without the chain in between), the
-    /// rows are chained by reading them back instead (<see cref="Integrity.ChainWriter"/>), which says what is wrong.
+    /// Whether every stream's last chain link is at the version the stream was read at, so that the new rows' links are
+    /// computed here from the rows' own bytes (their canonical parts, written when they were encoded) with the
+    /// transaction's time and role: no read-back.
     /// </summary>
-    private async Task ChainAsync(NpgsqlConnection connection, IReadOnlyList<StreamAppend> streams, EventRows rows, DateTimeOffset timestamp, string role,
-        Dictionary<string, (long Version, byte[] Chain)> previous, CancellationToken ct)
+    private static bool Chained(IReadOnlyList<StreamAppend> streams, Dictionary<string, (long Version, byte[] Chain)> previous)
     {
         foreach (var stream in streams)
         {
             var linked = previous.TryGetValue(stream.Stream, out var last) ? last.Version : 0;
             if (linked != stream.ReadVersion)
             {
-                await Integrity.ChainWriter.WriteAsync(connection, null, _schema, [.. streams.Select(s => new Integrity.ChainWriter.Written(s.Stream, s.ReadVersion))], ct).ConfigureAwait(false);
-                return;
+                return false;
             }
         }
-        // The links computed first, then sent in one binary COPY payload (as the events are), so the server is not kept
-        // waiting on the client while it hashes.
+        return true;
+    }
+
+    /// <summary>
+    /// The rows' chain links as one binary COPY payload for the chain table (in an array from the shelf, given back by
+    /// the caller, and its length): computed whole before it is sent, so the server is not kept waiting on the client
+    /// while it hashes; the payload's size is known before it is written.
+    /// </summary>
+    private (byte[] Payload, int Length) Links(EventRows rows, DateTimeOffset timestamp, string role, Dictionary<string, (long Version, byte[] Chain)> previous)
+    {
         var entries = rows.EntryHashes(timestamp, role);
-        var roleBytes = Encoding.UTF8.GetBytes(role);
-        var payload = new ArrayBufferWriter<byte>(19 + (rows.Count * 160));
-        payload.Write(CopySignature);
-        string? current = null;
-        byte[] chain = [];
-        for (var i = 0; i < rows.Count; i++)
+        try
         {
-            var (stream, version) = rows.Entry(i);
-            if (stream != current)
+            var roleBytes = Encoding.UTF8.GetBytes(role);
+            var size = CopySignature.Length + 2;
+            string? current = null;
+            var streamLength = 0;
+            for (var i = 0; i < rows.Count; i++)
             {
-                current = stream;
-                chain = previous.TryGetValue(stream, out var last) ? last.Chain : Integrity.LedgerHash.Genesis(stream);
+                var stream = rows.Entry(i).Stream;
+                if (stream != current)
+                {
+                    current = stream;
+                    streamLength = Encoding.UTF8.GetByteCount(stream);
+                }
+                size += 2 + 4 + streamLength + 4 + 8 + 4 + roleBytes.Length + ((4 + Integrity.LedgerHash.Size) * 2);
             }
-            var entry = entries.AsSpan(i * Integrity.LedgerHash.Size, Integrity.LedgerHash.Size);
-            chain = Integrity.LedgerHash.Link(chain, entry);
-            Put16(payload, 5);
-            var streamBytes = Encoding.UTF8.GetBytes(stream);
-            Put32(payload, streamBytes.Length);
-            payload.Write(streamBytes);
-            Put32(payload, 8);
-            BinaryPrimitives.WriteInt64BigEndian(payload.GetSpan(8), version);
-            payload.Advance(8);
-            Put32(payload, roleBytes.Length);
-            payload.Write(roleBytes);
-            Put32(payload, Integrity.LedgerHash.Size);
-            payload.Write(entry);
-            Put32(payload, Integrity.LedgerHash.Size);
-            payload.Write(chain);
+            var payload = _buffers.Take(size);
+            CopySignature.CopyTo(payload, 0);
+            var at = CopySignature.Length;
+            current = null;
+            byte[] streamBytes = [];
+            byte[] chain = [];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var (stream, version) = rows.Entry(i);
+                if (stream != current)
+                {
+                    current = stream;
+                    streamBytes = Encoding.UTF8.GetBytes(stream);
+                    chain = previous.TryGetValue(stream, out var last) ? last.Chain : Integrity.LedgerHash.Genesis(stream);
+                }
+                var entry = entries.AsSpan(i * Integrity.LedgerHash.Size, Integrity.LedgerHash.Size);
+                chain = Integrity.LedgerHash.Link(chain, entry);
+                at = Put16(payload, at, 5);
+                at = PutValue(payload, at, streamBytes);
+                at = Put32(payload, at, 8);
+                BinaryPrimitives.WriteInt64BigEndian(payload.AsSpan(at), version);
+                at += 8;
+                at = PutValue(payload, at, roleBytes);
+                at = PutValue(payload, at, entry);
+                at = PutValue(payload, at, chain);
+            }
+            at = Put16(payload, at, -1);
+            return (payload, at);
         }
-        Put16(payload, -1);
-        await using var copy = await connection.BeginRawBinaryCopyAsync(
-            $"copy {_schema}.{Integrity.IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) from stdin (format binary)", ct).ConfigureAwait(false);
-        await copy.WriteAsync(payload.WrittenMemory, ct).ConfigureAwait(false);
+        finally
+        {
+            _buffers.Give(entries);
+        }
     }
 
     // PostgreSQL's binary COPY header: signature, flags, header extension length.
     private static readonly byte[] CopySignature = [(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xff, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-    private static void Put16(ArrayBufferWriter<byte> output, short value)
+    private static int Put16(byte[] output, int at, short value)
     {
-        BinaryPrimitives.WriteInt16BigEndian(output.GetSpan(2), value);
-        output.Advance(2);
+        BinaryPrimitives.WriteInt16BigEndian(output.AsSpan(at), value);
+        return at + 2;
     }
 
-    private static void Put32(ArrayBufferWriter<byte> output, int value)
+    private static int Put32(byte[] output, int at, int value)
     {
-        BinaryPrimitives.WriteInt32BigEndian(output.GetSpan(4), value);
-        output.Advance(4);
+        BinaryPrimitives.WriteInt32BigEndian(output.AsSpan(at), value);
+        return at + 4;
+    }
+
+    // A value of variable length: its length, then its bytes.
+    private static int PutValue(byte[] output, int at, ReadOnlySpan<byte> value)
+    {
+        at = Put32(output, at, value.Length);
+        value.CopyTo(output.AsSpan(at));
+        return at + value.Length;
     }
 }
 

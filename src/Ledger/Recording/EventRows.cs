@@ -37,12 +37,20 @@ internal sealed class EventRows : IBufferWriter<byte>
     private readonly string[] _stream;
     private readonly long[] _version;
 
-    private EventRows(int rows)
+    // Where the buffers come from and go back to (an import keeps them between batches).
+    private readonly ImportBuffers _buffers;
+
+    // A row of Marten's event table and an entry's canonical form are each about 500 to 600 bytes with the import's
+    // metadata (command id, source, correlation): room for that, so that a batch's buffers are seldom grown.
+    private const int RowEstimate = 640;
+
+    private EventRows(int rows, ImportBuffers buffers)
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(4096, rows * 512));
+        _buffers = buffers;
+        _buffer = buffers.Take(Math.Max(4096, rows * RowEstimate));
         _sequenceAt = new int[rows];
         _timestampAt = new int[rows];
-        _parts = new Integrity.ByteSink(Math.Max(1024, rows * 384));
+        _parts = new Integrity.ByteSink(buffers.Take(Math.Max(1024, rows * RowEstimate)));
         _partsAt = new int[rows + 1];
         _head = new int[rows];
         _middle = new int[rows];
@@ -58,14 +66,14 @@ internal sealed class EventRows : IBufferWriter<byte>
     /// version after the version read, tenant, recorded-by, correlation and causation); data and headers serialized with
     /// <paramref name="serializer"/> (headers of plain strings and booleans written directly, as the same JSON value).
     /// </summary>
-    public static EventRows Encode(IReadOnlyList<BulkAppender.StreamAppend> streams, ISerializer serializer, string tenant, string recordedBy, string? correlationId, string? causationId)
+    public static EventRows Encode(IReadOnlyList<BulkAppender.StreamAppend> streams, ISerializer serializer, ImportBuffers buffers, string tenant, string recordedBy, string? correlationId, string? causationId)
     {
         var count = 0;
         foreach (var stream in streams)
         {
             count += stream.Events.Count;
         }
-        var rows = new EventRows(count);
+        var rows = new EventRows(count, buffers);
         try
         {
             rows.Put(Signature);
@@ -107,7 +115,14 @@ internal sealed class EventRows : IBufferWriter<byte>
         PutText(e.StreamKey);
         PutInt32(8);
         PutInt64(e.Version);
-        var (dataAt, dataLength) = PutJson(serializer.ToJson(e.Data));
+        // Serialized straight into the row as UTF-8 (the serializer's own settings; the server stores jsonb, and the
+        // entry hash canonicalizes these bytes), not through a string per event.
+        var dataValue = StartValue();
+        Put([1]); // jsonb version
+        var dataAt = _length;
+        serializer.WriteTo(this, e.Data);
+        var dataLength = _length - dataAt;
+        EndValue(dataValue);
         PutText(e.EventTypeName);
         PutInt32(8);
         _timestampAt[_rows] = _length;
@@ -169,13 +184,14 @@ internal sealed class EventRows : IBufferWriter<byte>
 
     /// <summary>
     /// Every row's entry hash as the transaction writes it: recorded at <paramref name="timestamp"/> by
-    /// <paramref name="role"/>; 32 bytes per row, in row order.
+    /// <paramref name="role"/>; 32 bytes per row, in row order, at the start of an array from <see cref="ImportBuffers"/>
+    /// (given back by the caller).
     /// </summary>
     public byte[] EntryHashes(DateTimeOffset timestamp, string role)
     {
         var instant = Integrity.EntryParts.Instant(timestamp);
         var roleJson = Integrity.EntryParts.Role(role);
-        var hashes = new byte[_rows * Integrity.LedgerHash.Size];
+        var hashes = _buffers.Take(Math.Max(1, _rows * Integrity.LedgerHash.Size));
         var parts = _parts.Written;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (var i = 0; i < _rows; i++)
@@ -223,13 +239,14 @@ internal sealed class EventRows : IBufferWriter<byte>
         }
     }
 
-    /// <summary>Gives the buffer back to the pool; the rows are not used after this.</summary>
+    /// <summary>Gives the buffers back for the next batch; the rows are not used after this.</summary>
     public void Release()
     {
         var buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _buffers.Give(buffer);
+            _buffers.Give(_parts.Buffer);
         }
     }
 
@@ -298,9 +315,9 @@ internal sealed class EventRows : IBufferWriter<byte>
     {
         if (_length + size + 2 > _buffer.Length)
         {
-            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + size + 2));
+            var grown = _buffers.Take(Math.Max(_buffer.Length * 2, _length + size + 2));
             _buffer.AsSpan(0, _length).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffers.Give(_buffer);
             _buffer = grown;
         }
         return _buffer.AsSpan(_length);

@@ -11,20 +11,85 @@ public sealed partial class LedgerRecorder
     // One stream as a transaction changes it: the state it was read at, the events staged for it, the state after them.
     private sealed class StreamChange(AccessionState read, Guid lastEventId, IReadOnlyDictionary<string, CommandEntries> commands)
     {
-        // The cache's (or the previous batch's) command ids until this change records one: then a copy of its own.
-        private Dictionary<string, CommandEntries>? _ownCommands;
+        // The cache's (or the previous batch's) command ids until this change records one: then its own on top of them.
+        private CommandIds? _ownCommands;
 
         public AccessionState Read { get; } = read;
 
         /// <summary>The command ids the stream's events carry, with the entries each recorded.</summary>
         public IReadOnlyDictionary<string, CommandEntries> Commands => _ownCommands ?? commands;
 
-        public void Recorded(string commandId, CommandEntries entries) =>
-            (_ownCommands ??= new Dictionary<string, CommandEntries>(commands, StringComparer.Ordinal))[commandId] = entries;
+        public void Recorded(string commandId, CommandEntries entries) => (_ownCommands ??= new CommandIds(commands)).Set(commandId, entries);
 
         public AccessionState Current { get; set; } = read;
         public Guid LastEventId { get; set; } = lastEventId;
         public List<IEvent> Staged { get; } = [];
+    }
+
+    // A stream's command ids as a change leaves them: the ids it recorded over the ids it was read with (the cache's or
+    // the batch before's, never changed), so that a batch recording one id on a stream does not copy every id the stream
+    // holds (an import's batch touches every process). Layers deeper than a few are merged into one.
+    private sealed class CommandIds : IReadOnlyDictionary<string, CommandEntries>
+    {
+        private const int MaxDepth = 8;
+        private readonly IReadOnlyDictionary<string, CommandEntries> _below;
+        private readonly Dictionary<string, CommandEntries> _own = new(StringComparer.Ordinal);
+        private readonly int _depth;
+
+        public CommandIds(IReadOnlyDictionary<string, CommandEntries> below)
+        {
+            if (below is CommandIds layered && layered._depth >= MaxDepth)
+            {
+                below = new Dictionary<string, CommandEntries>(layered, StringComparer.Ordinal);
+            }
+            _depth = below is CommandIds under ? under._depth + 1 : 1;
+            _below = below;
+        }
+
+        public void Set(string commandId, CommandEntries entries) => _own[commandId] = entries;
+
+        public bool TryGetValue(string key, out CommandEntries value) => _own.TryGetValue(key, out value) || _below.TryGetValue(key, out value);
+
+        public bool ContainsKey(string key) => _own.ContainsKey(key) || _below.ContainsKey(key);
+
+        public CommandEntries this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException($"No command id '{key}' on the stream.");
+
+        public int Count
+        {
+            get
+            {
+                var count = _below.Count;
+                foreach (var id in _own.Keys)
+                {
+                    if (!_below.ContainsKey(id))
+                    {
+                        count++;
+                    }
+                }
+                return count;
+            }
+        }
+
+        public IEnumerable<string> Keys => this.Select(p => p.Key);
+
+        public IEnumerable<CommandEntries> Values => this.Select(p => p.Value);
+
+        public IEnumerator<KeyValuePair<string, CommandEntries>> GetEnumerator()
+        {
+            foreach (var pair in _own)
+            {
+                yield return pair;
+            }
+            foreach (var pair in _below)
+            {
+                if (!_own.ContainsKey(pair.Key))
+                {
+                    yield return pair;
+                }
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     // A batch decided and not yet written: the session it was read in (which writes it), the answers, each stream's

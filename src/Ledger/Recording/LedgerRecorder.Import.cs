@@ -68,7 +68,7 @@ public sealed partial class LedgerRecorder
                         // be prepared is met again, and reported, when its batch comes.)
                         try
                         {
-                            nextItems = AheadOfAccession(Batch(commands, start + items.Count, size, prepared).Items);
+                            nextItems = AheadOfAccession(Batch(commands, start + items.Count, size, prepared).Items, size);
                             next = nextItems is null ? null : DecideAsync(nextItems, null, decided, false, ct);
                         }
                         catch (ArgumentException)
@@ -128,20 +128,34 @@ public sealed partial class LedgerRecorder
         {
             if (ahead is { } unused)
             {
+                unused.Decided.Rows?.Release();
                 await unused.Decided.Session.DisposeAsync().ConfigureAwait(false);
             }
+            _bulk?.ReleaseBuffers();
         }
     }
 
     // The part of a batch decided ahead: the commands before its first accession, which is decided only after the batch
     // before it commits, in its organization's turn (it reads the invited processes the rule adds the new member to).
-    private static List<Item>? AheadOfAccession(List<Item>? items)
+    // Nothing when that part is short (under a quarter of the batch): every batch rewrites the views of each process it
+    // touches, whatever its length, so a short batch costs nearly what a full one does; those commands are then decided
+    // with the accession and what follows it, in one batch after the commit.
+    private static List<Item>? AheadOfAccession(List<Item>? items, int size)
     {
-        var accession = items?.FindIndex(i => i.Command is CompleteAccession) ?? -1;
+        var accession = -1;
+        for (var i = 0; items is not null && i < items.Count; i++)
+        {
+            if (items[i].Command is CompleteAccession)
+            {
+                accession = i;
+                break;
+            }
+        }
         return accession switch
         {
             < 0 => items,
             0 => null,
+            _ when accession < size / 4 => null,
             _ => items![..accession],
         };
     }

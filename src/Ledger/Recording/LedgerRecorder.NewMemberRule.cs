@@ -34,7 +34,11 @@ public sealed partial class LedgerRecorder
             .Where(p => p.Organization == orgCode && p.Phase == ProcessPhase.Invited)
             .Select(p => p.Id)
             .ToListAsync(ct).ConfigureAwait(false);
-        var invited = stored.Concat(decided.Streams.Keys)
+        // A process this batch has changed counts as the batch leaves it: only those still invited are candidates (the
+        // others would be passed over below), so that an import's batch of a thousand processes does not look up a
+        // thousand receipts for every accession.
+        var invited = stored.Where(p => !decided.Streams.ContainsKey(p))
+            .Concat(decided.Streams.Where(s => s.Value.Current.Phase == ProcessPhase.Invited).Select(s => s.Key))
             .Where(p => p != process)
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)

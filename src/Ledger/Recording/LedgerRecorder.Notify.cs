@@ -23,26 +23,63 @@ public sealed partial class LedgerRecorder
 
     internal static IReadOnlyList<LedgerNotification> Notify(string process, AccessionState before, AccessionState after, string organization, IReadOnlyList<object> events)
     {
-        // Only the events that can change what a notification reports are worth comparing states for.
-        bool Any<T>() => events.Any(e => e is T or EntryRetracted);
+        // Only the events that can change what a notification reports are worth comparing states for: which kinds the
+        // command recorded, in one pass (every entry of an import comes through here).
+        bool retracted = false, invited = false, approved = false, deposited = false, added = false, vetoed = false, lifted = false;
+        var memberSteps = true;
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case RatificationApproved:
+                    approved = true;
+                    break;
+                case InstrumentDeposited:
+                    deposited = true;
+                    break;
+                case RatifierAdded:
+                    added = true;
+                    break;
+                case InvitationExtended:
+                    invited = true;
+                    memberSteps = false;
+                    break;
+                case VetoDeclared:
+                    vetoed = true;
+                    memberSteps = false;
+                    break;
+                case VetoLifted:
+                    lifted = true;
+                    memberSteps = false;
+                    break;
+                case EntryRetracted:
+                    retracted = true;
+                    memberSteps = false;
+                    break;
+                default:
+                    memberSteps = false;
+                    break;
+            }
+        }
         List<LedgerNotification>? notes = null;
         void Add(LedgerNotification n) => (notes ??= []).Add(n);
         if (before.Phase == ProcessPhase.NotOpened && after.OpenedOn is { } opened)
         {
             Add(new ProcessOpenedNotification(process, after.Organization!, after.Candidate!, opened));
         }
-        if (events.All(e => e is RatificationApproved or InstrumentDeposited or RatifierAdded))
+        if (memberSteps)
         {
             // One member's step: only that member can have started to count.
-            foreach (var member in events.Select(e => Consequences.MemberOf(e)!).Distinct())
+            for (var i = 0; i < events.Count; i++)
             {
-                if (Consequences.CountsFrom(before, member) is null && Consequences.CountsFrom(after, member) is { } from)
+                var member = Consequences.MemberOf(events[i])!;
+                if (FirstOf(events, i, member) && Consequences.CountsFrom(before, member) is null && Consequences.CountsFrom(after, member) is { } from)
                 {
                     Add(new RatificationCountedNotification(process, member, from));
                 }
             }
         }
-        else if (Any<InvitationExtended>() || Any<RatificationApproved>() || Any<InstrumentDeposited>() || Any<RatifierAdded>())
+        else if (retracted || invited || approved || deposited || added)
         {
             var counted = before.Counted().Select(c => c.Member).ToHashSet(StringComparer.Ordinal);
             foreach (var c in after.Counted().Where(c => !counted.Contains(c.Member)))
@@ -50,7 +87,8 @@ public sealed partial class LedgerRecorder
                 Add(new RatificationCountedNotification(process, c.Member, c.On));
             }
         }
-        if (Any<VetoDeclared>() || Any<VetoLifted>() || Any<RatificationApproved>())
+        // (An unchanged list of vetoes is the same list: the state carries it over.)
+        if ((retracted || vetoed || lifted || approved) && !ReferenceEquals(before.Vetoes, after.Vetoes))
         {
             foreach (var v in after.Vetoes.Except(before.Vetoes).Where(v => v.EndedOn is null))
             {
@@ -67,5 +105,18 @@ public sealed partial class LedgerRecorder
             Add(new AccessionCompletedNotification(process, organization, after.Candidate!, accession.On));
         }
         return notes ?? (IReadOnlyList<LedgerNotification>)[];
+    }
+
+    // Whether events[i] is the first of the events naming this member.
+    private static bool FirstOf(IReadOnlyList<object> events, int i, string member)
+    {
+        for (var j = 0; j < i; j++)
+        {
+            if (Consequences.MemberOf(events[j]) == member)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -35,6 +35,28 @@ public sealed class CopyImportTests : IAsyncLifetime
         new(HistoryFile.Load(SampleHistory.Path), RecordedBy: "importer", CorrelationId: "import-1");
 
     [Fact]
+    public async Task Batches_of_two_import_every_entry_around_the_accessions_and_the_rows_are_marten_s()
+    {
+        // Batches of one and two commands: a look-ahead batch is cut at an accession wherever one falls in it (the
+        // accession first, or after one command), and the write takes COPY from two commands up.
+        await using var tiny = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("tinybatch"), configure: l => l.ImportBatchSize = 2);
+        var file = HistoryFile.Load(SampleHistory.Path);
+        file.Entries.Count(e => e.Command is RatificationLedger.Domain.CompleteAccession).Should().BeGreaterThan(1, "the sample has accessions to cut batches at");
+
+        var first = await tiny.Sender.Send(new ImportHistoryRequest(file, RecordedBy: "importer", CorrelationId: "import-1"));
+        var byMarten = await _marten.Sender.Send(Sample());
+        var again = await tiny.Sender.Send(new ImportHistoryRequest(file, RecordedBy: "importer", CorrelationId: "import-2"));
+
+        first.Should().BeEquivalentTo(byMarten);
+        first.Failure.Should().BeNull();
+        again.Should().BeEquivalentTo(new { Recorded = 0, AlreadyThere = file.Entries.Count, Failure = (ImportFailure?)null });
+        const string Events = "select stream_id, version::text, type, data::text from {0}.mt_events order by stream_id, version";
+        var tinyRows = await RowsAsync(tiny, string.Format(System.Globalization.CultureInfo.InvariantCulture, Events, tiny.Schema));
+        var martenRows = await RowsAsync(_marten, string.Format(System.Globalization.CultureInfo.InvariantCulture, Events, _martenSchema));
+        tinyRows.Should().NotBeEmpty().And.Equal(martenRows);
+    }
+
+    [Fact]
     public async Task The_copy_path_is_the_one_taken_with_the_default_registration()
     {
         (await _copy.Recorder.CopyAvailableAsync(default)).Should().BeTrue("the store has Marten's default event layout");

@@ -1,0 +1,72 @@
+namespace RatificationLedger.Recording;
+
+/// <summary>
+/// The large arrays an import's COPY write fills for every batch (the event rows, their canonical parts, the chain
+/// links), kept between batches: each is megabytes, allocated on the large object heap, and a new one per batch would
+/// be collected only by full collections. An array goes back to the shelf when its batch is written and is taken again
+/// by the next batch that fits in it; the shelf keeps a few and is emptied when the import ends.
+/// </summary>
+internal sealed class ImportBuffers
+{
+    // Two batches are in flight (one written, the next encoded), each with three arrays, plus one spare.
+    private const int Kept = 8;
+
+    private readonly List<byte[]> _shelf = new(Kept);
+
+    /// <summary>An array of at least <paramref name="minimum"/> bytes: the smallest on the shelf that fits, else a new one.</summary>
+    public byte[] Take(int minimum)
+    {
+        lock (_shelf)
+        {
+            var best = -1;
+            for (var i = 0; i < _shelf.Count; i++)
+            {
+                if (_shelf[i].Length >= minimum && (best < 0 || _shelf[i].Length < _shelf[best].Length))
+                {
+                    best = i;
+                }
+            }
+            if (best >= 0)
+            {
+                var found = _shelf[best];
+                _shelf.RemoveAt(best);
+                return found;
+            }
+        }
+        return GC.AllocateUninitializedArray<byte>(minimum);
+    }
+
+    /// <summary>Puts an array back for the next batch (the smallest is let go when the shelf is full).</summary>
+    public void Give(byte[] buffer)
+    {
+        if (buffer.Length == 0)
+        {
+            return;
+        }
+        lock (_shelf)
+        {
+            _shelf.Add(buffer);
+            if (_shelf.Count > Kept)
+            {
+                var smallest = 0;
+                for (var i = 1; i < _shelf.Count; i++)
+                {
+                    if (_shelf[i].Length < _shelf[smallest].Length)
+                    {
+                        smallest = i;
+                    }
+                }
+                _shelf.RemoveAt(smallest);
+            }
+        }
+    }
+
+    /// <summary>Lets every kept array go (the import is over).</summary>
+    public void Clear()
+    {
+        lock (_shelf)
+        {
+            _shelf.Clear();
+        }
+    }
+}
