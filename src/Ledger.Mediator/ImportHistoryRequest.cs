@@ -19,6 +19,9 @@ public sealed record ImportHistoryRequest(HistoryFile File, string? RecordedBy =
 
     /// <summary>Decides every entry and writes nothing (see <see cref="ImportOptions.DryRun"/>).</summary>
     public bool DryRun { get; init; }
+
+    /// <summary>The most entries one transaction writes (see <see cref="ImportOptions.BatchSize"/>).</summary>
+    public int? BatchSize { get; init; }
 }
 
 /// <summary>Handles <see cref="ImportHistoryRequest"/> through <see cref="ILedger.ImportAsync"/>.</summary>
@@ -29,7 +32,7 @@ public sealed class ImportHistoryHandler(ILedger ledger) : IRequestHandler<Impor
     {
         ArgumentNullException.ThrowIfNull(request);
         return await ledger.ImportAsync(request.File,
-            new ImportOptions { RecordedBy = request.RecordedBy, CorrelationId = request.CorrelationId, Stop = request.Stop, Progress = request.Progress, DryRun = request.DryRun },
+            new ImportOptions { RecordedBy = request.RecordedBy, CorrelationId = request.CorrelationId, Stop = request.Stop, Progress = request.Progress, DryRun = request.DryRun, BatchSize = request.BatchSize },
             cancellationToken).ConfigureAwait(false);
     }
 }

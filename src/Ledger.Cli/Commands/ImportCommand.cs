@@ -13,7 +13,15 @@ internal static class ImportCommand
         var file = new Argument<string>("FILE") { Description = "a ledger history file (docs/import-format.md); - reads standard input" };
         var json = CliContext.JsonOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "decide every entry against the ledger and report what would be recorded; write nothing" };
-        var command = new Command("import", "record a history file through the normal command path (idempotent)") { file, json, dryRun };
+        var batchSize = new Option<int?>("--batch-size") { Description = "the most entries one transaction writes (default 40,000); smaller batches use less memory and commit more often" };
+        batchSize.Validators.Add(result =>
+        {
+            if (result.GetValue(batchSize) is < 1 and var n)
+            {
+                result.AddError($"--batch-size {n} is not a batch size: expected at least 1.");
+            }
+        });
+        var command = new Command("import", "record a history file through the normal command path (idempotent)") { file, json, dryRun, batchSize };
         command.SetAction(async (parse, ct) =>
         {
             var path = parse.GetValue(file)!;
@@ -24,7 +32,7 @@ internal static class ImportCommand
             await using var ledger = await cli.OpenAsync(parse, ct).ConfigureAwait(false);
             using var progress = cli.ShowsProgress(parse) ? new ProgressLine(cli.Error) : null;
             // Ctrl+C (stop) ends the import after the batch being written, never inside a statement.
-            var result = await ledger.Sender.Send(new ImportHistoryRequest(history) { Stop = stop, Progress = progress, DryRun = dry }, CancellationToken.None).ConfigureAwait(false);
+            var result = await ledger.Sender.Send(new ImportHistoryRequest(history) { Stop = stop, Progress = progress, DryRun = dry, BatchSize = parse.GetValue(batchSize) }, CancellationToken.None).ConfigureAwait(false);
             progress?.Clear();
             var notImported = result.Total - result.Recorded - result.AlreadyThere;
             var counts = $"{result.Recorded} recorded, {result.AlreadyThere} already there";

@@ -28,6 +28,13 @@ public sealed record ImportOptions
     /// there, or names the first entry that would be refused.
     /// </summary>
     public bool DryRun { get; init; }
+
+    /// <summary>
+    /// The most entries one transaction writes (default: <see cref="Storage.LedgerOptions.ImportBatchSize"/>). Smaller
+    /// batches hold less in memory and commit more often (a stop or a failure loses less), at some cost in throughput.
+    /// At least 1.
+    /// </summary>
+    public int? BatchSize { get; init; }
 }
 
 /// <summary>How far an import is: entries done (recorded or found already there) out of the file's total.</summary>

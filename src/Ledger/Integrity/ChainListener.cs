@@ -67,7 +67,7 @@ internal sealed class ChainListener : DocumentSessionListenerBase
         for (var i = 0; i < streams.Count; i++)
         {
             var action = streams[i];
-            keys[i] = action.Key ?? action.Id.ToString();
+            keys[i] = KeyOf(action);
             counts[i] = action.Events.Count;
             foreach (var e in action.Events)
             {
@@ -98,7 +98,7 @@ internal sealed class ChainListener : DocumentSessionListenerBase
         {
             return false;
         }
-        var key = action.Key ?? action.Id.ToString();
+        var key = KeyOf(action);
         for (var i = 0; i < action.Events.Count; i++)
         {
             var e = action.Events[i];
@@ -117,6 +117,9 @@ internal sealed class ChainListener : DocumentSessionListenerBase
         return true;
     }
 
+    // The stream's key as stored (the ledger's streams have string keys; a Guid stream's id as text).
+    private static string KeyOf(StreamAction action) => action.Key ?? action.Id.ToString();
+
     private static string Canonical(string json) => Encoding.UTF8.GetString(CanonicalJson.Canonicalize(json));
 
     // Marten stamps an event whose timestamp is unset with its clock when SaveChanges begins; the recorder stamps its
@@ -131,7 +134,7 @@ internal sealed class ChainListener : DocumentSessionListenerBase
                 var at = action.Events[i].Timestamp;
                 if (at != stamped && (at > now || at < now - StampWindow))
                 {
-                    var stream = action.Key ?? action.Id.ToString();
+                    var stream = KeyOf(action);
                     throw new InvalidOperationException(
                         $"{stream}: event {i + 1} of {action.Events.Count} appended in this session ({action.Events[i].EventTypeName}) carries the recorded-at {at.ToString("O", CultureInfo.InvariantCulture)} set by the app (Marten's timestamp override); " +
                         "the ledger records the database server's time of the transaction and refuses timestamp overrides. Nothing was written. " +

@@ -20,22 +20,28 @@ namespace RatificationLedger.Integrity;
 /// form). JSON strings are written with <c>to_json</c>, whose escapes are exactly RFC 8785's (the two-character escapes
 /// and lowercase <c>\u00xx</c> for other control characters; nothing else escaped). Used when the writer does not
 /// know its entries' versions, recorded-at or role before the write (an app's append without an expected version).</item>
-/// <item><see cref="LinkSql"/>: the link of one entry whose entry hash the writer computed (it knows the versions, the
-/// transaction's time and role, read in its transaction: the recorder's appends), chained on the server to the link
-/// before it, so the writer reads nothing for it; <c>ledger_chain_gap</c> refuses, naming the stream, an entry whose
-/// predecessor has no link (entries written without the chain in between).</item>
+/// <item><c>ledger_chain_link(stream, version, role, entry)</c> (<see cref="LinkSql"/>): the link of one entry whose
+/// entry hash the writer computed (it knows the versions, the transaction's time and role, read in its transaction:
+/// the recorder's appends), chained on the server to the link before it, so the writer reads nothing for it; an entry
+/// whose predecessor has no link (entries written without the chain in between) is refused naming the stream.</item>
+/// <item><c>ledger_facts(organization, stream, version)</c> (<see cref="ServerClock.FactsSql"/>): the transaction's
+/// time and role with the states the recorder checks, in one statement of its batched read.</item>
 /// </list>
+/// The last two are functions rather than statements the client sends for the plan the server keeps per connection:
+/// a command's transaction sends each once, and planning them every time cost more than running them.
 /// </summary>
 internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
 {
     public const string ChainFunction = "ledger_chain_appended";
     public const string ClockFunction = "ledger_recorded_at";
     public const string ClockTrigger = "ledger_recorded_at";
+    public const string LinkFunction = "ledger_chain_link";
     public const string GapFunction = "ledger_chain_gap";
+    public const string FactsFunction = "ledger_facts";
 
     // Changed whenever a function's body changes, so that the schema check replaces an older body. (The LIMITs make the
     // planner take the (stream, version) indexes even when its statistics say the tables are tiny, as after a wipe.)
-    private const string Revision = "ledger-chain-5";
+    private const string Revision = "ledger-chain-8";
 
     public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, ChainFunction, SchemaUtils.IdentifierUsage.General);
 
@@ -49,12 +55,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     /// Inserts the link of one entry (parameters: stream, version, role, entry hash) chained to the stream's link before
     /// it, or to the stream's genesis for its first entry; an entry whose predecessor has no link is refused.
     /// </summary>
-    public static string LinkSql(string schema) =>
-        $"insert into {schema}.{IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) " +
-        "select a.s, a.v, a.r, a.e, sha256('\\x01'::bytea || coalesce(p.chain_hash, " +
-        $"case when a.v = 1 then sha256(convert_to(a.s, 'UTF8')) else {schema}.{GapFunction}(a.s, a.v) end) || a.e) " +
-        "from (select ?::varchar as s, ?::bigint as v, ?::text as r, ?::bytea as e) a " +
-        $"left join {schema}.{IntegritySchema.ChainTable} p on p.stream_id = a.s and p.version = a.v - 1";
+    public static string LinkSql(string schema) => $"select {schema}.{LinkFunction}(?::varchar, ?::bigint, ?::text, ?::bytea)";
 
     public void WriteCreateStatement(Migrator migrator, TextWriter writer)
     {
@@ -68,11 +69,32 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine($"DROP TRIGGER IF EXISTS {ClockTrigger} ON {events};");
         writer.WriteLine($"CREATE TRIGGER {ClockTrigger} BEFORE INSERT ON {events} FOR EACH ROW WHEN (NEW.timestamp IS DISTINCT FROM transaction_timestamp()) EXECUTE FUNCTION {schema}.{ClockFunction}();");
 
-        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{GapFunction}(stream varchar, version bigint) RETURNS bytea LANGUAGE plpgsql AS $gap$");
+        var chain = $"{schema}.{IntegritySchema.ChainTable}";
+        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{GapFunction}(p_stream varchar, p_version bigint) RETURNS bytea LANGUAGE plpgsql AS $gap$");
         writer.WriteLine($"BEGIN -- {Revision}: an entry appended after entries written without the chain");
-        writer.WriteLine("  RAISE EXCEPTION 'ledger: %: 1 entries appended, but entry % before it is not chained: entries written without the chain are in between (open the ledger with the library once, which chains them on upgrade)', stream, version - 1");
+        writer.WriteLine("  RAISE EXCEPTION 'ledger: %: 1 entries appended, but entry % before it is not chained: entries written without the chain are in between (open the ledger with the library once, which chains them on upgrade)', p_stream, p_version - 1");
         writer.WriteLine("    USING ERRCODE = 'data_exception';");
         writer.WriteLine("END $gap$;");
+        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{LinkFunction}(p_stream varchar, p_version bigint, p_role text, p_entry bytea) RETURNS void LANGUAGE plpgsql AS $link$");
+        writer.WriteLine($"BEGIN -- {Revision}: the link of an entry hashed by the writer (one statement: one plan)");
+        writer.WriteLine($"  INSERT INTO {chain} (stream_id, version, role, entry_hash, chain_hash) VALUES (p_stream, p_version, p_role, p_entry, sha256('\\x01'::bytea");
+        writer.WriteLine($"    || coalesce((SELECT c.chain_hash FROM {chain} c WHERE c.stream_id = p_stream AND c.version = p_version - 1),");
+        writer.WriteLine($"         CASE WHEN p_version = 1 THEN sha256(convert_to(p_stream, 'UTF8')) ELSE {schema}.{GapFunction}(p_stream, p_version) END)");
+        writer.WriteLine("    || p_entry));");
+        writer.WriteLine("END $link$;");
+
+        var streams = $"{schema}.{Storage.StorageNames.Streams}";
+        writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{FactsFunction}(p_organization varchar, p_stream varchar, p_version bigint) RETURNS text LANGUAGE plpgsql AS $facts$");
+        writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,role (one expression: one plan)");
+        writer.WriteLine($"  RETURN {ServerClock.MicrosOf("transaction_timestamp()")} || ','");
+        writer.WriteLine("    || CASE WHEN p_organization = '' THEN ','");
+        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text || ',' || coalesce({ServerClock.MicrosOf("s.created")}, '') FROM {streams} s WHERE s.id = p_organization), ',') END");
+        writer.WriteLine("    || ','");
+        writer.WriteLine("    || CASE WHEN p_stream = '' THEN ','");
+        writer.WriteLine($"       ELSE coalesce((SELECT s.version::text FROM {streams} s WHERE s.id = p_stream), '') || ','");
+        writer.WriteLine($"         || coalesce((SELECT e.id::text FROM {events} e WHERE e.stream_id = p_stream AND e.version = p_version), '') END");
+        writer.WriteLine("    || ',' || current_user::text;");
+        writer.WriteLine("END $facts$;");
 
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{ChainFunction}(streams varchar[], counts integer[], data text[], headers text[]) RETURNS integer LANGUAGE plpgsql AS $chain$");
         writer.WriteLine("DECLARE");
@@ -132,7 +154,9 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine($"DROP TRIGGER IF EXISTS {ClockTrigger} ON {schema}.mt_events;");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ClockFunction}();");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{ChainFunction}(varchar[], integer[], text[], text[]);");
+        writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{LinkFunction}(varchar, bigint, text, bytea);");
         writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{GapFunction}(varchar, bigint);");
+        writer.WriteLine($"DROP FUNCTION IF EXISTS {schema}.{FactsFunction}(varchar, varchar, bigint);");
     }
 
     public void ConfigureQueryCommand(Weasel.Core.DbCommandBuilder builder)
@@ -140,7 +164,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         ArgumentNullException.ThrowIfNull(builder);
         builder.Append("select (select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ");
         builder.AppendParameter(schema);
-        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}', '{GapFunction}') and p.prosrc like '%{Revision}%')");
+        builder.Append($" and p.proname in ('{ChainFunction}', '{ClockFunction}', '{LinkFunction}', '{GapFunction}', '{FactsFunction}') and p.prosrc like '%{Revision}%')");
         builder.Append(" + (select count(*) from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace where n.nspname = ");
         builder.AppendParameter(schema);
         builder.Append($" and c.relname = 'mt_events' and t.tgname = '{ClockTrigger}' and t.tgenabled <> 'D');");
@@ -150,13 +174,15 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     {
         ArgumentNullException.ThrowIfNull(reader);
         var present = await reader.ReadAsync(ct).ConfigureAwait(false) ? Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : 0;
-        return new SchemaObjectDelta(this, present == 4 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
+        return new SchemaObjectDelta(this, present == 6 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
     }
 
     public IEnumerable<DbObjectName> AllNames()
     {
         yield return Identifier;
         yield return new PostgresqlObjectName(schema, ClockFunction, SchemaUtils.IdentifierUsage.General);
+        yield return new PostgresqlObjectName(schema, LinkFunction, SchemaUtils.IdentifierUsage.General);
         yield return new PostgresqlObjectName(schema, GapFunction, SchemaUtils.IdentifierUsage.General);
+        yield return new PostgresqlObjectName(schema, FactsFunction, SchemaUtils.IdentifierUsage.General);
     }
 }

@@ -12,34 +12,28 @@ namespace RatificationLedger.Integrity;
 /// <c>current_user</c>. A writer that knows them before it saves stamps its events with the timestamp, so that what the
 /// inline projections see (and the trigger then leaves alone) is what is stored, and the chain hashes its entries on the
 /// client (<see cref="ChainListener"/>). Both are read with a statement the writer already sends in the transaction
-/// (optionally with one stream's state: the recorder's organization check), or with one of their own when there is none.
+/// (the recorder's facts, with the states it checks), or with one of their own when there is none.
 /// </summary>
 internal static class ServerClock
 {
-    // The transaction's timestamp in microseconds since the Unix epoch, then the role (last: a role name may hold commas).
-    private const string Micros = "(extract(epoch from transaction_timestamp()) * 1000000)::bigint::text";
+    /// <summary>
+    /// SQL of an instant (a <c>timestamptz</c> expression) as text in microseconds since the Unix epoch, the form
+    /// <see cref="Read(IDocumentSession, string)"/> parses; the server's <c>ledger_facts</c> writes its instants with it too.
+    /// </summary>
+    public static string MicrosOf(string instant) => $"(extract(epoch from {instant}) * 1000000)::bigint::text";
 
-    /// <summary>SQL of one text column: <c>micros,role</c>.</summary>
-    public const string Sql = $"select {Micros} || ',' || current_user::text";
+    /// <summary>SQL of one text column: <c>micros,role</c> (the role last: a role name may hold commas).</summary>
+    public static readonly string Sql = $"select {MicrosOf("transaction_timestamp()")} || ',' || current_user::text";
 
     /// <summary>
-    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>:
-    /// the transaction's facts and, in the same statement, what the recorder checks before it decides. With
-    /// <paramref name="organization"/>, the state of the stream given as the first parameter (its version and created
-    /// microseconds; empty when it does not exist). With <paramref name="stream"/>, the version of the stream given as the
-    /// next parameter and the id of its event at the version given after it (each empty when absent): a cached state of
-    /// that stream is current exactly when both match it.
+    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>
+    /// (the server's <c>ledger_facts</c>, <see cref="ServerChain"/>): the transaction's facts and, in the same statement,
+    /// what the recorder checks before it decides. Parameters: the organization's stream key (its version and created
+    /// microseconds are read; empty when it does not exist), a process stream's key and a version (the stream's version
+    /// and the id of its event at that version are read, each empty when absent: a cached state of the stream is current
+    /// exactly when both match it); an empty key asks for nothing.
     /// </summary>
-    public static string FactsSql(string schema, bool organization, bool stream) =>
-        $"select {Micros} || ',' || "
-        + (organization
-            ? $"coalesce((select s.version::text || ',' || coalesce((extract(epoch from s.created) * 1000000)::bigint::text, '') from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), ',')"
-            : "','")
-        + " || ',' || "
-        + (stream
-            ? $"coalesce((select s.version::text from {schema}.{Storage.StorageNames.Streams} s where s.id = ?), '') || ',' || coalesce((select e.id::text from {schema}.mt_events e where e.stream_id = ? and e.version = ?), '')"
-            : "','")
-        + " || ',' || current_user::text";
+    public static string FactsSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}(?::varchar, ?::varchar, ?::bigint)";
 
     /// <summary>What a transaction's read said: its timestamp and role.</summary>
     internal sealed record Facts(DateTimeOffset At, string Role);
@@ -80,13 +74,6 @@ internal static class ServerClock
     private static void Note(IDocumentSession session, string micros, string role) =>
         s_read.AddOrUpdate(session, new Facts(FromMicros(long.Parse(micros, CultureInfo.InvariantCulture)), role));
 
-    /// <summary>The transaction's timestamp of <paramref name="session"/>, if it was read.</summary>
-    public static bool TryGet(IDocumentSession session, out DateTimeOffset at)
-    {
-        at = s_read.TryGetValue(session, out var facts) ? facts.At : default;
-        return facts is not null;
-    }
-
     /// <summary>The transaction's timestamp and role of <paramref name="session"/>, if they were read.</summary>
     public static Facts? Get(IDocumentSession session) => s_read.TryGetValue(session, out var facts) ? facts : null;
 
@@ -96,14 +83,16 @@ internal static class ServerClock
     /// </summary>
     public static async Task StampAsync(IDocumentSession session, CancellationToken ct)
     {
-        if (!TryGet(session, out var at))
+        var facts = Get(session);
+        if (facts is null)
         {
             await session.BeginTransactionAsync(ct).ConfigureAwait(false);
             var connection = (NpgsqlConnection)(session.Connection ?? throw new InvalidOperationException("The session has no open connection."));
             await using var command = new NpgsqlCommand(Sql, connection);
             Read(session, (string)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!);
-            TryGet(session, out at);
+            facts = Get(session)!;
         }
+        var at = facts.At;
         foreach (var stream in session.PendingChanges.Streams())
         {
             foreach (var e in stream.Events)

@@ -41,21 +41,19 @@ public sealed partial class LedgerRecorder
             Task<IReadOnlyList<string>>? clock = null;
             Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
             string? checkedStream = null;
+            var readsFacts = false;
             if (previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-                var parameters = new List<object>(4);
-                if (checksOrganization)
-                {
-                    parameters.Add(OrganizationDecider.StreamKey(orgCode));
-                }
-                if (processes.Length == 1 && previous is null && _states.TryPeek(processes[0], out var cachedVersion))
+                var cachedVersion = 0L;
+                if (processes.Length == 1 && _states.TryPeek(processes[0], out cachedVersion))
                 {
                     checkedStream = processes[0];
-                    parameters.AddRange([checkedStream, checkedStream, cachedVersion]);
                 }
-                clock = checksOrganization || checkedStream is not null
-                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(_store.Options.Events.DatabaseSchemaName, checksOrganization, checkedStream is not null), [.. parameters])
+                readsFacts = checksOrganization || checkedStream is not null;
+                clock = readsFacts
+                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(_store.Options.Events.DatabaseSchemaName),
+                        checksOrganization ? OrganizationDecider.StreamKey(orgCode) : "", checkedStream ?? "", cachedVersion)
                     : batch.Query<string>(Integrity.ServerClock.Sql);
             }
             else if (checksOrganization)
@@ -88,7 +86,7 @@ public sealed partial class LedgerRecorder
             if (clock is not null)
             {
                 var row = (await clock.ConfigureAwait(false)).Single();
-                if (checksOrganization || checkedStream is not null)
+                if (readsFacts)
                 {
                     (organizationState, streamCheck) = Integrity.ServerClock.Read(session, row, checksOrganization, checkedStream is not null);
                 }

@@ -48,13 +48,14 @@ public sealed partial class LedgerRecorder
             var commands = new Stamped(entries, options.RecordedBy, correlation);
             var open = new OpenCandidacies(await reads.Query<ProcessEntry>().Where(OpenIn(code)).ToListAsync(ct).ConfigureAwait(false));
             carried = new Decided(reads, [], [], resolved) { Organization = organization!, OrganizationVersion = version, Open = open, CarriesAll = true };
-            var size = Math.Max(1, _options.ImportBatchSize / 16);
+            var batchSize = options.BatchSize ?? _options.ImportBatchSize;
+            var size = Math.Max(1, batchSize / 16);
             int start = 0, recorded = 0, already = 0;
             var prepared = new Item?[commands.Count];
             while (start < commands.Count)
             {
                 var (items, refusal) = Batch(commands, start, size, prepared);
-                size = Math.Min(Math.Max(1, _options.ImportBatchSize), size * 2);
+                size = Math.Min(Math.Max(1, batchSize), size * 2);
                 IReadOnlyList<RecordResult> results;
                 Decided? decided = null;
                 if (refusal is not null)

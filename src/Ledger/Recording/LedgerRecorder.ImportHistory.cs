@@ -24,6 +24,10 @@ public sealed partial class LedgerRecorder
     {
         ArgumentNullException.ThrowIfNull(file);
         options ??= new ImportOptions();
+        if (options.BatchSize is < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BatchSize, $"ImportOptions.BatchSize is {options.BatchSize}: the most entries one transaction writes must be at least 1.");
+        }
         var correlation = options.CorrelationId ?? $"import:{Guid.NewGuid():N}";
         var entries = file.InImportOrder();
         if (options.DryRun)
@@ -52,7 +56,7 @@ public sealed partial class LedgerRecorder
         var stopped = false;
         try
         {
-            await ImportAsync(commands, _options.ImportBatchSize, async results =>
+            await ImportAsync(commands, options.BatchSize ?? _options.ImportBatchSize, async results =>
             {
                 foreach (var result in results)
                 {

@@ -38,7 +38,7 @@ internal sealed class StreamStateCache(int capacity)
         return new Pending(this, stream, null, batch.Events.FetchStream(stream));
     }
 
-    /// <summary>The version and last event id of the state cached for <paramref name="stream"/>, if one is.</summary>
+    /// <summary>The version of the state cached for <paramref name="stream"/>, if one is.</summary>
     public bool TryPeek(string stream, out long version)
     {
         version = _streams.TryGet(stream, out var cached) ? cached.State.Version : 0;

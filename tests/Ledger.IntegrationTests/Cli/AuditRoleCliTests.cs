@@ -46,19 +46,7 @@ public sealed class AuditRoleCliTests
 
         // The owner imports the first entries, then an app role (no superuser, no owner) imports the rest.
         (await LedgerAsync(db, "import", early)).Exit.Should().Be(0);
-        await using (var c = new NpgsqlConnection(db))
-        {
-            await c.OpenAsync();
-            await using var grant = new NpgsqlCommand($"""
-                create role {role} login password '{role}-password';
-                grant usage on schema public to {role};
-                grant select, insert, update, delete on all tables in schema public to {role};
-                grant usage, select, update on all sequences in schema public to {role};
-                grant execute on all functions in schema public to {role};
-                """, c);
-            await grant.ExecuteNonQueryAsync();
-        }
-        var asApp = new NpgsqlConnectionStringBuilder(db) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        var asApp = await TestRoles.CreateAppRoleAsync(db, "public", role);
         try
         {
             var rest = await LedgerAsync(asApp, "import", SampleHistory.Path);

@@ -58,17 +58,29 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         malformed.ShouldBeAShortFailure(2);
         malformed.Err.Should().Contain("--connection is not a valid PostgreSQL connection string");
         malformed.Err.Should().NotContain(Secret);
+
+        var batch = await LedgerTool.RunAsync("import", SampleHistory.Path, "--batch-size", "0", "--connection", $"Host=127.0.0.1;Port=1;Password={Secret};Timeout=5");
+        batch.ShouldBeAShortFailure(2);
+        batch.Err.Should().Contain("--batch-size 0 is not a batch size: expected at least 1.");
     }
+
+    // The interrupted imports: large enough (30,600 entries) and in batches small enough (at most 1,000 entries: at
+    // least 31 transactions) that the interruption lands while batches remain after the first one commits, even on a
+    // loaded machine where the test's polling is slow (with a third of the entries in the default batches, the whole
+    // import sometimes ended before the poll saw the first batch).
+    private const int InterruptedCandidates = 200;
+    private const int InterruptedVotes = 3;
+    private const string InterruptedBatch = "1000";
 
     [Fact]
     public async Task A_server_stopped_in_the_middle_of_an_import_exits_3_and_the_rerun_completes()
     {
-        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
-        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(InterruptedCandidates, InterruptedVotes));
+        var entries = InterruptedCandidates * LedgerTool.EntriesPerProcess(InterruptedVotes);
         await using var server = await LocalPostgres.StartAsync(new LocalPostgresOptions { Durable = true });
         var connection = server.ConnectionStringFor("postgres");
 
-        using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--connection", connection]))!;
+        using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--batch-size", InterruptedBatch, "--connection", connection]))!;
         var stdout = import.StandardOutput.ReadToEndAsync();
         var stderr = import.StandardError.ReadToEndAsync();
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -97,11 +109,11 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
     [Fact]
     public async Task Ctrl_c_stops_an_import_between_batches_with_exit_130_and_the_rerun_continues()
     {
-        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(candidates: 160));
-        const int entries = 160 * LedgerTool.EntriesPerLargeProcess;
+        var file = LedgerTool.TempFile("large.json", LedgerTool.LargeHistory(InterruptedCandidates, InterruptedVotes));
+        var entries = InterruptedCandidates * LedgerTool.EntriesPerProcess(InterruptedVotes);
         var db = await LedgerTool.FreshDatabaseAsync("interrupt");
 
-        using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--connection", db]))!;
+        using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--batch-size", InterruptedBatch, "--connection", db]))!;
         var stdout = import.StandardOutput.ReadToEndAsync();
         var stderr = import.StandardError.ReadToEndAsync();
         var deadline = DateTime.UtcNow.AddSeconds(120);
@@ -119,7 +131,7 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         output.WriteLine(first.ToString());
 
         first.ShouldBeAShortFailure(130);
-        first.Err.Should().MatchRegex(@"^ledger: import interrupted after (\d+) recorded, 0 already there of 10080 entries; \d+ not imported\.");
+        first.Err.Should().MatchRegex($@"^ledger: import interrupted after (\d+) recorded, 0 already there of {entries} entries; \d+ not imported\.");
         first.Err.Should().Contain("import the same file again to continue");
         var recorded = int.Parse(System.Text.RegularExpressions.Regex.Match(first.Err, @"after (\d+) recorded").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         recorded.Should().BeGreaterThan(0).And.BeLessThan(entries);

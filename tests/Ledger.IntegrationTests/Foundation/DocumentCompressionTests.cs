@@ -153,14 +153,7 @@ public sealed class DocumentCompressionTests
             await owner.RegisterAsync(TestOrganizations.Nato());
             await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
-        await ExecuteAsync(connection, $"""
-            create role {role} login password '{role}-password';
-            grant usage on schema {schema} to {role};
-            grant select, insert, update, delete on all tables in schema {schema} to {role};
-            grant usage, select, update on all sequences in schema {schema} to {role};
-            grant execute on all functions in schema {schema} to {role};
-            """);
-        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        var asApp = await TestRoles.CreateAppRoleAsync(connection, schema, role);
         var logs = new Observability.CapturedLogs();
         try
         {
@@ -201,15 +194,7 @@ public sealed class DocumentCompressionTests
             await owner.RegisterAsync(TestOrganizations.Nato());
             await owner.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
-        await ExecuteAsync(connection, $"""
-            create role {role} login password '{role}-password';
-            grant usage on schema {schema} to {role};
-            grant select, insert, update, delete on all tables in schema {schema} to {role};
-            revoke update, delete, truncate on {schema}.mt_events, {schema}.ledger_chain, {schema}.ledger_digest from {role};
-            grant usage, select, update on all sequences in schema {schema} to {role};
-            grant execute on all functions in schema {schema} to {role};
-            """);
-        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        var asApp = await TestRoles.CreateAppRoleAsync(connection, schema, role, revokeEvidenceEdits: true);
         try
         {
             await using var app = LedgerHost.Start(asApp, schema);

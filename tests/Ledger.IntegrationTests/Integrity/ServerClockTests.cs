@@ -129,16 +129,7 @@ public sealed class ServerClockTests
         await using var host = LedgerHost.Start(connection, schema);
         await host.RegisterAsync(Nato());
         await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
-        // An entry written behind the ledger's back (a plain INSERT, no link).
-        await using (var c = new NpgsqlConnection(connection))
-        {
-            await c.OpenAsync();
-            await using var insert = new NpgsqlCommand(
-                $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, headers, user_name, is_archived) " +
-                $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, data, type, now(), tenant_id, mt_dotnet_type, headers, 'intruder', false from {schema}.mt_events where stream_id = 'nato/fin' and version = 1; " +
-                $"update {schema}.mt_streams set version = 2 where id = 'nato/fin'", c);
-            await insert.ExecuteNonQueryAsync();
-        }
+        await WriteBehindTheLedgersBackAsync(connection, schema);
         await using var session = host.Store.LightweightSession();
         session.Events.Append("nato/fin", new ApplicationWithdrawn(D("2022-06-01"), "withdrawn"));
         var act = () => session.SaveChangesAsync();
@@ -161,15 +152,7 @@ public sealed class ServerClockTests
         await using var host = LedgerHost.Start(connection, schema);
         await host.RegisterAsync(Nato());
         await host.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", D("2022-05-18")));
-        await using (var c = new NpgsqlConnection(connection))
-        {
-            await c.OpenAsync();
-            await using var insert = new NpgsqlCommand(
-                $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, headers, user_name, is_archived) " +
-                $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, data, type, now(), tenant_id, mt_dotnet_type, headers, 'intruder', false from {schema}.mt_events where stream_id = 'nato/fin' and version = 1; " +
-                $"update {schema}.mt_streams set version = 2 where id = 'nato/fin'", c);
-            await insert.ExecuteNonQueryAsync();
-        }
+        await WriteBehindTheLedgersBackAsync(connection, schema);
 
         var act = () => host.RecordAsync(new ExtendInvitation("nato/fin", D("2022-06-29"), "Madrid Summit"));
 
@@ -179,6 +162,18 @@ public sealed class ServerClockTests
         await check.OpenAsync();
         await using var count = new NpgsqlCommand($"select (select count(*) from {schema}.mt_events where stream_id = 'nato/fin') * 100 + (select count(*) from {schema}.ledger_chain where stream_id = 'nato/fin')", check);
         ((long)(await count.ExecuteScalarAsync())!).Should().Be(2 * 100 + 1, "two entries (the application and the one written behind the ledger's back) and one link; nothing of the refused command");
+    }
+
+    // Entry 2 of nato/fin written behind the ledger's back: a plain INSERT (a copy of entry 1), no link.
+    private static async Task WriteBehindTheLedgersBackAsync(string connection, string schema)
+    {
+        await using var c = new NpgsqlConnection(connection);
+        await c.OpenAsync();
+        await using var insert = new NpgsqlCommand(
+            $"insert into {schema}.mt_events (seq_id, id, stream_id, version, data, type, timestamp, tenant_id, mt_dotnet_type, headers, user_name, is_archived) " +
+            $"select nextval('{schema}.mt_events_sequence'), gen_random_uuid(), stream_id, 2, data, type, now(), tenant_id, mt_dotnet_type, headers, 'intruder', false from {schema}.mt_events where stream_id = 'nato/fin' and version = 1; " +
+            $"update {schema}.mt_streams set version = 2 where id = 'nato/fin'", c);
+        await insert.ExecuteNonQueryAsync();
     }
 
     private static async Task<DateTimeOffset> NowAsync(string connection)

@@ -40,14 +40,7 @@ public sealed class AuditRoleTests
             await first.RecordAsync(new SubmitApplication("nato/fin", "NATO", "FIN", TestOrganizations.D("2022-05-18")), new Provenance(RecordedBy: "clerk"));
             await first.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         }
-        await ExecuteAsync(connection, $"""
-            create role {role} login password '{role}-password';
-            grant usage on schema {schema} to {role};
-            grant select, insert, update, delete on all tables in schema {schema} to {role};
-            grant usage, select, update on all sequences in schema {schema} to {role};
-            grant execute on all functions in schema {schema} to {role};
-            """);
-        var asApp = new NpgsqlConnectionStringBuilder(connection) { Username = role, Password = $"{role}-password", Pooling = false }.ConnectionString;
+        var asApp = await TestRoles.CreateAppRoleAsync(connection, schema, role);
         try
         {
             await using (var app = LedgerHost.Start(asApp, schema))

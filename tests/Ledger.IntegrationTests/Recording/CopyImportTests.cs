@@ -57,6 +57,38 @@ public sealed class CopyImportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_import_s_own_batch_size_bounds_every_transaction_and_a_size_under_one_is_refused_before_anything_is_written()
+    {
+        // The store's batch size is 16; this run asks for at most 5 entries per transaction. Each progress report
+        // follows one commit, so no step between reports is larger than 5, and there are at least entries / 5 of them.
+        var file = HistoryFile.Load(SampleHistory.Path);
+        var steps = new List<int>();
+        var result = await _copy.Recorder.ImportAsync(file, new ImportOptions { RecordedBy = "importer", BatchSize = 5, Progress = new Steps(steps) });
+
+        result.Failure.Should().BeNull();
+        (result.Recorded + result.AlreadyThere).Should().Be(file.Entries.Count);
+        steps.Should().NotBeEmpty().And.OnlyContain(n => n >= 1 && n <= 5);
+        steps.Sum().Should().Be(file.Entries.Count);
+        steps.Count.Should().BeGreaterThanOrEqualTo((file.Entries.Count + 4) / 5);
+
+        var zero = () => _marten.Recorder.ImportAsync(file, new ImportOptions { RecordedBy = "importer", BatchSize = 0 });
+        (await zero.Should().ThrowAsync<ArgumentOutOfRangeException>()).Which.Message.Should().Contain("BatchSize is 0");
+        (await _marten.EventCountAsync()).Should().Be(0, "nothing is written, not even the organization");
+    }
+
+    // Records how many entries each report adds, as the report is made (Progress<T> would post it later).
+    private sealed class Steps(List<int> steps) : IProgress<ImportProgress>
+    {
+        private int _done;
+
+        public void Report(ImportProgress value)
+        {
+            steps.Add(value.Done - _done);
+            _done = value.Done;
+        }
+    }
+
+    [Fact]
     public async Task The_copy_path_is_the_one_taken_with_the_default_registration()
     {
         (await _copy.Recorder.CopyAvailableAsync(default)).Should().BeTrue("the store has Marten's default event layout");

@@ -111,7 +111,10 @@ public static class LedgerTool
     /// </summary>
     public const int EntriesPerLargeProcess = 63;
 
-    public static string LargeHistory(int candidates)
+    /// <summary>Entries per process of <see cref="LargeHistory"/> with <paramref name="votesPerMember"/> chamber votes per member.</summary>
+    public static int EntriesPerProcess(int votesPerMember) => EntriesPerLargeProcess + (EntriesPerLargeProcess - 3) / 2 * votesPerMember;
+
+    public static string LargeHistory(int candidates, int votesPerMember = 0)
     {
         var members = TestOrganizations.Nato().Members.Select(m => m.State).ToHashSet(StringComparer.Ordinal);
         var codes = CountryCode.All.Where(c => !members.Contains(c) && c is not ("FIN" or "SWE")).Order(StringComparer.Ordinal).Take(candidates).ToList();
@@ -129,6 +132,10 @@ public static class LedgerTool
             var i = 0;
             foreach (var member in members.Order(StringComparer.Ordinal))
             {
+                for (var v = 1; v <= votesPerMember; v++)
+                {
+                    events.Add(SyntheticHistory.E("vote", D(start.AddDays(30 + i)), ("member", member), ("chamber", $"Chamber {v}"), ("passed", true)));
+                }
                 events.Add(SyntheticHistory.E("ratification", D(start.AddDays(30 + i)), ("member", member), ("authority", "Parliament")));
                 events.Add(SyntheticHistory.E("deposit", D(start.AddDays(31 + i++)), ("member", member)));
             }
