@@ -6,7 +6,6 @@ using Marten;
 using Npgsql;
 using NpgsqlTypes;
 using Weasel.Core;
-using ISerializer = Marten.ISerializer;
 using Weasel.Core.Migrations;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -18,7 +17,8 @@ namespace RatificationLedger.Projections;
 
 /// <summary>
 /// The bitemporal as-of index: table <c>ledger_asof</c> in the event schema, one row per process and answer, so that the
-/// status and the register of a process as of any date, as known at any instant, are one indexed read.
+/// status of a process as of any date, as known at any instant, is one indexed read (the register, whose answer lists
+/// every member's steps, is the fold of the process's entries: see <see cref="LedgerQueries.RegisterAsync"/>).
 /// <list type="bullet">
 /// <item><c>valid_from</c>: the first date the answer holds for (one row per distinct effective date of the process's
 /// entries, and one from <c>-infinity</c> for the days before the first); it holds until the next row's
@@ -26,7 +26,7 @@ namespace RatificationLedger.Projections;
 /// one only adds a row and changes none).</item>
 /// <item><c>known_from</c> / <c>known_to</c>: the instants (the server's transaction time, as the entries' recorded-at)
 /// from which the ledger gave that answer and from which it no longer did (null: it still does).</item>
-/// <item><c>status</c> / <c>register</c>: the answers, as the store's serializer writes the documents.</item>
+/// <item><c>status</c>: what the status is rendered from, a few hundred bytes (<see cref="StatusSnapshot"/>).</item>
 /// </list>
 /// Maintained by <see cref="ProcessViewsProjection"/> in the transaction that records (both write paths apply it), built
 /// for the entries already recorded when the table is created (an upgrade), and rebuilt with the read models.
@@ -104,16 +104,15 @@ internal static class AsOfIndex
         {
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         }
-        var serializer = store.Options.Serializer();
         var entryReader = new EntryReader(store);
         var processes = await ProcessStreamsAsync(connection, transaction, store).ConfigureAwait(false);
         foreach (var batch in processes.Chunk(200))
         {
             var streams = await ReadAsync(store, entryReader, batch, CancellationToken.None).ConfigureAwait(false);
-            await CopyAsync(connection, table, serializer, History(streams), CancellationToken.None).ConfigureAwait(false);
+            await CopyAsync(connection, table, History(streams), CancellationToken.None).ConfigureAwait(false);
         }
         await using (var command = new NpgsqlCommand(
-            $"insert into {table} (process, valid_from, known_from, status, register) values ($1, '-infinity', '-infinity', '{{}}', '{{}}')", connection, transaction))
+            $"insert into {table} (process, valid_from, known_from, status) values ($1, '-infinity', '-infinity', '')", connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Marker });
             await command.ExecuteNonQueryAsync().ConfigureAwait(false);
@@ -162,19 +161,10 @@ internal static class AsOfIndex
         return built;
     }
 
-    /// <summary>
-    /// Writes the whole index of each of <paramref name="streams"/> (every entry of each, in recorded order) with binary
-    /// COPY on <paramref name="connection"/> (in its transaction), for a rebuild that writes with COPY; the caller
-    /// removes the streams' rows first (or writes into an empty table).
-    /// </summary>
-    internal static Task CopyHistoryAsync<TEntries>(NpgsqlConnection connection, IDocumentStore store, IReadOnlyList<(string Process, TEntries Entries)> streams, CancellationToken ct)
-        where TEntries : IReadOnlyList<RecordedEntry> =>
-        CopyAsync(connection, QualifiedName(store), store.Options.Serializer(), History(streams), ct);
-
-    private static async Task CopyAsync(NpgsqlConnection connection, string table, ISerializer serializer, (string Process, List<AsOfRow> Rows)[] rows, CancellationToken ct)
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, (string Process, List<AsOfRow> Rows)[] rows, CancellationToken ct)
     {
         await using var copy = await connection.BeginBinaryImportAsync(
-            $"copy {table} (process, valid_from, known_from, known_to, status, register) from stdin (format binary)", ct).ConfigureAwait(false);
+            $"copy {table} (process, valid_from, known_from, known_to, status) from stdin (format binary)", ct).ConfigureAwait(false);
         foreach (var (process, list) in rows)
         {
             foreach (var row in list)
@@ -191,8 +181,7 @@ internal static class AsOfIndex
                 {
                     await copy.WriteNullAsync(ct).ConfigureAwait(false);
                 }
-                await copy.WriteAsync(serializer.ToJson(row.Status), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
-                await copy.WriteAsync(serializer.ToJson(row.Register), NpgsqlDbType.Jsonb, ct).ConfigureAwait(false);
+                await copy.WriteAsync(row.Status, NpgsqlDbType.Bytea, ct).ConfigureAwait(false);
             }
         }
         await copy.CompleteAsync(ct).ConfigureAwait(false);
@@ -214,7 +203,6 @@ internal static class AsOfIndex
             return;
         }
         var table = QualifiedName(operations.DocumentStore);
-        var serializer = operations.DocumentStore.Options.Serializer();
         var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (First: g.Min(e => e.Version), Last: g.Max(e => e.Version)), StringComparer.Ordinal);
         // An event appended without its number (Marten's append without an expected version, by an app writing to the
@@ -275,8 +263,7 @@ internal static class AsOfIndex
         }
         var processes = new string[count];
         var validFrom = new DateOnly[count];
-        var status = new string[count];
-        var register = new string[count];
+        var status = new byte[count][];
         var n = 0;
         foreach (var (process, list) in answers)
         {
@@ -284,8 +271,7 @@ internal static class AsOfIndex
             {
                 processes[n] = process;
                 validFrom[n] = answer.ValidFrom;
-                status[n] = serializer.ToJson(answer.Status);
-                register[n] = serializer.ToJson(answer.Register);
+                status[n] = answer.Status;
                 n++;
             }
         }
@@ -294,56 +280,10 @@ internal static class AsOfIndex
         var startedSet = started.ToHashSet(StringComparer.Ordinal);
         var whole = processes.Select(p => startedSet.Contains(p)).ToArray();
         operations.QueueSqlCommand(
-            $"insert into {table} (process, valid_from, known_from, status, register) "
-            + $"select u.process, u.valid_from, {at}, u.status::jsonb, u.register::jsonb from unnest(?::varchar[], ?::date[], ?::text[], ?::text[], ?::boolean[]) as u(process, valid_from, status, register, whole) "
+            $"insert into {table} (process, valid_from, known_from, status) "
+            + $"select u.process, u.valid_from, {at}, u.status from unnest(?::varchar[], ?::date[], ?::bytea[], ?::boolean[]) as u(process, valid_from, status, whole) "
             + $"where u.whole or exists (select 1 from {table} x where x.process = u.process)",
-            processes, validFrom, status, register, whole);
-    }
-
-    /// <summary>
-    /// Queues, in a rebuild's transaction, the whole index of each of <paramref name="streams"/> (every entry of each),
-    /// in place of what the index holds for them. Callable by any rebuild that has the streams' entries.
-    /// </summary>
-    public static void QueueRebuild<TEntries>(IDocumentOperations operations, IReadOnlyList<(string Process, TEntries Entries)> streams)
-        where TEntries : IReadOnlyList<RecordedEntry>
-    {
-        if (streams.Count == 0)
-        {
-            return;
-        }
-        var table = QualifiedName(operations.DocumentStore);
-        var serializer = operations.DocumentStore.Options.Serializer();
-        var history = History(streams);
-        var count = history.Sum(h => h.Rows.Count);
-        var processes = new string[count];
-        var validFrom = new DateOnly[count];
-        var knownFrom = new DateTimeOffset[count];
-        var knownTo = new DateTimeOffset?[count];
-        var status = new string[count];
-        var register = new string[count];
-        var n = 0;
-        foreach (var (process, rows) in history)
-        {
-            foreach (var row in rows)
-            {
-                processes[n] = process;
-                validFrom[n] = row.ValidFrom;
-                knownFrom[n] = row.KnownFrom.ToUniversalTime();
-                knownTo[n] = row.KnownTo?.ToUniversalTime();
-                status[n] = serializer.ToJson(row.Status);
-                register[n] = serializer.ToJson(row.Register);
-                n++;
-            }
-        }
-        operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { streams.Select(s => s.Process).ToArray() });
-        if (count > 0)
-        {
-            operations.QueueSqlCommand(
-                $"insert into {table} (process, valid_from, known_from, known_to, status, register) "
-                + "select u.process, u.valid_from, u.known_from, u.known_to, u.status::jsonb, u.register::jsonb "
-                + "from unnest(?::varchar[], ?::date[], ?::timestamptz[], ?::timestamptz[], ?::text[], ?::text[]) as u(process, valid_from, known_from, known_to, status, register)",
-                processes, validFrom, knownFrom, knownTo, status, register);
-        }
+            processes, validFrom, status, whole);
     }
 }
 
@@ -353,7 +293,7 @@ internal static class AsOfIndex
 /// <c>(process, valid_from, known_from)</c>; the answers known now also in <c>ledger_asof_current</c>
 /// <c>(process, valid_from) where known_to is null</c>.
 /// </summary>
-internal sealed class AsOfIndexSchema(StoreOptions store, bool lz4) : FeatureSchemaBase("ledger_asof", store.Advanced.Migrator)
+internal sealed class AsOfIndexSchema(StoreOptions store) : FeatureSchemaBase("ledger_asof", store.Advanced.Migrator)
 {
     public override IEnumerable<Type> DependentTypes() => [typeof(IEvent)];
 
@@ -364,51 +304,43 @@ internal sealed class AsOfIndexSchema(StoreOptions store, bool lz4) : FeatureSch
         table.AddColumn("valid_from", "date").NotNull().AsPrimaryKey();
         table.AddColumn("known_from", "timestamptz").NotNull().AsPrimaryKey();
         table.AddColumn("known_to", "timestamptz");
-        table.AddColumn("status", "jsonb").NotNull();
-        table.AddColumn("register", "jsonb").NotNull();
+        table.AddColumn("status", "bytea").NotNull();
         table.Indexes.Add(new IndexDefinition($"{AsOfIndex.Table}_current") { Columns = ["process", "valid_from"], IsUnique = true, Predicate = "known_to is null" });
         yield return table;
-        if (lz4)
-        {
-            // The answers compressed with lz4 where the server has it, as the documents are (LedgerOptions.CompressDocumentsWithLz4):
-            // each row's documents are several KB of JSON, and pglz took about twice the server time of lz4 to write them.
-            yield return new Lz4Column(table.Identifier, "status");
-            yield return new Lz4Column(table.Identifier, "register");
-        }
     }
 }
 
 /// <summary>Reads the as-of index: one probe for one question.</summary>
 internal sealed class AsOfIndexReader(IDocumentStore store)
 {
-    private readonly ISerializer _serializer = store.Options.Serializer();
     private readonly string _table = AsOfIndex.QualifiedName(store);
 
     /// <summary>
-    /// The answer's column (<c>status</c> or <c>register</c>) as of <paramref name="asOf"/> (null: every date), as known
-    /// at <paramref name="knownAt"/> (null: now), or null when the process has no entry known then.
+    /// The status of <paramref name="process"/> as of <paramref name="asOf"/> (null: every date), as known at
+    /// <paramref name="knownAt"/> (null: now), or null when the process has no entry known then: one probe of the
+    /// index, its snapshot rendered (see <see cref="StatusSnapshot"/>).
     /// </summary>
-    public async Task<T?> ReadAsync<T>(string column, string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
-        where T : class
+    public async Task<AccessionStatus?> StatusAsync(string process, DateOnly? asOf, DateTimeOffset? knownAt, CancellationToken ct)
     {
         await AsOfIndex.EnsureAsync(store, ct).ConfigureAwait(false);
         await using var session = store.QuerySession();
         await using var command = new NpgsqlCommand(
-            $"select {column} from {_table} where process = $1"
+            $"select status from {_table} where process = $1"
             + (asOf is null ? "" : " and valid_from <= $2")
             + (knownAt is null ? " and known_to is null" : " and known_from <= $3 and (known_to is null or known_to > $3)")
             + " order by valid_from desc limit 1");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = process });
         command.Parameters.Add(new NpgsqlParameter<DateOnly> { TypedValue = asOf ?? default });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = knownAt?.ToUniversalTime() ?? default });
+        byte[]? snapshot = null;
         await using (var reader = await session.ExecuteReaderAsync(command, ct).ConfigureAwait(false))
         {
             if (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
-                return (T)_serializer.FromJson(typeof(T), reader, 0);
+                snapshot = reader.GetFieldValue<byte[]>(0);
             }
         }
-        return null;
+        return snapshot is null ? null : ProcessViews.StatusOf(process, snapshot, asOf, knownAt);
     }
 
     /// <summary>

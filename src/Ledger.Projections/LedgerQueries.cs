@@ -41,7 +41,7 @@ public static class ReadModelRegistration
                 store.Schema.For<AccessionStatus>().Index(s => s.Organization);
                 store.Schema.For<RatificationRegister>();
                 store.Schema.For<MemberRecord>();
-                store.Storage.Add(new AsOfIndexSchema(store, ledger.CompressDocumentsWithLz4));
+                store.Storage.Add(new AsOfIndexSchema(store));
             },
             needsAsyncDaemon: true,
             services =>
@@ -87,11 +87,8 @@ public sealed class LedgerQueries : ILedgerQueries
         if (ProcessId.TryParse(process, out _, out _))
         {
             // One probe of the as-of index (see AsOfIndex).
-            var status = await _index.ReadAsync<AccessionStatus>("status", process, asOf, knownAt, ct).ConfigureAwait(false);
-            if (status is not null)
+            if (await _index.StatusAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } status)
             {
-                status.AsOf = asOf;
-                status.KnownAt = knownAt;
                 return status;
             }
             if (await _index.HoldsAsync(process, ct).ConfigureAwait(false))
@@ -114,17 +111,6 @@ public sealed class LedgerQueries : ILedgerQueries
         {
             await using var session = _store.QuerySession();
             return await session.LoadAsync<RatificationRegister>(process, ct).ConfigureAwait(false);
-        }
-        if (ProcessId.TryParse(process, out _, out _))
-        {
-            if (await _index.ReadAsync<RatificationRegister>("register", process, asOf, knownAt, ct).ConfigureAwait(false) is { } register)
-            {
-                return register;
-            }
-            if (await _index.HoldsAsync(process, ct).ConfigureAwait(false))
-            {
-                return null;
-            }
         }
         return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
             ? ProcessViews.BuildRegister(process, entries, asOf, knownAt)

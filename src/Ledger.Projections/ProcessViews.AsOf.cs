@@ -3,57 +3,69 @@ using RatificationLedger.Recording;
 
 namespace RatificationLedger.Projections;
 
-/// <summary>One answer of the as-of index: the status and register of a process as of every date from <see cref="ValidFrom"/> until the next answer's.</summary>
+/// <summary>One answer of the as-of index: the status of a process as of every date from <see cref="ValidFrom"/> until the next answer's.</summary>
 /// <param name="ValidFrom">The first date it answers for (<see cref="DateOnly.MinValue"/>: every date before the first dated entry).</param>
-/// <param name="Status">The status (with <see cref="AccessionStatus.AsOf"/> and <see cref="AccessionStatus.KnownAt"/> unset).</param>
-/// <param name="Register">The register.</param>
-internal sealed record AsOfAnswer(DateOnly ValidFrom, AccessionStatus Status, RatificationRegister Register);
+/// <param name="Status">What the status is rendered from (<see cref="StatusSnapshot"/>).</param>
+internal sealed record AsOfAnswer(DateOnly ValidFrom, byte[] Status);
 
 /// <summary>One row of the as-of index: an answer, and the instants between which the ledger gave it (<see cref="KnownTo"/> null: still).</summary>
-internal sealed record AsOfRow(DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, AccessionStatus Status, RatificationRegister Register);
+internal sealed record AsOfRow(DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, byte[] Status);
 
 public static partial class ProcessViews
 {
+    /// <summary>The status of <paramref name="process"/> from one answer of the as-of index (see <see cref="StatusSnapshot"/>).</summary>
+    internal static AccessionStatus StatusOf(string process, ReadOnlySpan<byte> snapshot, DateOnly? asOf, DateTimeOffset? knownAt)
+    {
+        var d = StatusSnapshot.Decode(snapshot);
+        return Status(process, d.State, asOf, knownAt, d.Unconfirmed, d.Folded, d.VetoUnconfirmed);
+    }
+
     /// <summary>
-    /// The answers of a process's status and register as of every date, as its <paramref name="entries"/> (every entry
-    /// known) say: one per distinct effective date of an entry that is not a retraction (the fold as of a date changes
-    /// only on such a date), plus one from <see cref="DateOnly.MinValue"/> for the days before the first of them; only
-    /// those from <paramref name="from"/> on. Each equals <see cref="BuildStatus"/> / <see cref="BuildRegister"/> as of its
-    /// date (and so as of every date until the next answer's): the same ordering (effective date, then entry number,
-    /// retractions last whatever their date), the same <see cref="AccessionState.Evolve(AccessionState, long, object)"/>,
-    /// folded once from the first entry to the last instead of once per date.
+    /// The answers of a process's status as of every date, as its <paramref name="entries"/> (every entry known) say:
+    /// one per distinct effective date of an entry that is not a retraction (the fold as of a date changes only on such
+    /// a date), plus one from <see cref="DateOnly.MinValue"/> for the days before the first of them; only those from
+    /// <paramref name="from"/> on. Each is what <see cref="BuildStatus"/> as of its date renders (and so as of every date
+    /// until the next answer's), folded once from the first entry to the last instead of once per date: the entries in
+    /// the fold's order (effective date, then entry number), those retracted by any of the entries left out (the fold
+    /// applies retractions last, whatever their date, and a retraction refolds without its target), the entries
+    /// counted and the version taken over every entry the fold as of that date sees (retractions and retracted ones
+    /// included).
     /// </summary>
     internal static List<AsOfAnswer> AnswersFrom(string process, IReadOnlyList<RecordedEntry> entries, DateOnly from)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var plain = new List<RecordedEntry>(entries.Count);
-        var retractions = new List<RecordedEntry>();
+        var retracted = new HashSet<long>();
         var byEvent = new Dictionary<object, RecordedEntry>(entries.Count, ReferenceEqualityComparer.Instance);
+        var retractions = 0;
+        var retractionsVersion = 0L;
         foreach (var e in entries)
         {
-            (e.Event is EntryRetracted ? retractions : plain).Add(e);
+            if (e.Event is EntryRetracted r)
+            {
+                retracted.Add(r.Entry);
+                retractions++;
+                retractionsVersion = Math.Max(retractionsVersion, e.Number);
+            }
+            else
+            {
+                plain.Add(e);
+            }
             byEvent.TryAdd(e.Event, e);
         }
         plain.Sort(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
-        retractions.Sort(static (a, b) => a.Number.CompareTo(b.Number));
-        RecordedEntry? Of(object? e) => e is not null && byEvent.TryGetValue(e, out var r) ? r : null;
-        bool Unconfirmed(object? e) => Of(e)?.Unconfirmed ?? false;
+        bool Unconfirmed(object? e) => e is not null && byEvent.TryGetValue(e, out var r) && r.Unconfirmed;
+        // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order, retracted
+        // ones included (ProcessViews.VetoUnconfirmed over the state's entries).
+        var declared = new Dictionary<(string Member, DateOnly On), bool>();
+        bool VetoUnconfirmed(Veto v) => declared.TryGetValue((v.Member, v.Since), out var u) && u;
 
         var answers = new List<AsOfAnswer>();
         var state = AccessionState.Initial;
-        void Answer(DateOnly on, int folded)
-        {
-            var s = state;
-            foreach (var r in retractions)
-            {
-                s = AccessionState.Evolve(s, r.Number, r.Event);
-            }
-            answers.Add(new AsOfAnswer(on, Status(process, s, null, null, Unconfirmed, folded + retractions.Count), Register(process, s, Of)));
-        }
-
+        var version = retractionsVersion;
         if (from == DateOnly.MinValue && (plain.Count == 0 || plain[0].On != DateOnly.MinValue))
         {
-            Answer(DateOnly.MinValue, 0);
+            answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(state, Unconfirmed, VetoUnconfirmed, retractions, version)));
         }
         var i = 0;
         while (i < plain.Count)
@@ -61,11 +73,20 @@ public static partial class ProcessViews
             var on = plain[i].On;
             for (; i < plain.Count && plain[i].On == on; i++)
             {
-                state = AccessionState.Evolve(state, plain[i].Number, plain[i].Event);
+                var e = plain[i];
+                version = Math.Max(version, e.Number);
+                if (e.Event is VetoDeclared d)
+                {
+                    declared[(d.Member, d.On)] = e.Unconfirmed;
+                }
+                if (!retracted.Contains(e.Number))
+                {
+                    state = AccessionState.Evolve(state, e.Number, e.Event);
+                }
             }
             if (on >= from)
             {
-                Answer(on, i);
+                answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, Unconfirmed, VetoUnconfirmed, i + retractions, version)));
             }
         }
         return answers;
@@ -124,7 +145,7 @@ public static partial class ProcessViews
             }
             foreach (var answer in AnswersFrom(process, known, from))
             {
-                rows.Add(new AsOfRow(answer.ValidFrom, at, null, answer.Status, answer.Register));
+                rows.Add(new AsOfRow(answer.ValidFrom, at, null, answer.Status));
             }
         }
         return rows;

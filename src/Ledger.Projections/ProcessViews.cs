@@ -117,11 +117,14 @@ public static partial class ProcessViews
         return new Folding(state, folded, byEvent);
     }
 
-    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, int folded)
+    // vetoUnconfirmed: whether each veto's declaration is unconfirmed, where the state holds no entries to find it in (a
+    // state decoded from the as-of index: see StatusSnapshot); null: found among the state's entries.
+    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, int folded,
+        Func<Veto, bool>? vetoUnconfirmed = null)
     {
         ProcessId.TryParse(process, out var org, out var candidate);
         var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
-        var vetoes = s.Vetoes.Select(v => View(v, s, unconfirmed)).ToList();
+        var vetoes = s.Vetoes.Select(v => View(v, vetoUnconfirmed?.Invoke(v) ?? VetoUnconfirmed(v, s, unconfirmed))).ToList();
         return new AccessionStatus
         {
             Id = process,
@@ -158,11 +161,12 @@ public static partial class ProcessViews
         };
     }
 
-    private static VetoView View(Veto v, AccessionState s, Func<object?, bool> unconfirmed)
-    {
-        var declared = s.Entries.Select(e => e.Event).OfType<VetoDeclared>().LastOrDefault(d => d.Member == v.Member && d.On == v.Since);
-        return new VetoView(v.Member, v.Since, v.Reason, v.Formal, unconfirmed(declared), v.EndedOn, v.EndedBy);
-    }
+    private static VetoView View(Veto v, bool unconfirmed) => new(v.Member, v.Since, v.Reason, v.Formal, unconfirmed, v.EndedOn, v.EndedBy);
+
+    // Whether the declaration of a veto is unconfirmed: the last one of the member on the veto's date among the entries
+    // folded (retracted ones included).
+    private static bool VetoUnconfirmed(Veto v, AccessionState s, Func<object?, bool> unconfirmed) =>
+        unconfirmed(s.Entries.Select(e => e.Event).OfType<VetoDeclared>().LastOrDefault(d => d.Member == v.Member && d.On == v.Since));
 
     /// <summary>The stage of a state.</summary>
     public static Stage StageOf(AccessionState state)

@@ -94,11 +94,9 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
 /// </summary>
 internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
 {
-    private readonly ISerializer _serializer = store.Options.Serializer();
-
     public string Table { get; } = AsOfIndex.QualifiedName(store);
 
-    public IReadOnlyList<string> Columns { get; } = ["process", "valid_from", "known_from", "known_to", "status", "register"];
+    public IReadOnlyList<string> Columns { get; } = ["process", "valid_from", "known_from", "known_to", "status"];
 
     public string ProcessColumn => "process";
 
@@ -106,13 +104,12 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
     {
         foreach (var row in ProcessViews.AsOfHistory(stream.Process, stream.Entries))
         {
-            rows.StartRow(6);
+            rows.StartRow(5);
             rows.Text(stream.Process);
             rows.Date(row.ValidFrom);
             rows.Timestamp(row.KnownFrom);
             rows.Timestamp(row.KnownTo);
-            rows.Jsonb(json => _serializer.WriteTo(json, row.Status));
-            rows.Jsonb(json => _serializer.WriteTo(json, row.Register));
+            rows.Bytea(row.Status);
         }
     }
 }
