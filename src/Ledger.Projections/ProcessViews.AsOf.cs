@@ -60,12 +60,15 @@ public static partial class ProcessViews
         var declared = new Dictionary<(string Member, DateOnly On), bool>();
         bool VetoUnconfirmed(Veto v) => declared.TryGetValue((v.Member, v.Since), out var u) && u;
 
+        Func<object?, bool> unconfirmed = Unconfirmed;
+        Func<Veto, bool> vetoUnconfirmed = VetoUnconfirmed;
         var answers = new List<AsOfAnswer>();
         var state = AccessionState.Initial;
+        var ratifiers = new StatusSnapshot.Ratifiers(unconfirmed);
         var version = retractionsVersion;
         if (from == DateOnly.MinValue && (plain.Count == 0 || plain[0].On != DateOnly.MinValue))
         {
-            answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(state, Unconfirmed, VetoUnconfirmed, retractions, version)));
+            answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, retractions, version, ratifiers)));
         }
         var i = 0;
         while (i < plain.Count)
@@ -82,11 +85,12 @@ public static partial class ProcessViews
                 if (!retracted.Contains(e.Number))
                 {
                     state = AccessionState.Evolve(state, e.Number, e.Event);
+                    ratifiers.Folded(state, e.Event);
                 }
             }
             if (on >= from)
             {
-                answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, Unconfirmed, VetoUnconfirmed, i + retractions, version)));
+                answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, i + retractions, version, ratifiers)));
             }
         }
         return answers;

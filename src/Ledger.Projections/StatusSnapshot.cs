@@ -18,14 +18,22 @@ internal static class StatusSnapshot
 {
     private const byte Format = 1;
 
+    // Dates are written as days from 2010-01-01.
+    private static readonly int Epoch = new DateOnly(2010, 1, 1).DayNumber;
+
+    private static uint Zigzag(int value) => (uint)((value << 1) ^ (value >> 31));
+
     /// <summary>
     /// The snapshot of <paramref name="s"/>: <paramref name="unconfirmed"/> says whether an event of the state was
     /// recorded unconfirmed, <paramref name="vetoUnconfirmed"/> whether each veto's declaration was;
     /// <paramref name="folded"/> and <paramref name="version"/> are the status's <c>Entries</c> and <c>Version</c>.
+    /// <paramref name="ratifiers"/>: the encoded required ratifiers, kept by a caller that encodes state after state
+    /// (told of every step folded), or null to encode them here.
     /// </summary>
-    public static byte[] Encode(AccessionState s, Func<object?, bool> unconfirmed, Func<Veto, bool> vetoUnconfirmed, int folded, long version)
+    public static byte[] Encode(AccessionState s, Func<object?, bool> unconfirmed, Func<Veto, bool> vetoUnconfirmed, int folded, long version, Ratifiers? ratifiers = null)
     {
-        var w = new Writer(256);
+        var required = (ratifiers ?? new Ratifiers(unconfirmed)).Encoded(s);
+        var w = new Writer(t_buffer ??= new byte[1024]);
         w.Byte(Format);
         w.String(s.Organization);
         w.String(s.Candidate);
@@ -58,23 +66,7 @@ internal static class StatusSnapshot
             w.Bool(unconfirmed(accession));
         }
         w.Date(s.Withdrawal?.On);
-        w.Int(s.RequiredRatifiers.Count);
-        foreach (var (member, since) in s.RequiredRatifiers)
-        {
-            w.String(member);
-            w.Date(since);
-            var steps = s.StepsOf(member);
-            w.Date(steps.Approval?.On);
-            if (steps.Approval is { } approval)
-            {
-                w.Bool(unconfirmed(approval));
-            }
-            w.Date(steps.Deposit?.On);
-            if (steps.Deposit is { } deposit)
-            {
-                w.Bool(unconfirmed(deposit));
-            }
-        }
+        w.Bytes(required);
         w.Bool(!s.Steps.IsEmpty);
         w.Int(s.Vetoes.Count);
         foreach (var v in s.Vetoes)
@@ -98,7 +90,88 @@ internal static class StatusSnapshot
         }
         w.Int(folded);
         w.Long(version);
+        t_buffer = w.Buffer;
         return w.ToArray();
+    }
+
+    /// <summary>
+    /// The required ratifiers of state after state, with their approvals and deposits, encoded: one part per ratifier
+    /// (its code, the date it became one, one byte of flags: approval, its being unconfirmed, deposit, its being
+    /// unconfirmed; then the two dates), each made again only when that ratifier's approval or deposit changes, all of
+    /// them when the ratifiers change.
+    /// </summary>
+    public sealed class Ratifiers(Func<object?, bool> unconfirmed)
+    {
+        private readonly Dictionary<string, byte[]> _parts = new(StringComparer.Ordinal);
+        private ImmutableSortedDictionary<string, DateOnly>? _required;
+        private byte[]? _encoded;
+
+        /// <summary>Follows a step folded into <paramref name="s"/> (the state after it).</summary>
+        public void Folded(AccessionState s, object @event)
+        {
+            if (!ReferenceEquals(_required, s.RequiredRatifiers))
+            {
+                All(s);
+            }
+            else if (@event is RatificationApproved or InstrumentDeposited && Consequences.MemberOf(@event) is { } member
+                && s.RequiredRatifiers.TryGetValue(member, out var since))
+            {
+                _parts[member] = Part(s, member, since);
+                _encoded = null;
+            }
+        }
+
+        /// <summary>The parts of the state last folded, in the ratifiers' order.</summary>
+        public byte[] Encoded(AccessionState s)
+        {
+            if (_encoded is null || !ReferenceEquals(_required, s.RequiredRatifiers))
+            {
+                if (!ReferenceEquals(_required, s.RequiredRatifiers))
+                {
+                    All(s);
+                }
+                var w = new Writer(new byte[8 + _parts.Values.Sum(p => p.Length)]);
+                w.Int(s.RequiredRatifiers.Count);
+                foreach (var member in s.RequiredRatifiers.Keys)
+                {
+                    w.Bytes(_parts[member]);
+                }
+                _encoded = w.ToArray();
+            }
+            return _encoded;
+        }
+
+        private void All(AccessionState s)
+        {
+            _required = s.RequiredRatifiers;
+            _parts.Clear();
+            foreach (var (member, since) in s.RequiredRatifiers)
+            {
+                _parts[member] = Part(s, member, since);
+            }
+            _encoded = null;
+        }
+
+        private byte[] Part(AccessionState s, string member, DateOnly since)
+        {
+            var w = new Writer(new byte[16]);
+            w.String(member);
+            w.Date(since);
+            var steps = s.Steps.TryGetValue(member, out var found) ? found : null;
+            var approval = steps?.Approval;
+            var deposit = steps?.Deposit;
+            w.Byte((byte)((approval is null ? 0 : 1) | (approval is not null && unconfirmed(approval) ? 2 : 0)
+                | (deposit is null ? 0 : 4) | (deposit is not null && unconfirmed(deposit) ? 8 : 0)));
+            if (approval is not null)
+            {
+                w.Date(approval.On);
+            }
+            if (deposit is not null)
+            {
+                w.Date(deposit.On);
+            }
+            return w.ToArray();
+        }
     }
 
     /// <summary>The state a snapshot was made of, as far as the status reads it, with what <see cref="Encode"/> was told about it.</summary>
@@ -152,17 +225,18 @@ internal static class StatusSnapshot
         {
             var member = r.String()!;
             required[member] = r.Date()!.Value;
+            var stepFlags = r.Byte();
             RatificationApproved? approval = null;
             InstrumentDeposited? deposit = null;
-            if (r.Date() is { } approved)
+            if ((stepFlags & 1) != 0)
             {
-                approval = new RatificationApproved(member, approved, null);
-                flags[approval] = r.Bool();
+                approval = new RatificationApproved(member, r.Date()!.Value, null);
+                flags[approval] = (stepFlags & 2) != 0;
             }
-            if (r.Date() is { } deposited)
+            if ((stepFlags & 4) != 0)
             {
-                deposit = new InstrumentDeposited(member, deposited, "");
-                flags[deposit] = r.Bool();
+                deposit = new InstrumentDeposited(member, r.Date()!.Value, "");
+                flags[deposit] = (stepFlags & 8) != 0;
             }
             if (approval is not null || deposit is not null)
             {
@@ -215,14 +289,22 @@ internal static class StatusSnapshot
         return new Decoded(state, e => e is not null && flags.TryGetValue(e, out var f) && f, v => vetoFlags.TryGetValue(v, out var f) && f, folded);
     }
 
-    private struct Writer(int capacity)
+    // The encoding buffer of this thread (the index's answers are encoded on every core).
+    [ThreadStatic]
+    private static byte[]? t_buffer;
+
+    private struct Writer(byte[] buffer)
     {
-        private byte[] _buffer = new byte[capacity];
+        private byte[] _buffer = buffer;
         private int _length;
+
+        public readonly byte[] Buffer => _buffer;
 
         public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
         public void Byte(byte value) => Take(1)[0] = value;
+
+        public void Bytes(ReadOnlySpan<byte> value) => value.CopyTo(Take(value.Length));
 
         public void Bool(bool value) => Byte(value ? (byte)1 : (byte)0);
 
@@ -240,8 +322,8 @@ internal static class StatusSnapshot
             Byte((byte)v);
         }
 
-        // 0: none; otherwise the day number plus one.
-        public void Date(DateOnly? value) => Int(value is { } d ? d.DayNumber + 1 : 0);
+        // 0: none; otherwise the days from the epoch, zigzag, plus one (two bytes for a date within 22 years of it).
+        public void Date(DateOnly? value) => Long(value is { } d ? Zigzag(d.DayNumber - Epoch) + 1L : 0);
 
         // 0: null; otherwise the UTF-8 length plus one, then the bytes.
         public void String(string? value)
@@ -302,7 +384,16 @@ internal static class StatusSnapshot
             }
         }
 
-        public DateOnly? Date() => Int() is var n and > 0 ? DateOnly.FromDayNumber(n - 1) : null;
+        public DateOnly? Date()
+        {
+            var n = Long();
+            if (n == 0)
+            {
+                return null;
+            }
+            var z = (uint)(n - 1);
+            return DateOnly.FromDayNumber(Epoch + ((int)(z >> 1) ^ -(int)(z & 1)));
+        }
 
         public string? String()
         {
