@@ -282,7 +282,9 @@ internal static class AsOfIndex
         operations.QueueSqlCommand(
             $"insert into {table} (process, valid_from, known_from, status) "
             + $"select u.process, u.valid_from, {at}, u.status from unnest(?::varchar[], ?::date[], ?::bytea[], ?::boolean[]) as u(process, valid_from, status, whole) "
-            + $"where u.whole or exists (select 1 from {table} x where x.process = u.process)",
+            // The probe (one index read, only for a process that was there before) rather than "or exists": an exists
+            // under an "or" may be planned as a hashed subplan, a scan of the whole table per statement.
+            + $"where u.whole or (select true from {table} x where not u.whole and x.process = u.process limit 1)",
             processes, validFrom, status, whole);
     }
 }
