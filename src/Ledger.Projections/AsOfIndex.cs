@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
@@ -214,78 +215,101 @@ internal static class AsOfIndex
             operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { unindexed });
             streams = [.. streams.Where(s => !unindexed.Contains(s.Process, StringComparer.Ordinal))];
         }
-        var started = new List<string>();
-        var changed = new List<string>();
-        var changedFrom = new List<DateOnly>();
-        var answers = new (string Process, List<AsOfAnswer> Answers)[streams.Count];
+        var answers = new (string Process, DateOnly From, List<AsOfAnswer> Answers)[streams.Count];
         Parallel.For(0, streams.Count, j =>
         {
             var (process, entries) = streams[j];
             var first = appended.TryGetValue(process, out var v) ? v.First : 1;
             var from = ProcessViews.AsOfChangesFrom(entries.Where(e => e.Number >= first));
-            answers[j] = (process, ProcessViews.AnswersFrom(process, entries, from));
+            answers[j] = (process, from, ProcessViews.AnswersFrom(process, entries, from));
         });
-        for (var j = 0; j < streams.Count; j++)
+        // One call of the index's procedure per process (AsOfIndexFunction: its statements' plans kept per connection),
+        // queued with the transaction's other statements. The instant the entries appended become known is their
+        // recorded-at as stored: the transaction's time, which the event table's clock trigger (ServerChain) writes
+        // into every entry whatever the client sent, so the index's known-at axis is the log's by construction.
+        var call = AsOfIndexFunction.Call(operations.DocumentStore.Options.Events.DatabaseSchemaName);
+        foreach (var (process, from, list) in answers)
         {
-            var process = streams[j].Process;
-            if (!appended.TryGetValue(process, out var v) || v.First <= 1)
+            var whole = !appended.TryGetValue(process, out var v) || v.First <= 1;
+            var validFrom = new DateOnly[list.Count];
+            var status = new byte[list.Count][];
+            for (var i = 0; i < list.Count; i++)
             {
-                started.Add(process);
+                validFrom[i] = list[i].ValidFrom;
+                status[i] = list[i].Status;
             }
-            else
-            {
-                changed.Add(process);
-                changedFrom.Add(answers[j].Answers.Count > 0 ? answers[j].Answers[0].ValidFrom : DateOnly.MaxValue);
-            }
+            operations.QueueSqlCommand(call, process, from, whole, validFrom, status);
         }
-        // The instant the entries appended become known is their recorded-at as stored: the transaction's time, which the
-        // event table's clock trigger (ServerChain) writes into every entry whatever the client sent, so the index's
-        // known-at axis is the log's by construction.
-        const string at = "transaction_timestamp()";
-        if (started.Count > 0)
-        {
-            operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { started.ToArray() });
-        }
-        if (changed.Count > 0)
-        {
-            // A row written at the same instant (the same process recorded twice in one transaction) is replaced, not
-            // closed: it was never known outside the transaction.
-            operations.QueueSqlCommand(
-                $"with c as (select u.process, u.valid_from, {at} as at from unnest(?::varchar[], ?::date[]) as u(process, valid_from)), "
-                + $"gone as (delete from {table} t using c where t.process = c.process and t.valid_from >= c.valid_from and t.known_from = c.at) "
-                + $"update {table} t set known_to = c.at from c where t.process = c.process and t.valid_from >= c.valid_from and t.known_to is null and t.known_from < c.at",
-                changed.ToArray(), changedFrom.ToArray());
-        }
-        var count = answers.Sum(a => a.Answers.Count);
-        if (count == 0)
-        {
-            return;
-        }
-        var processes = new string[count];
-        var validFrom = new DateOnly[count];
-        var status = new byte[count][];
-        var n = 0;
-        foreach (var (process, list) in answers)
-        {
-            foreach (var answer in list)
-            {
-                processes[n] = process;
-                validFrom[n] = answer.ValidFrom;
-                status[n] = answer.Status;
-                n++;
-            }
-        }
-        // A process appended to without rows (one that left the index) gets none from a part of its history: it stays
-        // out until a rebuild.
-        var startedSet = started.ToHashSet(StringComparer.Ordinal);
-        var whole = processes.Select(p => startedSet.Contains(p)).ToArray();
-        operations.QueueSqlCommand(
-            $"insert into {table} (process, valid_from, known_from, status) "
-            + $"select u.process, u.valid_from, {at}, u.status from unnest(?::varchar[], ?::date[], ?::bytea[], ?::boolean[]) as u(process, valid_from, status, whole) "
-            // The probe (one index read, only for a process that was there before) rather than "or exists": an exists
-            // under an "or" may be planned as a hashed subplan, a scan of the whole table per statement.
-            + $"where u.whole or (select true from {table} x where not u.whole and x.process = u.process limit 1)",
-            processes, validFrom, status, whole);
+    }
+}
+
+/// <summary>
+/// Procedure <c>ledger_asof_apply(process, from, whole, valid_froms, statuses)</c>: the index's change for one process in the
+/// transaction that records. A stream that starts (<c>whole</c>) drops rows left by a stream of the same name (a wiped
+/// ledger); otherwise the answers known now from <c>from</c> on stop being known at the transaction's time (rows written
+/// at that same instant, by an earlier call in the same transaction, are replaced: they were never known outside it),
+/// and a process with no rows at all (one that left the index: see <see cref="AsOfIndex.Queue"/>) gets none from a
+/// part of its history. Then the answers from <c>from</c> on, known from the transaction's time. One PL/pgSQL procedure
+/// so that its statements are planned once per connection, not once per command.
+/// </summary>
+internal sealed class AsOfIndexFunction(string schema) : ISchemaObjectWithDependencies
+{
+    public const string Name = "ledger_asof_apply";
+
+    // Changed whenever the body changes, so that the schema check replaces an older body.
+    private const string Revision = "ledger-asof-1";
+
+    public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, Name, SchemaUtils.IdentifierUsage.General);
+
+    public IEnumerable<DbObjectName> DependsOn => [new PostgresqlObjectName(schema, AsOfIndex.Table, SchemaUtils.IdentifierUsage.General)];
+
+    /// <summary>The call (parameters: process, from, whole, valid-from dates, snapshots).</summary>
+    // A procedure's CALL returns no rows: a function's SELECT would put a result in Marten's batch, whose readers of the
+    // operations queued after it take results in order.
+    public static string Call(string schema) => $"call {schema}.{Name}(?::varchar, ?::date, ?::boolean, ?::date[], ?::bytea[])";
+
+    public void WriteCreateStatement(Migrator migrator, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var table = $"{schema}.{AsOfIndex.Table}";
+        writer.WriteLine($"CREATE OR REPLACE PROCEDURE {schema}.{Name}(p_process varchar, p_from date, p_whole boolean, p_valid date[], p_status bytea[]) LANGUAGE plpgsql AS $asof$");
+        writer.WriteLine($"BEGIN -- {Revision}");
+        writer.WriteLine("  IF p_whole THEN");
+        writer.WriteLine($"    DELETE FROM {table} WHERE process = p_process;");
+        writer.WriteLine($"  ELSIF NOT EXISTS (SELECT 1 FROM {table} WHERE process = p_process) THEN");
+        writer.WriteLine("    RETURN;");
+        writer.WriteLine("  ELSE");
+        writer.WriteLine($"    DELETE FROM {table} WHERE process = p_process AND valid_from >= p_from AND known_from = transaction_timestamp();");
+        writer.WriteLine($"    UPDATE {table} SET known_to = transaction_timestamp() WHERE process = p_process AND valid_from >= p_from AND known_to IS NULL AND known_from < transaction_timestamp();");
+        writer.WriteLine("  END IF;");
+        writer.WriteLine($"  INSERT INTO {table} (process, valid_from, known_from, status) SELECT p_process, u.v, transaction_timestamp(), u.s FROM unnest(p_valid, p_status) AS u(v, s);");
+        writer.WriteLine("END $asof$;");
+    }
+
+    public void WriteDropStatement(Migrator rules, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteLine($"DROP PROCEDURE IF EXISTS {schema}.{Name}(varchar, date, boolean, date[], bytea[]);");
+    }
+
+    public void ConfigureQueryCommand(Weasel.Core.DbCommandBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = ");
+        builder.AppendParameter(schema);
+        builder.Append($" and p.proname = '{Name}' and p.prosrc like '%{Revision}%';");
+    }
+
+    public async Task<ISchemaObjectDelta> CreateDeltaAsync(DbDataReader reader, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var present = await reader.ReadAsync(ct).ConfigureAwait(false) ? Convert.ToInt64(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : 0;
+        return new SchemaObjectDelta(this, present == 1 ? SchemaPatchDifference.None : SchemaPatchDifference.Create);
+    }
+
+    public IEnumerable<DbObjectName> AllNames()
+    {
+        yield return Identifier;
     }
 }
 
@@ -309,6 +333,7 @@ internal sealed class AsOfIndexSchema(StoreOptions store) : FeatureSchemaBase("l
         table.AddColumn("status", "bytea").NotNull();
         table.Indexes.Add(new IndexDefinition($"{AsOfIndex.Table}_current") { Columns = ["process", "valid_from"], IsUnique = true, Predicate = "known_to is null" });
         yield return table;
+        yield return new AsOfIndexFunction(store.Events.DatabaseSchemaName);
     }
 }
 
