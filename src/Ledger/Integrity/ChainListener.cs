@@ -107,12 +107,24 @@ internal sealed class ChainListener : DocumentSessionListenerBase
                 return false;
             }
         }
-        var sql = ServerChain.LinkSql(schema);
+        // The link before the first entry, when the transaction read it (the recorder's facts of a cached stream): the
+        // entries are chained here, and each link is a plain insert. Otherwise the server chains each to the one before.
+        var previous = facts.Head is { } head && head.Version == before && string.Equals(head.Stream, key, StringComparison.Ordinal) ? head.ChainHash : null;
+        var sql = previous is null ? ServerChain.LinkSql(schema) : ServerChain.AppendLinkSql(schema);
         foreach (var e in action.Events)
         {
             var entry = new LedgerEntry(key, e.Version, e.EventTypeName, serializer.ToJson(e.Data), serializer.ToJson(e.Headers),
                 e.UserName, facts.Role, e.CorrelationId, e.CausationId, facts.At);
-            session.QueueSqlCommand(sql, key, e.Version, facts.Role, entry.Hash());
+            var hash = entry.Hash();
+            if (previous is null)
+            {
+                session.QueueSqlCommand(sql, key, e.Version, facts.Role, hash);
+            }
+            else
+            {
+                previous = LedgerHash.Link(previous, hash);
+                session.QueueSqlCommand(sql, key, e.Version, facts.Role, hash, previous);
+            }
         }
         return true;
     }

@@ -25,7 +25,9 @@ namespace RatificationLedger.Integrity;
 /// the recorder's appends), chained on the server to the link before it, so the writer reads nothing for it; an entry
 /// whose predecessor has no link (entries written without the chain in between) is refused naming the stream.</item>
 /// <item><c>ledger_facts(organization, stream, version)</c> (<see cref="ServerClock.FactsSql"/>): the transaction's
-/// time and role with the states the recorder checks, in one statement of its batched read.</item>
+/// time and role with the states the recorder checks, in one statement (prepared, when it is the only read), and the
+/// chain hash of the stream's link at that version, from which the recorder chains the entries it appends after it
+/// itself (<see cref="AppendLinkSql"/>).</item>
 /// </list>
 /// The last two are functions rather than statements the client sends for the plan the server keeps per connection:
 /// a command's transaction sends each once, and planning them every time cost more than running them.
@@ -41,7 +43,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
 
     // Changed whenever a function's body changes, so that the schema check replaces an older body. (The LIMITs make the
     // planner take the (stream, version) indexes even when its statistics say the tables are tiny, as after a wipe.)
-    private const string Revision = "ledger-chain-8";
+    private const string Revision = "ledger-chain-9";
 
     public DbObjectName Identifier { get; } = new PostgresqlObjectName(schema, ChainFunction, SchemaUtils.IdentifierUsage.General);
 
@@ -56,6 +58,14 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     /// it, or to the stream's genesis for its first entry; an entry whose predecessor has no link is refused.
     /// </summary>
     public static string LinkSql(string schema) => $"select {schema}.{LinkFunction}(?::varchar, ?::bigint, ?::text, ?::bytea)";
+
+    /// <summary>
+    /// Inserts the link of one entry whose chain hash the writer computed from the link before it, read in the same
+    /// transaction (parameters: stream, version, role, entry hash, chain hash). The append before it, at the version the
+    /// link was read at, fails if anything was appended since, so the link read is the stream's last.
+    /// </summary>
+    public static string AppendLinkSql(string schema) =>
+        $"insert into {schema}.{IntegritySchema.ChainTable} (stream_id, version, role, entry_hash, chain_hash) values (?, ?, ?, ?, ?)";
 
     public void WriteCreateStatement(Migrator migrator, TextWriter writer)
     {
@@ -85,14 +95,15 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
 
         var streams = $"{schema}.{Storage.StorageNames.Streams}";
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{FactsFunction}(p_organization varchar, p_stream varchar, p_version bigint) RETURNS text LANGUAGE plpgsql AS $facts$");
-        writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,role (one expression: one plan)");
+        writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,stream chain hash,role (one expression: one plan)");
         writer.WriteLine($"  RETURN {ServerClock.MicrosOf("transaction_timestamp()")} || ','");
         writer.WriteLine("    || CASE WHEN p_organization = '' THEN ','");
         writer.WriteLine($"       ELSE coalesce((SELECT s.version::text || ',' || coalesce({ServerClock.MicrosOf("s.created")}, '') FROM {streams} s WHERE s.id = p_organization), ',') END");
         writer.WriteLine("    || ','");
-        writer.WriteLine("    || CASE WHEN p_stream = '' THEN ','");
+        writer.WriteLine("    || CASE WHEN p_stream = '' THEN ',,'");
         writer.WriteLine($"       ELSE coalesce((SELECT s.version::text FROM {streams} s WHERE s.id = p_stream), '') || ','");
-        writer.WriteLine($"         || coalesce((SELECT e.id::text FROM {events} e WHERE e.stream_id = p_stream AND e.version = p_version), '') END");
+        writer.WriteLine($"         || coalesce((SELECT e.id::text FROM {events} e WHERE e.stream_id = p_stream AND e.version = p_version), '') || ','");
+        writer.WriteLine($"         || coalesce((SELECT encode(c.chain_hash, 'hex') FROM {chain} c WHERE c.stream_id = p_stream AND c.version = p_version), '') END");
         writer.WriteLine("    || ',' || current_user::text;");
         writer.WriteLine("END $facts$;");
 

@@ -26,17 +26,27 @@ internal static class ServerClock
     public static readonly string Sql = $"select {MicrosOf("transaction_timestamp()")} || ',' || current_user::text";
 
     /// <summary>
-    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,role</c>
-    /// (the server's <c>ledger_facts</c>, <see cref="ServerChain"/>): the transaction's facts and, in the same statement,
-    /// what the recorder checks before it decides. Parameters: the organization's stream key (its version and created
-    /// microseconds are read; empty when it does not exist), a process stream's key and a version (the stream's version
-    /// and the id of its event at that version are read, each empty when absent: a cached state of the stream is current
-    /// exactly when both match it); an empty key asks for nothing.
+    /// SQL of one text column, <c>micros,organization version,organization created,stream version,stream event id,stream
+    /// chain hash,role</c> (the server's <c>ledger_facts</c>, <see cref="ServerChain"/>): the transaction's facts and, in
+    /// the same statement, what the recorder checks before it decides. Parameters: the organization's stream key (its
+    /// version and created microseconds are read; empty when it does not exist), a process stream's key and a version
+    /// (the stream's version, and the id of its event and the chain hash of its link at that version, are read, each
+    /// empty when absent: a cached state of the stream is current exactly when the version and the id match it); an
+    /// empty key asks for nothing.
     /// </summary>
     public static string FactsSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}(?::varchar, ?::varchar, ?::bigint)";
 
-    /// <summary>What a transaction's read said: its timestamp and role.</summary>
-    internal sealed record Facts(DateTimeOffset At, string Role);
+    /// <summary><see cref="FactsSql"/> with Npgsql's positional parameters, for a command of its own (prepared).</summary>
+    public static string FactsCommandSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}($1::varchar, $2::varchar, $3::bigint)";
+
+    /// <summary>
+    /// What a transaction's read said: its timestamp and role, and, when it checked a process stream, the chain hash of
+    /// that stream's link at the version checked (from which entries appended right after it are chained).
+    /// </summary>
+    internal sealed record Facts(DateTimeOffset At, string Role, ChainHead? Head = null);
+
+    /// <summary>The chain hash of <paramref name="Stream"/>'s link at <paramref name="Version"/>, read in the transaction.</summary>
+    internal sealed record ChainHead(string Stream, long Version, byte[] ChainHash);
 
     /// <summary>A stream's state as <see cref="FactsSql"/> reads it.</summary>
     internal readonly record struct StreamVersion(long Version, DateTimeOffset Created);
@@ -45,6 +55,22 @@ internal static class ServerClock
     internal readonly record struct StreamCheck(long Version, Guid? EventId);
 
     private static readonly ConditionalWeakTable<IDocumentSession, Facts> s_read = new();
+
+    /// <summary>
+    /// Reads <see cref="FactsSql"/> in <paramref name="session"/>'s transaction (begun) with a command of its own,
+    /// prepared on the connection: Npgsql keeps the prepared statement with the physical connection, so a pooled
+    /// connection parses and plans it once. Returns the row, for <see cref="Read(IDocumentSession, string, bool, string?, long)"/>.
+    /// </summary>
+    public static async Task<string> ReadPreparedAsync(IDocumentSession session, string schema, string organization, string stream, long version, CancellationToken ct)
+    {
+        var connection = (NpgsqlConnection)(session.Connection ?? throw new InvalidOperationException("The session has no open connection."));
+        await using var command = new NpgsqlCommand(FactsCommandSql(schema), connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar, TypedValue = organization });
+        command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar, TypedValue = stream });
+        command.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, TypedValue = version });
+        await command.PrepareAsync(ct).ConfigureAwait(false);
+        return (string)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
 
     /// <summary>Notes the timestamp and role of <paramref name="session"/>'s transaction as read with <see cref="Sql"/>.</summary>
     public static void Read(IDocumentSession session, string row)
@@ -58,21 +84,22 @@ internal static class ServerClock
     /// <see cref="FactsSql"/>; returns the organization's stream state and the stream check (null when not
     /// asked for, or when the stream does not exist).
     /// </summary>
-    public static (StreamVersion? Organization, StreamCheck? Stream) Read(IDocumentSession session, string row, bool organization, bool stream)
+    public static (StreamVersion? Organization, StreamCheck? Stream) Read(IDocumentSession session, string row, bool organization, string? stream, long version)
     {
-        var parts = row.Split(',', 6);
-        Note(session, parts[0], parts[5]);
+        var parts = row.Split(',', 7);
         StreamVersion? org = organization && parts[1].Length > 0
             ? new StreamVersion(long.Parse(parts[1], CultureInfo.InvariantCulture), parts[2].Length == 0 ? default : FromMicros(long.Parse(parts[2], CultureInfo.InvariantCulture)))
             : null;
-        StreamCheck? check = stream && parts[3].Length > 0
+        StreamCheck? check = stream is not null && parts[3].Length > 0
             ? new StreamCheck(long.Parse(parts[3], CultureInfo.InvariantCulture), parts[4].Length == 0 ? null : Guid.Parse(parts[4], CultureInfo.InvariantCulture))
             : null;
+        var head = stream is not null && parts[5].Length > 0 ? new ChainHead(stream, version, Convert.FromHexString(parts[5])) : null;
+        Note(session, parts[0], parts[6], head);
         return (org, check);
     }
 
-    private static void Note(IDocumentSession session, string micros, string role) =>
-        s_read.AddOrUpdate(session, new Facts(FromMicros(long.Parse(micros, CultureInfo.InvariantCulture)), role));
+    private static void Note(IDocumentSession session, string micros, string role, ChainHead? head = null) =>
+        s_read.AddOrUpdate(session, new Facts(FromMicros(long.Parse(micros, CultureInfo.InvariantCulture)), role, head));
 
     /// <summary>The transaction's timestamp and role of <paramref name="session"/>, if they were read.</summary>
     public static Facts? Get(IDocumentSession session) => s_read.TryGetValue(session, out var facts) ? facts : null;

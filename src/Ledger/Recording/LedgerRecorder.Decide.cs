@@ -41,25 +41,23 @@ public sealed partial class LedgerRecorder
             Task<IReadOnlyList<string>>? clock = null;
             Task<JasperFx.Events.StreamState>? organizationStateQuery = null;
             string? checkedStream = null;
-            var readsFacts = false;
-            if (previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null))
+            var cachedVersion = 0L;
+            var readsClock = previous is null && !(items.Count > 1 && _options.ImportWithCopy && _bulkChecked && _bulk is not null);
+            if (readsClock)
             {
                 await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-                var cachedVersion = 0L;
                 if (processes.Length == 1 && _states.TryPeek(processes[0], out cachedVersion))
                 {
                     checkedStream = processes[0];
                 }
-                readsFacts = checksOrganization || checkedStream is not null;
-                clock = readsFacts
-                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(_store.Options.Events.DatabaseSchemaName),
-                        checksOrganization ? OrganizationDecider.StreamKey(orgCode) : "", checkedStream ?? "", cachedVersion)
-                    : batch.Query<string>(Integrity.ServerClock.Sql);
             }
             else if (checksOrganization)
             {
                 organizationStateQuery = batch.Events.FetchStreamState(OrganizationDecider.StreamKey(orgCode));
             }
+            var readsFacts = readsClock && (checksOrganization || checkedStream is not null);
+            var schema = _store.Options.Events.DatabaseSchemaName;
+            var organizationKey = checksOrganization ? OrganizationDecider.StreamKey(orgCode) : "";
             // Receipts read with the streams: of command ids a sender chose (they may name any stream), or of every id
             // after a unique violation (a receipt committed meanwhile). A derived id is answered from its stream below.
             // On top of a previous batch (still being written), what it leaves is taken from it rather than read.
@@ -72,28 +70,39 @@ public sealed partial class LedgerRecorder
                 }
             }
             var early = items.Where(i => (lookupAll || !i.Derived) && !receipts.ContainsKey(i.CommandId)).Select(i => i.CommandId).Distinct(StringComparer.Ordinal).ToArray();
-            var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
             // One command reads the open processes only if the decider asks about them (an early approval).
-            var openQuery = items.Count == 1 || previous?.Open is not null ? null : batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList();
-            var reads = processes.Where(p => (previous is null || !previous.Streams.ContainsKey(p)) && p != checkedStream)
-                .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
+            var readsOpen = !(items.Count == 1 || previous?.Open is not null);
+            var toRead = processes.Where(p => (previous is null || !previous.Streams.ContainsKey(p)) && p != checkedStream).ToArray();
+            string? factsRow = null;
+            if (readsFacts && early.Length == 0 && !readsOpen && toRead.Length == 0 && _options.PrepareStatements)
+            {
+                // The usual command reads nothing else: the facts alone, prepared on the connection (parsed and planned
+                // once per connection rather than at every command).
+                factsRow = await Integrity.ServerClock.ReadPreparedAsync(session, schema, organizationKey, checkedStream ?? "", cachedVersion, ct).ConfigureAwait(false);
+            }
+            else if (readsClock)
+            {
+                clock = readsFacts
+                    ? batch.Query<string>(Integrity.ServerClock.FactsSql(schema), organizationKey, checkedStream ?? "", cachedVersion)
+                    : batch.Query<string>(Integrity.ServerClock.Sql);
+            }
+            var receiptsQuery = early.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(early) : null;
+            var openQuery = readsOpen ? batch.Query<ProcessEntry>().Where(OpenIn(orgCode)).ToList() : null;
+            var reads = toRead.ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
             if (clock is not null || receiptsQuery is not null || organizationStateQuery is not null || openQuery is not null || reads.Count > 0)
             {
                 await batch.Execute(ct).ConfigureAwait(false);
             }
             Integrity.ServerClock.StreamVersion? organizationState = null;
             Integrity.ServerClock.StreamCheck? streamCheck = null;
-            if (clock is not null)
+            if (clock is not null && !readsFacts)
             {
-                var row = (await clock.ConfigureAwait(false)).Single();
-                if (readsFacts)
-                {
-                    (organizationState, streamCheck) = Integrity.ServerClock.Read(session, row, checksOrganization, checkedStream is not null);
-                }
-                else
-                {
-                    Integrity.ServerClock.Read(session, row);
-                }
+                Integrity.ServerClock.Read(session, (await clock.ConfigureAwait(false)).Single());
+            }
+            else if (readsFacts)
+            {
+                var row = factsRow ?? (await clock!.ConfigureAwait(false)).Single();
+                (organizationState, streamCheck) = Integrity.ServerClock.Read(session, row, checksOrganization, checkedStream, cachedVersion);
             }
             else if (organizationStateQuery is not null && await organizationStateQuery.ConfigureAwait(false) is JasperFx.Events.StreamState state)
             {

@@ -70,6 +70,16 @@ public sealed class LedgerOptions
     public bool AppendOnlyGuard { get; set; } = true;
 
     /// <summary>
+    /// Whether the recorder prepares the two statements it sends with every command (the transaction's facts before it
+    /// decides, and the chain link of each entry it appends) on each connection it uses (Npgsql's explicit preparation:
+    /// parsed and planned once per physical connection instead of at every command; see docs/benchmarks.md). Turn it
+    /// off behind a pooler that does not keep prepared statements between transactions (PgBouncer in transaction mode
+    /// before 1.21). Marten's own statements are not affected (Npgsql's <c>Max Auto Prepare</c> in the connection
+    /// string prepares those). Default true.
+    /// </summary>
+    public bool PrepareStatements { get; set; } = true;
+
+    /// <summary>
     /// How often the app takes a digest of the ledger when something was written since the last one (null: never; the
     /// app or <c>ledger digest</c> takes them). Each is stored in the ledger's digest table and handed to the
     /// <see cref="Integrity.IDigestSink"/> the app registers (required when this is set). Default null.

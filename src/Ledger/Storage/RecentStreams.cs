@@ -43,7 +43,8 @@ internal sealed class RecentStreams<T>(int capacity) where T : class
         {
             return;
         }
-        if (_streams.Count >= capacity && !_streams.ContainsKey(stream))
+        // A stream already kept first (the usual case): ConcurrentDictionary's Count takes every lock of the map.
+        if (!_streams.ContainsKey(stream) && _streams.Count >= capacity)
         {
             foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
             {

@@ -1,3 +1,5 @@
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
 using RatificationLedger.Import;
 using RatificationLedger.Integrity;
 using RatificationLedger.IntegrationTests.Support;
@@ -88,6 +90,42 @@ public sealed class ChainTests : IAsyncLifetime
         await reader.ReadAsync();
         reader.GetInt64(0).Should().Be(0, "every recorded-at is the server's transaction time: the COPY path's (all of nato/fin) and Marten's appends' (the organization, the ratifier added to Sweden's process)");
         reader.GetInt64(1).Should().BeGreaterThan(50);
+        await reader.DisposeAsync();
+        (await LedgerIntegrity.VerifyAsync(host.Store)).Findings.Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Commands_recorded_one_by_one_on_a_stream_the_recorder_holds_are_chained_as_the_rule_says(bool prepare)
+    {
+        // The recorder chains the entries of a stream it holds from the link it read with its facts (a plain insert per
+        // entry), else the server chains them: either way each link must be SHA-256(0x01 || link before || entry hash),
+        // the first SHA-256 of the stream's key. Checked here in SQL, not with the library's verifier.
+        var schema = TestSchemas.Next(prepare ? "chainprep" : "chainunprep");
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), schema, configure: o => o.PrepareStatements = prepare);
+        (await host.Recorder.RegisterOrganizationAsync(TestOrganizations.Nato())).Succeeded.Should().BeTrue();
+        var d = TestOrganizations.D;
+        (await host.Recorder.RecordAsync(new ExtendInvitation("nato/fin", d("2022-06-29"), "Madrid summit", Organization: "NATO", Candidate: "FIN"))).Outcome.Should().Be(RecordOutcome.Recorded);
+        (await host.Recorder.RecordAsync(new SignAccessionProtocol("nato/fin", d("2022-07-05")))).Outcome.Should().Be(RecordOutcome.Recorded);
+        foreach (var (member, on) in new[] { ("CAN", "2022-07-05"), ("DNK", "2022-07-05"), ("ISL", "2022-07-05"), ("NOR", "2022-07-05") })
+        {
+            (await host.Recorder.RecordAsync(new ApproveRatification("nato/fin", member, d(on), null))).Outcome.Should().Be(RecordOutcome.Recorded);
+            (await host.Recorder.RecordAsync(new DepositInstrument("nato/fin", member, d(on)))).Outcome.Should().Be(RecordOutcome.Recorded);
+        }
+
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select (select count(*) from {schema}.mt_events where stream_id = 'nato/fin'), " +
+            $"(select count(*) from {schema}.ledger_chain where stream_id = 'nato/fin'), " +
+            $"(select count(*) from {schema}.ledger_chain c left join {schema}.ledger_chain p on p.stream_id = c.stream_id and p.version = c.version - 1 " +
+            $" where c.stream_id = 'nato/fin' and c.chain_hash is distinct from sha256('\x01'::bytea || coalesce(p.chain_hash, case when c.version = 1 then sha256(convert_to(c.stream_id, 'UTF8')) end) || c.entry_hash))", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        reader.GetInt64(0).Should().Be(10, "an invitation, a signature, and four approvals and deposits");
+        reader.GetInt64(1).Should().Be(10, "every entry has its link");
+        reader.GetInt64(2).Should().Be(0, "every link is chained to the one before it");
         await reader.DisposeAsync();
         (await LedgerIntegrity.VerifyAsync(host.Store)).Findings.Should().BeEmpty();
     }
