@@ -101,11 +101,37 @@ internal static class MemberRecords
     {
         if (register.Rows.FirstOrDefault(r => r.Member == record.Id) is { } row)
         {
-            record.Ratifications.Add(new MemberRatification(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed));
+            record.Ratifications.Add(Ratification(process, status, row));
         }
-        record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == record.Id)
-            .Select(v => new MemberVeto(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason)));
+        record.Vetoes.AddRange(status.Vetoes.Where(v => v.Member == record.Id).Select(v => Veto(process, status, v)));
     }
+
+    /// <summary>
+    /// What <see cref="Add"/> adds to the record of every member of <see cref="Of"/> (none there yet), in one pass over
+    /// the rows and the vetoes instead of one per member; <paramref name="recordOf"/> gives a member's record.
+    /// </summary>
+    public static void AddAll(Func<string, MemberRecord> recordOf, string process, AccessionStatus status, RatificationRegister register)
+    {
+        foreach (var row in register.Rows)
+        {
+            var record = recordOf(row.Member);
+            // The member's first row only, as Add takes it.
+            if (record.Ratifications.Count == 0 || record.Ratifications[^1].Process != process)
+            {
+                record.Ratifications.Add(Ratification(process, status, row));
+            }
+        }
+        foreach (var veto in status.Vetoes)
+        {
+            recordOf(veto.Member).Vetoes.Add(Veto(process, status, veto));
+        }
+    }
+
+    private static MemberRatification Ratification(string process, AccessionStatus status, RegisterRow row) =>
+        new(process, status.Candidate, row.RatifiedOn, row.DepositedOn, row.DaysFromSignature, row.Unconfirmed);
+
+    private static MemberVeto Veto(string process, AccessionStatus status, VetoView v) =>
+        new(process, status.Candidate, v.Since, v.EndedOn, v.Formal, v.Reason);
 
     /// <summary>The members a process contributes to: its required ratifiers and the members that vetoed it.</summary>
     public static IEnumerable<string> Of(AccessionStatus status, RatificationRegister register) =>

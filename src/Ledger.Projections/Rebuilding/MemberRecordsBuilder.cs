@@ -7,6 +7,9 @@ namespace RatificationLedger.Projections.Rebuilding;
 internal sealed class MemberRecordsBuilder
 {
     private readonly Dictionary<string, MemberRecord> _records = new(StringComparer.Ordinal);
+    private readonly Func<string, MemberRecord> _recordOf;
+
+    public MemberRecordsBuilder() => _recordOf = RecordOf;
 
     public IReadOnlyCollection<MemberRecord> Records => _records.Values;
 
@@ -14,14 +17,16 @@ internal sealed class MemberRecordsBuilder
     public void Add(RebuiltStream stream)
     {
         var (status, register) = stream.Views;
-        foreach (var member in MemberRecords.Of(status, register))
+        MemberRecords.AddAll(_recordOf, stream.Process, status, register);
+    }
+
+    private MemberRecord RecordOf(string member)
+    {
+        if (!_records.TryGetValue(member, out var record))
         {
-            if (!_records.TryGetValue(member, out var record))
-            {
-                _records[member] = record = new MemberRecord { Id = member };
-            }
-            MemberRecords.Add(record, stream.Process, status, register);
+            _records[member] = record = new MemberRecord { Id = member };
         }
+        return record;
     }
 
     /// <summary>Takes what <paramref name="other"/> gathered (other processes than this builder's).</summary>

@@ -29,34 +29,51 @@ internal sealed partial class ReadModelRebuild
             .Select(_ => Stage(stop, () => Task.Run(() => FoldAsync(streams.Reader, chunks.Writer, buffers, stop.Token), stop.Token))).ToArray();
         var folding = CompleteWhenDone(workers, chunks.Writer);
         var rows = Stage(stop, () => WriteAsync(connection, staging, chunks.Reader, buffers, stop.Token));
-        await WhenAll(read, folding, rows).ConfigureAwait(false);
-
-        var folded = new Dictionary<string, long>(StringComparer.Ordinal);
-        MemberRecordsBuilder? members = null;
-        foreach (var worker in workers)
+        // Once every stream is folded, the member records are merged and their rows written on another core while the
+        // writer sends the last document rows and the swap replaces the tables.
+        MemberRows? members = null;
+        try
         {
-            var result = await worker.ConfigureAwait(false);
-            foreach (var (process, version) in result.Versions)
+            await folding.ConfigureAwait(false);
+            var folded = new Dictionary<string, long>(StringComparer.Ordinal);
+            MemberRecordsBuilder? merged = null;
+            foreach (var worker in workers)
             {
-                folded[process] = version;
+                var result = await worker.ConfigureAwait(false);
+                foreach (var (process, version) in result.Versions)
+                {
+                    folded[process] = version;
+                }
+                if (result.Members is { } theirs)
+                {
+                    if (merged is null)
+                    {
+                        merged = theirs;
+                    }
+                    else
+                    {
+                        merged.Merge(theirs);
+                    }
+                }
             }
-            if (result.Members is { } theirs)
+            if (_members is not null)
             {
-                if (members is null)
-                {
-                    members = theirs;
-                }
-                else
-                {
-                    members.Merge(theirs);
-                }
+                members = new MemberRows(_members, merged ?? new MemberRecordsBuilder());
+                members.Start();
             }
+            await WhenAll(read, folding, rows).ConfigureAwait(false);
+            return new Scan(await read.ConfigureAwait(false), folded, members, await rows.ConfigureAwait(false));
         }
-        if (_members is not null)
+        catch
         {
-            members ??= new MemberRecordsBuilder();
+            if (members is not null)
+            {
+                await members.StopAsync().ConfigureAwait(false);
+            }
+            // The first failure that is not a consequence of stopping the others.
+            await WhenAll(read, folding, rows).ConfigureAwait(false);
+            throw;
         }
-        return new Scan(await read.ConfigureAwait(false), folded, members, await rows.ConfigureAwait(false));
     }
 
     // The log once, in key order, in one snapshot that also gives the mark (the last sequence number it holds).
@@ -270,6 +287,80 @@ internal sealed partial class ReadModelRebuild
                 ExceptionDispatchInfo.Throw(cause);
             }
             throw;
+        }
+    }
+
+    // Member records as COPY rows, written on another core a few megabytes ahead of the swap that sends them (the
+    // records are ordered and their means computed first: Finish). Stopped and started again when the swap changes
+    // the records (streams written since the scan) or is retried.
+    private sealed class MemberRows(DocumentTable<MemberRecord> table, MemberRecordsBuilder members)
+    {
+        private const int Ahead = 4;
+
+        private readonly ConcurrentBag<CopyRows> _buffers = [];
+        private Channel<CopyRows>? _rows;
+        private CancellationTokenSource? _stop;
+        private Task? _writing;
+
+        public MemberRecordsBuilder Members => members;
+
+        public void Start()
+        {
+            var rows = _rows = Channel.CreateBounded<CopyRows>(new BoundedChannelOptions(Ahead) { SingleReader = true, SingleWriter = true });
+            var stop = _stop = new CancellationTokenSource();
+            _writing = Task.Run(() => WriteAsync(rows.Writer, stop.Token), CancellationToken.None);
+        }
+
+        private async Task WriteAsync(ChannelWriter<CopyRows> output, CancellationToken ct)
+        {
+            try
+            {
+                members.Finish();
+                var rows = Buffer(_buffers);
+                foreach (var record in members.Records)
+                {
+                    table.Write(rows, record.Id, record);
+                    if (rows.Length >= FlushBytes)
+                    {
+                        await output.WriteAsync(rows, ct).ConfigureAwait(false);
+                        rows = Buffer(_buffers);
+                    }
+                }
+                if (rows.Count > 0)
+                {
+                    await output.WriteAsync(rows, ct).ConfigureAwait(false);
+                }
+                output.Complete();
+            }
+            catch (Exception e)
+            {
+                // Reported to the reader (the swap) by the channel.
+                output.TryComplete(e);
+            }
+        }
+
+        /// <summary>Sends every record's row with COPY into <paramref name="connection"/>'s member table, as they are written.</summary>
+        public async Task CopyAsync(NpgsqlConnection connection, CancellationToken ct)
+        {
+            await foreach (var rows in _rows!.Reader.ReadAllAsync(ct).ConfigureAwait(false))
+            {
+                await ReadModelRebuild.CopyAsync(connection, table.Table, table.Columns, rows, ct).ConfigureAwait(false);
+                rows.Clear();
+                _buffers.Add(rows);
+            }
+        }
+
+        /// <summary>Stops the writing (the records can be changed then).</summary>
+        public async Task StopAsync()
+        {
+            if (_writing is null || _stop is null)
+            {
+                return;
+            }
+            await _stop.CancelAsync().ConfigureAwait(false);
+            await _writing.ConfigureAwait(false);
+            _stop.Dispose();
+            (_writing, _stop, _rows) = (null, null, null);
         }
     }
 

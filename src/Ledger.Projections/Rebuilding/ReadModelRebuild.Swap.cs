@@ -28,7 +28,13 @@ internal sealed partial class ReadModelRebuild
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected && attempt < 3)
             {
-                // The transaction rolled back: the staging tables are as the scan left them; try again.
+                // The transaction rolled back: the staging tables are as the scan left them; try again (the member
+                // records' rows, partly sent, are written again).
+                if (scan.Members is not null)
+                {
+                    await scan.Members.StopAsync().ConfigureAwait(false);
+                    scan.Members.Start();
+                }
             }
         }
     }
@@ -67,14 +73,17 @@ internal sealed partial class ReadModelRebuild
             }
             if (members is not null)
             {
+                // The records change: their rows, written ahead, are written again once they have.
+                await members.StopAsync().ConfigureAwait(false);
                 foreach (var process in replaced)
                 {
-                    members.Remove(process);
+                    members.Members.Remove(process);
                 }
                 foreach (var stream in streams)
                 {
-                    members.Add(stream);
+                    members.Members.Add(stream);
                 }
+                members.Start();
             }
             _logger.RebuildCaughtUp(replaced.Length);
         }
@@ -87,31 +96,10 @@ internal sealed partial class ReadModelRebuild
         }
         if (_members is not null && members is not null)
         {
-            members.Finish();
             await ExecuteAsync(connection, transaction, $"delete from {_members.Table}", ct).ConfigureAwait(false);
-            // A member's record holds every process it ratified (a megabyte at a million entries): sent a few at a time,
-            // the next few written on another core while the server takes these.
-            var records = members.Records.ToArray();
-            var next = 0;
-            CopyRows Next(CopyRows rows)
-            {
-                rows.Clear();
-                while (next < records.Length && rows.Length < FlushBytes)
-                {
-                    _members.Write(rows, records[next].Id, records[next]);
-                    next++;
-                }
-                return rows;
-            }
-            CopyRows spare = new(FlushBytes + (FlushBytes >> 3));
-            var rows = Next(new CopyRows(FlushBytes + (FlushBytes >> 3)));
-            while (rows.Count > 0)
-            {
-                var writing = Task.Run(() => Next(spare), ct);
-                await CopyAsync(connection, _members.Table, _members.Columns, rows, ct).ConfigureAwait(false);
-                spare = rows;
-                rows = await writing.ConfigureAwait(false);
-            }
+            // A member's record holds every process it ratified (a megabyte at a million entries): written on another
+            // core since the scan ended, sent as they come.
+            await members.CopyAsync(connection, ct).ConfigureAwait(false);
             // The daemon continues from the scan's mark instead of replaying the whole log into what was just written;
             // events after it are applied again, which gives the same records (a process's part is computed from its
             // whole stream).

@@ -19,9 +19,10 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// table (<see cref="IRebuildTable"/>) in <c>COPY</c>'s binary format; one writer sends them with <c>COPY</c> into
 /// temporary staging tables. At the end one transaction locks the tables against writers (readers go on), folds again
 /// the streams written since the scan, and replaces each table's rows with the staged ones; member records, gathered
-/// per worker and merged, are written in the same transaction with the async daemon's progress. Nothing touches the
-/// read models before that transaction: a rebuild cancelled or failing leaves them as they were. Memory holds the
-/// streams in flight and a megabyte of rows per table and worker (buffers reused once sent), never the log.
+/// per worker, merged once every stream is folded and written as rows on another core while the swap runs, are sent in
+/// the same transaction with the async daemon's progress. Nothing touches the read models before that transaction: a
+/// rebuild cancelled or failing leaves them as they were. Memory holds the streams in flight, a megabyte of rows per
+/// table and worker (buffers reused once sent), the member records and a few megabytes of their rows, never the log.
 /// </summary>
 internal sealed partial class ReadModelRebuild
 {
@@ -72,14 +73,29 @@ internal sealed partial class ReadModelRebuild
         try
         {
             await CheckColumnsAsync(connection, ct).ConfigureAwait(false);
+            var create = new List<string>(_tables.Count);
             for (var t = 0; t < _tables.Count; t++)
             {
                 staging[t] = $"ledger_rebuild_{t}";
-                await ExecuteAsync(connection, null, $"drop table if exists pg_temp.{staging[t]}; create temp table {staging[t]} (like {_tables[t].Table} including defaults including compression)", ct).ConfigureAwait(false);
+                create.Add($"drop table if exists pg_temp.{staging[t]}; create temp table {staging[t]} (like {_tables[t].Table} including defaults including compression)");
+            }
+            if (create.Count > 0)
+            {
+                await ExecuteAsync(connection, null, string.Join("; ", create), ct).ConfigureAwait(false);
             }
             var scan = await ScanAsync(connection, staging, ct).ConfigureAwait(false);
             _logger.RebuildStaged(scan.Folded.Count, scan.Rows);
-            await SwapAsync(connection, staging, scan, ct).ConfigureAwait(false);
+            try
+            {
+                await SwapAsync(connection, staging, scan, ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (scan.Members is not null)
+                {
+                    await scan.Members.StopAsync().ConfigureAwait(false);
+                }
+            }
             return scan.Folded.Count;
         }
         finally
@@ -103,27 +119,35 @@ internal sealed partial class ReadModelRebuild
     }
 
     // A column the rebuild does not write takes its default: Marten's metadata columns do, a duplicated field (a
-    // document member copied into a column of its own) would be left empty, so such a table is refused up front.
+    // document member copied into a column of its own) would be left empty, so such a table is refused up front. One
+    // query for every table: the columns without a default that are not Marten's, checked against what each table writes.
     private async Task CheckColumnsAsync(NpgsqlConnection connection, CancellationToken ct)
     {
-        foreach (var table in _tables.Concat(_members is null ? [] : [_members]))
+        var tables = _tables.Concat(_members is null ? [] : [_members]).ToList();
+        await using var command = new NpgsqlCommand(
+            "select table_schema || '.' || table_name, column_name from information_schema.columns where table_schema || '.' || table_name = any($1) "
+            + "and column_default is null and column_name not like 'mt\\_%' order by ordinal_position", connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. tables.Select(t => t.Table).Distinct(StringComparer.Ordinal)] });
+        var unfilled = new List<(string Table, string Column)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
-            await using var command = new NpgsqlCommand(
-                "select column_name from information_schema.columns where table_schema || '.' || table_name = $1 "
-                + "and column_default is null and column_name not like 'mt\\_%' and column_name <> all($2)", connection);
-            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table.Table });
-            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. table.Columns] });
-            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-            if (await reader.ReadAsync(ct).ConfigureAwait(false))
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                unfilled.Add((reader.GetString(0), reader.GetString(1)));
+            }
+        }
+        foreach (var table in tables)
+        {
+            if (unfilled.FirstOrDefault(u => u.Table == table.Table && !table.Columns.Contains(u.Column)) is { Column: { } column })
             {
                 throw new InvalidOperationException(
-                    $"{table.Table} has the column {reader.GetString(0)}, which the rebuild does not fill (it writes {string.Join(", ", table.Columns)}; "
+                    $"{table.Table} has the column {column}, which the rebuild does not fill (it writes {string.Join(", ", table.Columns)}; "
                     + "other columns take their defaults): a duplicated field on a read model is not supported by the rebuild.");
             }
         }
     }
 
-    private sealed record Scan(long Mark, Dictionary<string, long> Folded, MemberRecordsBuilder? Members, long Rows);
+    private sealed record Scan(long Mark, Dictionary<string, long> Folded, MemberRows? Members, long Rows);
 
     // A whole stream as read: raw rows to decode, or entries Marten decoded.
     private sealed record RawStream(string Process, List<RawEntry>? Raw, List<RecordedEntry>? Decoded = null);

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 using RatificationLedger.Domain;
 
 namespace RatificationLedger.Import;
@@ -9,7 +11,7 @@ namespace RatificationLedger.Import;
 // is kept of an entry is only where it is and its date (EntryAt), and the import reads it again when it reaches it.
 public sealed partial record HistoryFile
 {
-    private static HistoryFile Read(ReadOnlyMemory<byte> text)
+    private static HistoryFile Read(ReadOnlyMemory<byte> text, EntryText source)
     {
         var (organizationAt, processesAt) = Root(text.Span);
         Organization organization;
@@ -52,7 +54,7 @@ public sealed partial record HistoryFile
             process.Entries.CopyTo(entries, at);
             at += process.Entries.Length;
         }
-        return new HistoryFile(organization, new HistoryEntryList(text, organization, ids, entries));
+        return new HistoryFile(organization, new HistoryEntryList(source, organization, ids, entries));
     }
 
     // The root object's two fields, checked as Node.Only checks them: where their values are, if given.
@@ -167,7 +169,8 @@ public sealed partial record HistoryFile
             for (var index = 0; index < events.Count; index++)
             {
                 var entry = ReadEntry(new Node(events[index].Element, prefix, index), id, index, organization);
-                entries[index] = new EntryAt(entry.Command.On.DayNumber, where[index].Start, where[index].Length, ordinal, index);
+                entries[index] = new EntryAt(entry.Command.On.DayNumber, where[index].Start, where[index].Length, ordinal, index,
+                    CheckOf(text.Span.Slice(where[index].Start, where[index].Length)));
             }
             return new ProcessRead(id, null, null, entries);
         }
@@ -193,13 +196,21 @@ public sealed partial record HistoryFile
     private sealed record ProcessRead(string? Id, HistoryFileException? Before, HistoryFileException? After, EntryAt[] Entries);
 
     // One entry of the file: its date (DateOnly.DayNumber), its place in the text, its process (by ordinal) and index.
-    private readonly record struct EntryAt(int Day, int Start, int Length, int Process, int Index);
+    // Check: a hash of the entry's bytes as checked (this process's seed), compared when the entry is read again.
+    private readonly record struct EntryAt(int Day, int Start, int Length, int Process, int Index, int Check);
+
+    private static int CheckOf(ReadOnlySpan<byte> bytes)
+    {
+        var hash = new HashCode();
+        hash.AddBytes(bytes);
+        return hash.ToHashCode();
+    }
 
     /// <summary>
     /// A file's entries, each read from its place in the file's text when it is asked for (in parallel if asked so:
     /// nothing here changes after construction).
     /// </summary>
-    private sealed class HistoryEntryList(ReadOnlyMemory<byte> text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>
+    private sealed class HistoryEntryList(EntryText text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>
     {
         // Each process's path prefix for messages ("nato/fin events"), made once per process rather than per entry read.
         private readonly string[] _prefixes = Array.ConvertAll(processes, p => $"{p} events");
@@ -211,9 +222,11 @@ public sealed partial record HistoryFile
             get
             {
                 var at = entries[index];
-                using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
-                var process = processes[at.Process];
-                return ReadEntry(new Node(document.RootElement, _prefixes[at.Process], at.Index), process, at.Index, organization);
+                var entry = text.Read(at, _prefixes[at.Process], (json, at) =>
+                    ReadEntry(new Node(json.RootElement, _prefixes[at.Process], at.Index), processes[at.Process], at.Index, organization));
+                // The order was taken from the dates read the first time: an entry read again with another date is not the
+                // entry that was checked and ordered.
+                return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
             }
         }
 
@@ -234,5 +247,73 @@ public sealed partial record HistoryFile
         }
 
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    /// <summary>
+    /// Where an entry's text is read again from: the text held (a parsed stream), or the file it was loaded from (the text
+    /// of a million entries, 155 MiB, is then not held for the whole import: each entry is read with one positioned read).
+    /// </summary>
+    private abstract class EntryText
+    {
+        public abstract T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read);
+
+        public virtual HistoryFileException Changed(string prefix, EntryAt at, string what) =>
+            new($"{prefix}[{at.Index}]: the entry is not the one read before ({what}).");
+
+        public sealed class InMemory(ReadOnlyMemory<byte> text) : EntryText
+        {
+            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
+            {
+                using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
+                return read(document, at);
+            }
+        }
+
+        // The handle is the one the file was checked through, kept open (and closed when the history file is collected).
+        public sealed class InFile(SafeFileHandle file, long offset, string name) : EntryText
+        {
+            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(at.Length);
+                try
+                {
+                    var done = 0;
+                    while (done < at.Length)
+                    {
+                        var n = RandomAccess.Read(file, buffer.AsSpan(done, at.Length - done), offset + at.Start + done);
+                        if (n == 0)
+                        {
+                            throw new HistoryFileException($"{name} changed while it was imported: it is shorter than when it was read.");
+                        }
+                        done += n;
+                    }
+                    // Any change of the entry's bytes since they were checked, not only one that breaks the JSON or the date.
+                    if (CheckOf(buffer.AsSpan(0, at.Length)) != at.Check)
+                    {
+                        throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
+                    }
+                    JsonDocument document;
+                    try
+                    {
+                        document = JsonDocument.Parse(buffer.AsMemory(0, at.Length));
+                    }
+                    catch (JsonException e)
+                    {
+                        throw new HistoryFileException($"{name} changed while it was imported: an entry's text is no longer JSON ({e.Message}).", e);
+                    }
+                    using (document)
+                    {
+                        return read(document, at);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            public override HistoryFileException Changed(string prefix, EntryAt at, string what) =>
+                new($"{name} changed while it was imported: {prefix}[{at.Index}] is not the entry read before ({what}).");
+        }
     }
 }

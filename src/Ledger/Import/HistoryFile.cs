@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Win32.SafeHandles;
 using RatificationLedger.Domain;
 using RatificationLedger.Recording;
 
@@ -33,35 +34,63 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
         Entries is HistoryEntryList list ? list.InImportOrder() : Entries.OrderBy(e => e.Command.On).ToArray();
 
     /// <summary>Reads and validates a history file. Throws <see cref="HistoryFileException"/> naming what is wrong and where.</summary>
+    /// <remarks>
+    /// The file is read whole and checked, then its text is let go: each entry is read again from the file when the
+    /// import reaches it, through a handle kept open (shared for reading and deletion) until the returned value is
+    /// collected. The file must not change while it is imported; an entry found changed is reported as such.
+    /// </remarks>
     public static HistoryFile Load(string path)
     {
         if (!File.Exists(path))
         {
             throw new HistoryFileException($"History file '{path}' does not exist.");
         }
-        FileStream stream;
+        SafeFileHandle handle;
+        byte[] bytes;
         try
         {
-            stream = File.OpenRead(path);
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.RandomAccess);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new HistoryFileException($"History file '{path}' cannot be read: {e.Message}", e);
         }
-        using (stream)
+        try
         {
-            return Parse(stream, path);
+            try
+            {
+                bytes = ReadAll(handle, path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new HistoryFileException($"History file '{path}' cannot be read: {e.Message}", e);
+            }
+            return ParseText(bytes, path, handle);
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
         }
     }
 
     /// <summary>Parses a history file from JSON (UTF-8, with or without a byte order mark).</summary>
+    /// <remarks>The stream is read whole, and its text is kept for the entries to be read again when the import reaches them.</remarks>
     public static HistoryFile Parse(Stream json, string name = "history file")
     {
         ArgumentNullException.ThrowIfNull(json);
-        var text = ReadAll(json, name);
+        return ParseText(ReadAll(json, name), name, null);
+    }
+
+    // The text checked as UTF-8 and JSON, then read for its meaning. With a file, the entries are read again from it (the
+    // text is not kept); without one, from the text.
+    private static HistoryFile ParseText(ReadOnlyMemory<byte> text, string name, SafeFileHandle? file)
+    {
+        var skipped = 0;
         if (text.Span.StartsWith(Utf8Bom))
         {
             text = text[Utf8Bom.Length..];
+            skipped = Utf8Bom.Length;
         }
         // System.Text.Json checks the structure but not the bytes inside strings; bad UTF-8 would surface later as an
         // InvalidOperationException from the middle of an entry.
@@ -89,7 +118,24 @@ public sealed partial record HistoryFile(Organization Organization, IReadOnlyLis
             var message = JsonPosition().Replace(e.Message, "");
             throw new HistoryFileException($"{name} is not valid JSON{where}: {message}", e);
         }
-        return Read(text);
+        return Read(text, file is null ? new EntryText.InMemory(text) : new EntryText.InFile(file, skipped, name));
+    }
+
+    // A file's bytes, read straight into one array.
+    private static byte[] ReadAll(SafeFileHandle file, string name)
+    {
+        var length = RandomAccess.GetLength(file);
+        if (length > Array.MaxLength)
+        {
+            throw new HistoryFileException($"{name} is {length} bytes long; a history file can be at most {Array.MaxLength} bytes.");
+        }
+        var bytes = GC.AllocateUninitializedArray<byte>((int)length);
+        var read = 0;
+        while (read < bytes.Length && RandomAccess.Read(file, bytes.AsSpan(read), read) is var n and > 0)
+        {
+            read += n;
+        }
+        return read == bytes.Length ? bytes : bytes[..read];
     }
 
     // The whole stream's bytes: read straight into one array when its length is known (a file), else buffered.

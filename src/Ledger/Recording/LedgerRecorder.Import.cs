@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using RatificationLedger.Domain;
+using RatificationLedger.Import;
 using RatificationLedger.Observability;
 
 namespace RatificationLedger.Recording;
@@ -65,13 +67,14 @@ public sealed partial class LedgerRecorder
                     if (lookAhead)
                     {
                         // Decide the next batch on what this one leaves while this one is written. (A command that cannot
-                        // be prepared is met again, and reported, when its batch comes.)
+                        // be prepared, or an entry of a file changed since it was checked, is met again, and reported,
+                        // when its batch comes, once this one is written.)
                         try
                         {
                             nextItems = AheadOfAccession(Batch(commands, start + items.Count, size, prepared).Items, size);
                             next = nextItems is null ? null : DecideAsync(nextItems, null, decided, false, ct);
                         }
-                        catch (ArgumentException)
+                        catch (Exception e) when (e is ArgumentException or HistoryFileException)
                         {
                             nextItems = null;
                         }
@@ -183,7 +186,16 @@ public sealed partial class LedgerRecorder
         if (prepared is not null && prepared[start] is null)
         {
             var end = (int)Math.Min(commands.Count, (long)start + max);
-            Parallel.For(start, end, i => prepared[i] ??= PrepareAt(commands, i));
+            try
+            {
+                Parallel.For(start, end, i => prepared[i] ??= PrepareAt(commands, i));
+            }
+            catch (AggregateException e)
+            {
+                // What one command could not be prepared for (a null command, an entry of a history file changed since it
+                // was checked), as it would be thrown preparing it alone.
+                ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+            }
         }
         Item At(int i) => prepared?[i] ?? PrepareAt(commands, i);
         var first = At(start);

@@ -76,6 +76,58 @@ public sealed class CopyImportTests : IAsyncLifetime
         (await _marten.EventCountAsync()).Should().Be(0, "nothing is written, not even the organization");
     }
 
+    [Fact]
+    public async Task A_loaded_file_changed_during_its_import_stops_it_between_batches_and_the_original_file_then_continues()
+    {
+        // A loaded file's entries are read again from the file when the import reaches them. Blanked after the first
+        // commit (the same length, in place: the handle the file was checked through sees it; POSIX lets a writer in),
+        // a later batch finds its entries are no longer what was checked.
+        var directory = Directory.CreateTempSubdirectory("ledger-import-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "history.json");
+            File.Copy(SampleHistory.Path, path);
+            var original = await File.ReadAllBytesAsync(path);
+            var file = HistoryFile.Load(path);
+            var blanked = false;
+            var progress = new Reports(_ =>
+            {
+                if (!blanked)
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                    stream.Write(Enumerable.Repeat((byte)' ', original.Length).ToArray());
+                    blanked = true;
+                }
+            });
+
+            var import = () => _copy.Recorder.ImportAsync(file, new ImportOptions { RecordedBy = "importer", BatchSize = 5, Progress = progress });
+
+            (await import.Should().ThrowAsync<HistoryFileException>()).Which.Message.Should().Contain($"{path} changed while it was imported");
+            var written = await _copy.EventCountAsync();
+            written.Should().BeGreaterThan(1, "the batches before the change are recorded");
+
+            // Whole batches only: the original file, imported again, finds what was recorded and records the rest.
+            await File.WriteAllBytesAsync(path, original);
+            var again = await _copy.Recorder.ImportAsync(HistoryFile.Load(path), new ImportOptions { RecordedBy = "importer" });
+            again.Failure.Should().BeNull();
+            (again.Recorded + again.AlreadyThere).Should().Be(file.Entries.Count);
+            again.AlreadyThere.Should().BeGreaterThan(0);
+            var whole = await _marten.Sender.Send(Sample());
+            (await RowsAsync(_copy, $"select stream_id, version::text, type, data::text from {_copySchema}.mt_events order by stream_id, version"))
+                .Should().Equal(await RowsAsync(_marten, $"select stream_id, version::text, type, data::text from {_martenSchema}.mt_events order by stream_id, version"));
+            whole.Failure.Should().BeNull();
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private sealed class Reports(Action<ImportProgress> report) : IProgress<ImportProgress>
+    {
+        public void Report(ImportProgress value) => report(value);
+    }
+
     // Records how many entries each report adds, as the report is made (Progress<T> would post it later).
     private sealed class Steps(List<int> steps) : IProgress<ImportProgress>
     {

@@ -493,6 +493,62 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void A_loaded_file_reads_its_entries_from_the_file_as_a_parsed_one_reads_them_from_its_text()
+    {
+        var directory = Directory.CreateTempSubdirectory("ledger-history-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "history.json");
+            // With a byte order mark: the entries' places are counted after it.
+            File.WriteAllBytes(path, [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(Valid)]);
+
+            var loaded = HistoryFile.Load(path);
+
+            loaded.Entries.Should().BeEquivalentTo(Parse(Valid).Entries, o => o.WithStrictOrdering());
+            loaded.InImportOrder().Should().BeEquivalentTo(Parse(Valid).InImportOrder(), o => o.WithStrictOrdering());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("\"on\": \"2022-07-20\"", "\"on\": \"2022-07-21\"", "*history.json changed while it was imported: nato/fin events[7] is not the entry read before (its text is not the text checked when the file was loaded).")]
+    [InlineData("\"authority\": \"Parliament\" }", "\"authority\": \"Parliament\"  ", "*history.json changed while it was imported: nato/fin events[7] is not the entry read before (its text*")]
+    // Still JSON, same date, same length: another member. Caught by the bytes, not by what the entry says.
+    [InlineData("\"on\": \"2022-07-20\", \"member\": \"BEL\"", "\"on\": \"2022-07-20\", \"member\": \"DNK\"", "*history.json changed while it was imported: nato/fin events[7] is not the entry read before (its text*")]
+    public void A_loaded_file_changed_before_its_entries_are_read_again_is_reported_as_changed(string was, string becomes, string message)
+    {
+        var directory = Directory.CreateTempSubdirectory("ledger-history-");
+        try
+        {
+            var path = Path.Combine(directory.FullName, "history.json");
+            File.WriteAllText(path, Valid);
+            var loaded = HistoryFile.Load(path);
+
+            // The same length, edited in place (the handle the file was checked through sees the edit).
+            var text = Valid.Replace($"{{ \"type\": \"ratification\", {was}", $"{{ \"type\": \"ratification\", {becomes}", StringComparison.Ordinal);
+            if (was.StartsWith("\"authority\"", StringComparison.Ordinal))
+            {
+                text = Valid.Replace(was, becomes, StringComparison.Ordinal);
+            }
+            text.Length.Should().Be(Valid.Length);
+            text.Should().NotBe(Valid);
+            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            {
+                stream.Write(Encoding.UTF8.GetBytes(text));
+            }
+
+            FluentActions.Invoking(() => loaded.Entries[7]).Should().Throw<HistoryFileException>().WithMessage(message);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Load_of_a_missing_file_names_the_path()
     {
         var path = Path.Combine(Path.GetTempPath(), $"no-such-history-{Guid.NewGuid():N}.json");
