@@ -56,6 +56,10 @@ internal static class ServerClock
 
     private static readonly ConditionalWeakTable<IDocumentSession, Facts> s_read = new();
 
+    /// <summary>The connection of <paramref name="session"/>, whose transaction has begun.</summary>
+    internal static NpgsqlConnection ConnectionOf(IDocumentSession session) =>
+        session.Connection ?? throw new InvalidOperationException("The session has no open connection.");
+
     /// <summary>
     /// Reads <see cref="FactsSql"/> in <paramref name="session"/>'s transaction (begun) with a command of its own,
     /// prepared on the connection: Npgsql keeps the prepared statement with the physical connection, so a pooled
@@ -63,8 +67,7 @@ internal static class ServerClock
     /// </summary>
     public static async Task<string> ReadPreparedAsync(IDocumentSession session, string schema, string organization, string stream, long version, CancellationToken ct)
     {
-        var connection = (NpgsqlConnection)(session.Connection ?? throw new InvalidOperationException("The session has no open connection."));
-        await using var command = new NpgsqlCommand(FactsCommandSql(schema), connection);
+        await using var command = new NpgsqlCommand(FactsCommandSql(schema), ConnectionOf(session));
         command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar, TypedValue = organization });
         command.Parameters.Add(new NpgsqlParameter<string> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar, TypedValue = stream });
         command.Parameters.Add(new NpgsqlParameter<long> { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bigint, TypedValue = version });
@@ -114,8 +117,7 @@ internal static class ServerClock
         if (facts is null)
         {
             await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-            var connection = (NpgsqlConnection)(session.Connection ?? throw new InvalidOperationException("The session has no open connection."));
-            await using var command = new NpgsqlCommand(Sql, connection);
+            await using var command = new NpgsqlCommand(Sql, ConnectionOf(session));
             Read(session, (string)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!);
             facts = Get(session)!;
         }

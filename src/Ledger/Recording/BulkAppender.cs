@@ -130,7 +130,7 @@ internal sealed partial class BulkAppender
     private async Task WriteRowsAsync(IDocumentSession session, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, EventRows rows, CancellationToken ct)
     {
         await session.BeginTransactionAsync(ct).ConfigureAwait(false);
-        var connection = session.Connection ?? throw new InvalidOperationException("The session has no open connection.");
+        var connection = Integrity.ServerClock.ConnectionOf(session);
         var count = streams.Sum(s => s.Events.Count);
         if (rows.Count != count)
         {
