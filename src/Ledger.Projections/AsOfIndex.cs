@@ -189,57 +189,76 @@ internal static class AsOfIndex
     }
 
     /// <summary>
-    /// Queues, in the recording transaction, the index's change for the entries it appends to each process
-    /// (<paramref name="streams"/>: every entry of each process, stored and appended; <paramref name="events"/>: the
-    /// appended ones): from the date the transaction changes the answers on (see
-    /// <see cref="ProcessViews.AsOfChangesFrom"/>), the answers known so far stop being known at the appended entries'
-    /// recorded-at and the refolded ones start being known then (<c>transaction_timestamp()</c> in the statement: the
-    /// event table's clock trigger makes it every appended entry's recorded-at, so the known-at axis is the log's). A
-    /// stream that starts here has no history: rows left from a stream of the same name (a wiped ledger) go.
+    /// What the recording transaction changes in the index for each of <paramref name="streams"/> (every entry of each
+    /// process, stored and appended; <paramref name="events"/>: the appended ones), in the same order: the date it
+    /// changes the answers from (see <see cref="ProcessViews.AsOfChangesFrom"/>) and whether the stream starts here, or
+    /// null for a process that leaves the index, whose rows are deleted by a statement queued here. The answers from
+    /// those dates are then folded by the caller (with the views: <see cref="ProcessViews.BuildStoredWithAnswers"/>) and
+    /// queued with <see cref="Queue"/>.
     /// </summary>
-    public static void Queue(IDocumentOperations operations, IReadOnlyList<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, IReadOnlyList<IEvent> events)
+    public static Change?[] Plan(IDocumentOperations operations, IReadOnlyList<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, IReadOnlyList<IEvent> events)
     {
+        var changes = new Change?[streams.Count];
         if (streams.Count == 0)
         {
-            return;
+            return changes;
         }
-        var table = QualifiedName(operations.DocumentStore);
-        var appended = events.GroupBy(e => e.StreamKey ?? "", StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => (First: g.Min(e => e.Version), Last: g.Max(e => e.Version)), StringComparer.Ordinal);
-        // An event appended without its number (Marten's append without an expected version, by an app writing to the
-        // stream directly: the server numbers it) is not in the entries folded here: the process leaves the index, and
-        // its questions are answered by the fold until a rebuild (see AsOfIndexReader).
-        var unindexed = streams.Where(s => appended.TryGetValue(s.Process, out var v) && v.First <= 0).Select(s => s.Process).ToArray();
-        if (unindexed.Length > 0)
+        var appended = new Dictionary<string, (long First, long Last)>(StringComparer.Ordinal);
+        foreach (var e in events)
         {
-            operations.QueueSqlCommand($"delete from {table} where process = any(?)", new object[] { unindexed });
-            streams = [.. streams.Where(s => !unindexed.Contains(s.Process, StringComparer.Ordinal))];
+            var key = e.StreamKey ?? "";
+            appended[key] = appended.TryGetValue(key, out var v) ? (Math.Min(v.First, e.Version), Math.Max(v.Last, e.Version)) : (e.Version, e.Version);
         }
-        var answers = new (string Process, DateOnly From, List<AsOfAnswer> Answers)[streams.Count];
-        Parallel.For(0, streams.Count, j =>
+        List<string>? unindexed = null;
+        for (var j = 0; j < streams.Count; j++)
         {
             var (process, entries) = streams[j];
-            var first = appended.TryGetValue(process, out var v) ? v.First : 1;
-            var from = ProcessViews.AsOfChangesFrom(entries.Where(e => e.Number >= first));
-            answers[j] = (process, from, ProcessViews.AnswersFrom(process, entries, from));
-        });
+            var known = appended.TryGetValue(process, out var v);
+            // An event appended without its number (Marten's append without an expected version, by an app writing to
+            // the stream directly: the server numbers it) is not in the entries folded here: the process leaves the
+            // index, and its questions are answered by the fold until a rebuild (see AsOfIndexReader).
+            if (known && v.First <= 0)
+            {
+                (unindexed ??= []).Add(process);
+                continue;
+            }
+            var first = known ? v.First : 1;
+            changes[j] = new Change(ProcessViews.AsOfChangesFrom(entries.Where(e => e.Number >= first)), !known || v.First <= 1);
+        }
+        if (unindexed is not null)
+        {
+            operations.QueueSqlCommand($"delete from {QualifiedName(operations.DocumentStore)} where process = any(?)", new object[] { unindexed.ToArray() });
+        }
+        return changes;
+    }
+
+    /// <summary>The index's change for one process in a recording transaction (see <see cref="Plan"/>).</summary>
+    /// <param name="From">The first date whose answer the transaction changes.</param>
+    /// <param name="Whole">Whether the stream starts in the transaction (rows left by a stream of the same name go).</param>
+    internal readonly record struct Change(DateOnly From, bool Whole);
+
+    /// <summary>
+    /// Queues, in the recording transaction, the index's change for one process (<paramref name="change"/>, from
+    /// <see cref="Plan"/>) with its <paramref name="answers"/> from the change's date on: the answers known so far stop
+    /// being known at the appended entries' recorded-at and the refolded ones start being known then
+    /// (<c>transaction_timestamp()</c> in the statement: the event table's clock trigger makes it every appended entry's
+    /// recorded-at, so the known-at axis is the log's). A stream that starts here has no history: rows left from a
+    /// stream of the same name (a wiped ledger) go.
+    /// </summary>
+    public static void Queue(IDocumentOperations operations, string process, Change change, List<AsOfAnswer> answers)
+    {
         // One call of the index's procedure per process (AsOfIndexFunction: its statements' plans kept per connection),
         // queued with the transaction's other statements. The instant the entries appended become known is their
         // recorded-at as stored: the transaction's time, which the event table's clock trigger (ServerChain) writes
         // into every entry whatever the client sent, so the index's known-at axis is the log's by construction.
-        var call = AsOfIndexFunction.Call(operations.DocumentStore.Options.Events.DatabaseSchemaName);
-        foreach (var (process, from, list) in answers)
+        var validFrom = new DateOnly[answers.Count];
+        var status = new byte[answers.Count][];
+        for (var i = 0; i < answers.Count; i++)
         {
-            var whole = !appended.TryGetValue(process, out var v) || v.First <= 1;
-            var validFrom = new DateOnly[list.Count];
-            var status = new byte[list.Count][];
-            for (var i = 0; i < list.Count; i++)
-            {
-                validFrom[i] = list[i].ValidFrom;
-                status[i] = list[i].Status;
-            }
-            operations.QueueSqlCommand(call, process, from, whole, validFrom, status);
+            validFrom[i] = answers[i].ValidFrom;
+            status[i] = answers[i].Status;
         }
+        operations.QueueSqlCommand(AsOfIndexFunction.Call(operations.DocumentStore.Options.Events.DatabaseSchemaName), process, change.From, change.Whole, validFrom, status);
     }
 }
 

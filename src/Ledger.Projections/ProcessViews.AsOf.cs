@@ -31,7 +31,35 @@ public static partial class ProcessViews
     /// counted and the version taken over every entry the fold as of that date sees (retractions and retracted ones
     /// included).
     /// </summary>
-    internal static List<AsOfAnswer> AnswersFrom(string process, IReadOnlyList<RecordedEntry> entries, DateOnly from)
+    internal static List<AsOfAnswer> AnswersFrom(string process, IReadOnlyList<RecordedEntry> entries, DateOnly from) =>
+        FoldAnswers(entries, from).Answers;
+
+    /// <summary>
+    /// The stored views of <paramref name="process"/> (as <see cref="BuildStored"/> builds them) and its as-of answers
+    /// from <paramref name="from"/> on (as <see cref="AnswersFrom"/> gives them), from one fold where the two folds are
+    /// the same: with no retraction among the entries, the views' fold (every entry in effective-date, then entry-number
+    /// order) is the answers' fold, and its last state is the views' state. With a retraction (applied last by the
+    /// views' fold, left out of the answers') each is folded on its own.
+    /// </summary>
+    internal static (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer> Answers) BuildStoredWithAnswers(
+        string process, IReadOnlyList<RecordedEntry> entries, DateOnly from)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        foreach (var e in entries)
+        {
+            if (e.Event is EntryRetracted)
+            {
+                var (status, register) = BuildStored(process, entries);
+                return (status, register, AnswersFrom(process, entries, from));
+            }
+        }
+        var fold = FoldAnswers(entries, from);
+        var folding = new Folding(fold.State, fold.Plain, fold.ByEvent);
+        return (Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of), fold.Answers);
+    }
+
+    private static (List<AsOfAnswer> Answers, AccessionState State, List<RecordedEntry> Plain, Dictionary<object, RecordedEntry> ByEvent) FoldAnswers(
+        IReadOnlyList<RecordedEntry> entries, DateOnly from)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var plain = new List<RecordedEntry>(entries.Count);
@@ -93,7 +121,7 @@ public static partial class ProcessViews
                 answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, i + retractions, version, ratifiers)));
             }
         }
-        return answers;
+        return (answers, state, plain, byEvent);
     }
 
     /// <summary>

@@ -60,25 +60,6 @@ public static partial class ProcessViews
         };
     }
 
-    /// <summary>
-    /// The stored views (status and register) of several processes (each stream's process id and entries), in the same
-    /// order; the folds are independent and pure, so they run on every core.
-    /// </summary>
-    internal static (AccessionStatus Status, RatificationRegister Register)[] BuildAll<TEntries>(
-        IReadOnlyList<(string Process, TEntries Entries)> streams, CancellationToken ct = default)
-        where TEntries : IReadOnlyList<RecordedEntry>
-    {
-        ArgumentNullException.ThrowIfNull(streams);
-        var built = new (AccessionStatus, RatificationRegister)[streams.Count];
-        if (streams.Count == 1)
-        {
-            built[0] = BuildStored(streams[0].Process, streams[0].Entries);
-            return built;
-        }
-        Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = BuildStored(streams[j].Process, streams[j].Entries));
-        return built;
-    }
-
     /// <summary>The status of <paramref name="process"/> alone (what an as-of query needs).</summary>
     public static AccessionStatus BuildStatus(string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
