@@ -344,7 +344,7 @@ internal sealed partial class ReadModelRebuild
         }
     }
 
-    // Member records as COPY rows, written on another core up to a megabyte ahead of the swap that sends them (the
+    // Member records as COPY rows, written on another core a few megabytes ahead of the swap that sends them (the
     // records are ordered and their means computed first: Finish). Stopped and started again when the swap changes
     // the records (streams written since the scan) or is retried.
     private sealed class MemberRows(DocumentTable<MemberRecord> table, MemberRecordsBuilder members)

@@ -21,15 +21,16 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// the streams written since the scan, and replaces each table's rows with the staged ones; member records, gathered
 /// per worker, merged once every stream is folded and written as rows on another core while the swap runs, are sent in
 /// the same transaction with the async daemon's progress. Nothing touches the read models before that transaction: a
-/// rebuild cancelled or failing leaves them as they were. Memory holds the streams in flight, a quarter megabyte of rows
-/// per table and worker (buffers reused once sent), the member records and a megabyte of their rows, never the log.
+/// rebuild cancelled or failing leaves them as they were. Memory holds the streams in flight, a megabyte of rows per
+/// table and worker (buffers reused once sent), the member records and a few megabytes of their rows, never the log.
 /// </summary>
 internal sealed partial class ReadModelRebuild
 {
     // Rows are sent when a worker's buffer for a table passes this size. What is queued for the writer when the last
-    // stream is folded is parsed by the server on one core while the other waits: a megabyte left about 70 ms of that
-    // at 100,000 entries, a quarter about 30 ms.
-    private const int FlushBytes = 1 << 18;
+    // stream is folded is parsed by the server on one core while the other waits (about 70 ms at a megabyte, 30 ms at a
+    // quarter, measured at 100,000 entries), but every COPY statement has its own cost on the server, and the tail does
+    // not grow with the log while the number of statements does: a megabyte.
+    private const int FlushBytes = 1 << 20;
 
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;
