@@ -90,9 +90,7 @@ internal sealed partial class ReadModelRebuild
 
         for (var t = 0; t < _tables.Count; t++)
         {
-            var columns = string.Join(", ", _tables[t].Columns);
-            await ExecuteAsync(connection, transaction,
-                $"delete from {_tables[t].Table}; insert into {_tables[t].Table} ({columns}) select {columns} from {staging[t]}", ct).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, Replace(_tables[t], staging[t]), ct).ConfigureAwait(false);
         }
         if (_members is not null && members is not null)
         {
@@ -109,6 +107,21 @@ internal sealed partial class ReadModelRebuild
                 ct, new NpgsqlParameter<string> { TypedValue = $"{MemberRecordProjection.Name}:All" }, new NpgsqlParameter<long> { TypedValue = scan.Mark }).ConfigureAwait(false);
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
+    }
+
+    // The statements that make a table's rows its staging table's: every row replaced, or for a table with a key only
+    // the rows that differ (the key's columns compared with =, so that the planner can join on them, the others with
+    // "is not distinct from").
+    private static string Replace(IRebuildTable table, string staging)
+    {
+        var columns = string.Join(", ", table.Columns);
+        if (table.Key is not { } key)
+        {
+            return $"delete from {table.Table}; insert into {table.Table} ({columns}) select {columns} from {staging}";
+        }
+        var same = string.Join(" and ", table.Columns.Select(c => key.Contains(c) ? $"s.{c} = l.{c}" : $"s.{c} is not distinct from l.{c}"));
+        return $"delete from {table.Table} l where not exists (select 1 from {staging} s where {same}); "
+            + $"insert into {table.Table} ({columns}) select {columns} from {staging} s where not exists (select 1 from {table.Table} l where {same})";
     }
 
     // Every entry of each stream, decoded, in recorded order.

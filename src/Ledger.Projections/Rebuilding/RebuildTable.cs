@@ -48,6 +48,14 @@ internal interface IRebuildTable
     /// <summary>The column holding the process (stream key) a row was made from.</summary>
     string ProcessColumn { get; }
 
+    /// <summary>
+    /// The columns that identify a row, for a table whose rows the swap replaces only where they changed: it deletes the
+    /// rows the rebuild did not make and inserts those the table lacks, and leaves a row equal in every column as it is
+    /// (with its index entries: a delete and insert of every row makes each unique index check the dead duplicate of
+    /// every key). Null: every row is replaced (a document, whose version stamp is new each time it is written).
+    /// </summary>
+    IReadOnlyList<string>? Key { get; }
+
     /// <summary>Adds the rows of <paramref name="stream"/> (none, one or many); called concurrently for different streams.</summary>
     void WriteRows(RebuiltStream stream, CopyRows rows);
 }
@@ -72,6 +80,8 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     public IReadOnlyList<string> Columns { get; } = ["id", "data", StorageNames.Version, StorageNames.DotNetType];
 
     public string ProcessColumn => "id";
+
+    public IReadOnlyList<string>? Key => null;
 
     public void WriteRows(RebuiltStream stream, CopyRows rows) =>
         Write(rows, stream.Process, (_document ?? throw new InvalidOperationException($"{typeof(T).Name} is not a document per stream."))(stream));
@@ -99,6 +109,10 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
     public IReadOnlyList<string> Columns { get; } = ["process", "valid_from", "known_from", "known_to", "status"];
 
     public string ProcessColumn => "process";
+
+    // Its primary key. A rebuild usually finds the index as the live maintenance left it: 67,851 rows at the quick
+    // benchmark size, whose delete and insert took 0.46 s of the swap.
+    public IReadOnlyList<string>? Key { get; } = ["process", "valid_from", "known_from"];
 
     public void WriteRows(RebuiltStream stream, CopyRows rows)
     {

@@ -106,6 +106,50 @@ public sealed class RebuildTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_rebuild_puts_back_the_as_of_index_rows_that_were_changed_removed_or_added_and_keeps_the_others()
+    {
+        await _host.Queries.RebuildAllAsync();
+        var rebuilt = await AsOfRowsAsync();
+        rebuilt.Should().Contain(r => r.Process == "nato/fin").And.Contain(r => r.Process == "eu/hrv");
+        // One row's snapshot changed (Finland's first), one removed (Sweden's last), one added (a process with no entry).
+        await using (var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            var table = $"{_schema}.ledger_asof";
+            await using var tamper = new NpgsqlCommand(
+                $"update {table} set status = '\\x00'::bytea where ctid = (select ctid from {table} where process = 'nato/fin' order by valid_from, known_from limit 1); "
+                + $"delete from {table} where ctid = (select ctid from {table} where process = 'nato/swe' order by valid_from desc, known_from desc limit 1); "
+                + $"insert into {table} (process, valid_from, known_from, status) values ('nato/xyz', '2020-01-01', now(), '\\x01'::bytea)",
+                connection);
+            await tamper.ExecuteNonQueryAsync();
+        }
+        var tampered = await AsOfRowsAsync();
+        tampered.Should().HaveCount(rebuilt.Count).And.Contain(r => r.Process == "nato/xyz").And.Contain(r => r.Status == "00");
+        (await AsOfRowsAsync()).Should().NotEqual(rebuilt);
+
+        await _host.Queries.RebuildAllAsync();
+
+        (await AsOfRowsAsync()).Should().Equal(rebuilt);
+    }
+
+    // Every row of the as-of index: its key, its end and its snapshot's bytes (hex), in key order.
+    private async Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, string Status)>> AsOfRowsAsync()
+    {
+        var rows = new List<(string, DateOnly, DateTimeOffset, DateTimeOffset?, string)>();
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select process, valid_from, known_from, known_to, encode(status, 'hex') from {_schema}.ledger_asof order by process, valid_from, known_from", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateTimeOffset>(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+        }
+        return rows;
+    }
+
+    [Fact]
     public async Task A_rebuild_cancelled_while_it_replaces_the_tables_leaves_the_read_models_as_they_were()
     {
         var before = await RowsAsync();
