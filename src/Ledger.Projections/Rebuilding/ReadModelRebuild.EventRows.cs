@@ -49,39 +49,60 @@ internal sealed partial class ReadModelRebuild
                 _start += extension;
                 _header = false;
             }
-            // The field lengths are read as they arrive: the row is whole once every field is in the buffer.
-            var at = 2;
-            await FillAsync(at, ct).ConfigureAwait(false);
-            var fields = BinaryPrimitives.ReadInt16BigEndian(_buffer.AsSpan(_start));
+            // A row is taken apart where it lies when the buffer holds all of it (nearly always): no await per field.
+            while (true)
+            {
+                switch (TryRow())
+                {
+                    case 1:
+                        return true;
+                    case 0:
+                        return false;
+                }
+                await FillAsync(_end - _start + 1, ct).ConfigureAwait(false);
+            }
+        }
+
+        // 1: a row (its fields' offsets and lengths set), 0: the end of the data, -1: the row is not all in the buffer.
+        private int TryRow()
+        {
+            var row = _buffer.AsSpan(_start, _end - _start);
+            if (row.Length < 2)
+            {
+                return -1;
+            }
+            var fields = BinaryPrimitives.ReadInt16BigEndian(row);
             if (fields == -1)
             {
                 _start += 2;
-                return false;
+                return 0;
             }
             if (fields != Columns)
             {
                 throw new InvalidOperationException($"The event table's binary COPY sent a row of {fields} columns, not {Columns}.");
             }
+            var at = 2;
             for (var f = 0; f < Columns; f++)
             {
-                await FillAsync(at + 4, ct).ConfigureAwait(false);
-                var length = BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start + at));
+                if (row.Length < at + 4)
+                {
+                    return -1;
+                }
+                var length = BinaryPrimitives.ReadInt32BigEndian(row[at..]);
                 at += 4;
                 _lengths[f] = length;
-                _offsets[f] = at;
+                _offsets[f] = _start + at;
                 if (length > 0)
                 {
                     at += length;
-                    await FillAsync(at, ct).ConfigureAwait(false);
+                    if (row.Length < at)
+                    {
+                        return -1;
+                    }
                 }
             }
-            // Offsets are from the row's start, which filling the buffer may have moved: made absolute here.
-            for (var f = 0; f < Columns; f++)
-            {
-                _offsets[f] += _start;
-            }
             _start += at;
-            return true;
+            return 1;
         }
 
         /// <summary>Whether the row is of the stream last made a string by <see cref="Stream"/>.</summary>
