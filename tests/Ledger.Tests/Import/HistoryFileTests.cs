@@ -213,6 +213,38 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void A_signed_protocol_keeps_its_treaty_co_candidates_ratifiers_and_entry_into_force()
+    {
+        var json = Valid.Replace("""{ "type": "protocol-signed", "on": "2022-07-05" }""",
+            """{ "type": "protocol-signed", "on": "2022-07-05", "treaty": "Protocol to the North Atlantic Treaty", "coCandidates": ["SWE"], "ratifiers": ["BEL", "USA"], "entryIntoForce": { "rule": "fixed-date", "date": "2022-09-01", "days": null, "otherwise": "first-day-of-next-month" } }""",
+            StringComparison.Ordinal);
+
+        var command = Parse(json).Entries[5].Command;
+
+        command.Should().BeEquivalentTo(new SignAccessionProtocol("nato/fin", new DateOnly(2022, 7, 5), "Protocol to the North Atlantic Treaty", ["SWE"], ["BEL", "USA"],
+            new EntryIntoForceRule(EntryIntoForceKind.FixedDate, new DateOnly(2022, 9, 1), null, EntryIntoForceOtherwise.FirstDayOfNextMonth)));
+    }
+
+    [Fact]
+    public void Escaped_names_and_values_and_null_optional_fields_are_read_as_plain_ones()
+    {
+        // \u0074ype is "type", \u006Dember "member"; "B\u0045L" is "BEL"; null optional fields count as absent.
+        var json = Valid.Replace("""{ "type": "ratification", "on": "2022-07-20", "member": "BEL", "authority": "Parliament" }""",
+            """{ "\u0074ype": "ratific\u0061tion", "on": "2022\u002D07-20", "\u006Dember": "B\u0045L", "authority": null, "source": null, "note": "caf\u00E9", "unconfirmed": null }""",
+            StringComparison.Ordinal)
+            .Replace("""{ "type": "deposit", "on": "2022-07-21", "member": "BEL" }""",
+                """{ "type": "deposit", "on": "2022-07-21", "member": "BEL", "depositary": null }""", StringComparison.Ordinal);
+        json.Should().NotBe(Valid);
+
+        var entries = Parse(json).Entries;
+
+        entries[7].Type.Should().Be("ratification");
+        entries[7].Command.Should().Be(new ApproveRatification("nato/fin", "BEL", new DateOnly(2022, 7, 20), null));
+        entries[7].Provenance.Should().Be(new Provenance(null, "café", Unconfirmed: false));
+        entries[8].Command.Should().Be(new DepositInstrument("nato/fin", "BEL", new DateOnly(2022, 7, 21), "USA"));
+    }
+
+    [Fact]
     public void An_entry_names_its_location_by_process_index_type_and_date()
     {
         Parse(Valid).Entries[7].Location.Should().Be("nato/fin events[7] (ratification, 2022-07-20)");
