@@ -47,10 +47,10 @@ internal sealed class EventRows : IBufferWriter<byte>
     private EventRows(int rows, ImportBuffers buffers)
     {
         _buffers = buffers;
-        _buffer = buffers.Take(Math.Max(4096, rows * RowEstimate));
+        _buffer = buffers.Take(Math.Max(4096, buffers.Rows(rows) * RowEstimate));
         _sequenceAt = new int[rows];
         _timestampAt = new int[rows];
-        _parts = new Integrity.ByteSink(buffers.Take(Math.Max(1024, rows * RowEstimate)));
+        _parts = new Integrity.ByteSink(buffers.Take(Math.Max(1024, buffers.Rows(rows) * RowEstimate)));
         _partsAt = new int[rows + 1];
         _head = new int[rows];
         _middle = new int[rows];
@@ -191,7 +191,7 @@ internal sealed class EventRows : IBufferWriter<byte>
     {
         var instant = Integrity.EntryParts.Instant(timestamp);
         var roleJson = Integrity.EntryParts.Role(role);
-        var hashes = _buffers.Take(Math.Max(1, _rows * Integrity.LedgerHash.Size));
+        var hashes = _buffers.Take(Math.Max(1, _buffers.Rows(_rows) * Integrity.LedgerHash.Size));
         var parts = _parts.Written;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (var i = 0; i < _rows; i++)

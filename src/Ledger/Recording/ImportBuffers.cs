@@ -13,6 +13,18 @@ internal sealed class ImportBuffers
 
     private readonly List<byte[]> _shelf = new(Kept);
 
+    // The most rows a batch of the import under way may hold (0: not known). An import's batches start small and double
+    // up to its batch size: arrays sized for each batch's own rows would be outgrown by the next batch, every batch
+    // allocating new ones (about a kilobyte per entry of a quick import), so they are sized for the largest batch from
+    // the first, and every batch reuses them.
+    private volatile int _rows;
+
+    /// <summary>Sizes the arrays taken from now on for batches of up to <paramref name="rows"/> rows (the import's batch size, or fewer entries).</summary>
+    public void Expect(int rows) => _rows = Math.Max(0, rows);
+
+    /// <summary>The rows to size a batch's arrays for: its own, or the largest batch expected.</summary>
+    public int Rows(int rows) => Math.Max(rows, _rows);
+
     /// <summary>An array of at least <paramref name="minimum"/> bytes: the smallest on the shelf that fits, else a new one.</summary>
     public byte[] Take(int minimum)
     {
@@ -68,5 +80,6 @@ internal sealed class ImportBuffers
         {
             _shelf.Clear();
         }
+        _rows = 0;
     }
 }
