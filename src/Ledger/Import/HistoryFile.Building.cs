@@ -28,8 +28,9 @@ public sealed partial record HistoryFile
     }
 
     // What an entry's fields say, as read from its tokens (a field given as null is as if absent, as ReadEntry reads it).
-    private ref struct EntryValues
+    private struct EntryValues
     {
+        public uint Seen;
         public string? Type;
         public DateOnly? On;
         public string? Source, Note, Venue, Treaty, Title, Summary, Member, Chamber, Authority, Depositary, Reason;
@@ -43,14 +44,30 @@ public sealed partial record HistoryFile
     private static HistoryEntry BuildEntry(ReadOnlySpan<byte> json, string process, int index, Organization organization)
     {
         var reader = new Utf8JsonReader(json, s_json);
-        Expect(reader.Read() && reader.TokenType == JsonTokenType.StartObject);
+        Expect(reader.Read());
+        var v = Values(ref reader, strict: false);
+        Expect(!reader.Read());
+        return new HistoryEntry(process, index, v.Type ?? throw new NotAsChecked(), Command(v, process, organization),
+            new Provenance(v.Source, v.Note, v.Unconfirmed ?? false));
+    }
+
+    // An entry's fields, from its StartObject to its EndObject (where the reader is left). Strict (the first check of a
+    // file): a field given twice or as null is refused (NotAsChecked), so that ReadEntry says what it makes of it.
+    private static EntryValues Values(ref Utf8JsonReader reader, bool strict)
+    {
+        Expect(reader.TokenType == JsonTokenType.StartObject);
         var v = default(EntryValues);
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             var field = Field(ref reader);
+            var bit = 1u << (int)field;
+            Expect(!strict || (v.Seen & bit) == 0);
+            v.Seen |= bit;
             Expect(reader.Read());
             if (reader.TokenType == JsonTokenType.Null)
             {
+                Expect(!strict);
+                v.Seen &= ~bit;
                 continue;
             }
             switch (field)
@@ -64,7 +81,7 @@ public sealed partial record HistoryFile
                 case EntryField.Ratifiers: v.Ratifiers = Texts(ref reader); break;
                 case EntryField.Treaty: v.Treaty = Text(ref reader); break;
                 case EntryField.CoCandidates: v.CoCandidates = Texts(ref reader); break;
-                case EntryField.EntryIntoForce: v.EntryIntoForce = Rule(ref reader); break;
+                case EntryField.EntryIntoForce: v.EntryIntoForce = Rule(ref reader, strict); break;
                 case EntryField.Title: v.Title = Text(ref reader); break;
                 case EntryField.Parties: v.Parties = Texts(ref reader); break;
                 case EntryField.Summary: v.Summary = Text(ref reader); break;
@@ -82,11 +99,15 @@ public sealed partial record HistoryFile
                 default: throw new NotAsChecked();
             }
         }
-        Expect(reader.TokenType == JsonTokenType.EndObject && !reader.Read());
+        Expect(reader.TokenType == JsonTokenType.EndObject);
+        return v;
+    }
 
-        var type = v.Type ?? throw new NotAsChecked();
+    // The command the fields ask for, as ReadEntry makes it.
+    private static AccessionCommand Command(in EntryValues v, string process, Organization organization)
+    {
         var on = v.On ?? throw new NotAsChecked();
-        AccessionCommand command = type switch
+        return v.Type switch
         {
             "application" => Application(process, on),
             "invitation" => new ExtendInvitation(process, on, v.Venue ?? "", v.Ratifiers),
@@ -102,7 +123,6 @@ public sealed partial record HistoryFile
             "withdrawal" => new WithdrawApplication(process, on, v.Reason ?? ""),
             _ => throw new NotAsChecked(),
         };
-        return new HistoryEntry(process, index, type, command, new Provenance(v.Source, v.Note, v.Unconfirmed ?? false));
     }
 
     private static SubmitApplication Application(string process, DateOnly on)
@@ -130,19 +150,23 @@ public sealed partial record HistoryFile
     }
 
     // {"rule": ..., "date": ..., "days": ..., "otherwise": ...}, as ReadEntryIntoForce reads it.
-    private static EntryIntoForceRule Rule(ref Utf8JsonReader reader)
+    private static EntryIntoForceRule Rule(ref Utf8JsonReader reader, bool strict)
     {
         Expect(reader.TokenType == JsonTokenType.StartObject);
         EntryIntoForceKind? kind = null;
         DateOnly? date = null;
         int? days = null;
         EntryIntoForceOtherwise? otherwise = null;
+        var seen = 0u;
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             var field = Field(ref reader);
+            Expect(!strict || (seen & (1u << (int)field)) == 0);
+            seen |= 1u << (int)field;
             Expect(reader.Read());
             if (reader.TokenType == JsonTokenType.Null)
             {
+                Expect(!strict);
                 continue;
             }
             switch (field)

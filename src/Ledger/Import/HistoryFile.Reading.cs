@@ -135,6 +135,12 @@ public sealed partial record HistoryFile
     // the processes before it), and where its entries are with their dates.
     private static ProcessRead ReadProcess(ReadOnlyMemory<byte> text, Slice slice, int ordinal, Organization organization)
     {
+        // Most processes of most files are right: checked the quick way (HistoryFile.Checking.cs), and read here only if
+        // the quick check does not accept them, to say what is wrong.
+        if (TryReadProcess(text.Span, slice, ordinal, organization) is { } quick)
+        {
+            return quick;
+        }
         using var document = JsonDocument.Parse(text.Slice(slice.Start, slice.Length));
         var process = new Node(document.RootElement, "$.processes", ordinal);
         string id;
