@@ -47,8 +47,9 @@ public sealed partial record HistoryFile
         Expect(reader.Read());
         var v = Values(ref reader, strict: false);
         Expect(!reader.Read());
-        return new HistoryEntry(process, index, v.Type ?? throw new NotAsChecked(), Command(v, process, organization),
-            new Provenance(v.Source, v.Note, v.Unconfirmed ?? false));
+        // Most entries say nothing of their provenance: they share one value (the import stamps its own copy of it).
+        var provenance = v.Source is null && v.Note is null && v.Unconfirmed is not true ? Provenance.None : new Provenance(v.Source, v.Note, v.Unconfirmed ?? false);
+        return new HistoryEntry(process, index, v.Type ?? throw new NotAsChecked(), Command(v, process, organization), provenance);
     }
 
     // An entry's fields, from its StartObject to its EndObject (where the reader is left). Strict (the first check of a

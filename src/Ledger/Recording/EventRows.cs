@@ -204,7 +204,8 @@ internal sealed class EventRows : IBufferWriter<byte>
 
     private static bool PlainHeaders(Dictionary<string, object> headers)
     {
-        foreach (var value in headers.Values)
+        // The entries themselves (a struct enumerator), not the Values collection, which is an object per dictionary.
+        foreach (var (_, value) in headers)
         {
             if (value is not (string or bool))
             {
