@@ -41,6 +41,7 @@ public static class ReadModelRegistration
                 store.Schema.For<AccessionStatus>().Index(s => s.Organization);
                 store.Schema.For<RatificationRegister>();
                 store.Schema.For<MemberRecord>();
+                store.Storage.Add(new AsOfIndexSchema(store));
             },
             needsAsyncDaemon: true,
             services =>
@@ -56,6 +57,7 @@ public sealed class LedgerQueries : ILedgerQueries
 {
     private readonly IDocumentStore _store;
     private readonly EntryReader _reader;
+    private readonly AsOfIndexReader _index;
     private readonly ILogger _logger;
 
     /// <summary>Queries over a store configured with <c>AddRatificationLedger(l =&gt; l.AddReadModels())</c>.</summary>
@@ -65,6 +67,7 @@ public sealed class LedgerQueries : ILedgerQueries
     {
         _store = store ?? throw new ArgumentNullException(nameof(store));
         _reader = new EntryReader(store);
+        _index = new AsOfIndexReader(store);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<LedgerQueries>();
     }
 
@@ -81,6 +84,20 @@ public sealed class LedgerQueries : ILedgerQueries
             await using var session = _store.QuerySession();
             return await session.LoadAsync<AccessionStatus>(process, ct).ConfigureAwait(false);
         }
+        if (ProcessId.TryParse(process, out _, out _))
+        {
+            // One probe of the as-of index (see AsOfIndex).
+            if (await _index.StatusAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } status)
+            {
+                return status;
+            }
+            if (await _index.HoldsAsync(process, ct).ConfigureAwait(false))
+            {
+                return null;
+            }
+        }
+        // The fold: a stream that is not a process's (an organization's), or a process the index does not hold (see
+        // AsOfIndex.Queue).
         return await LoadAsync(process, asOf, knownAt, ct).ConfigureAwait(false) is { } entries
             ? ProcessViews.BuildStatus(process, entries, asOf, knownAt)
             : null;
@@ -277,6 +294,7 @@ public sealed class LedgerQueries : ILedgerQueries
     private async Task<int> RebuildPassAsync(bool views, bool members, CancellationToken ct)
     {
         await LedgerStorage.EnsureAsync(_store, ct).ConfigureAwait(false);
+        await AsOfIndex.EnsureAsync(_store, ct).ConfigureAwait(false);
         return await ReadModelRebuild.For(_store, _reader, _logger, views, members).RunAsync(ct).ConfigureAwait(false);
     }
 

@@ -11,7 +11,7 @@ namespace RatificationLedger.Projections;
 /// known at <c>knownAt</c>, whatever the as-of date (it corrects the record, not the world). Within a process the entry
 /// number (stream version) is the recorded order.
 /// </summary>
-public static class ProcessViews
+public static partial class ProcessViews
 {
     /// <summary>The status, register and audit trail of <paramref name="process"/>.</summary>
     public static (AccessionStatus Status, RatificationRegister Register, AuditTrail Audit) Build(
@@ -26,7 +26,7 @@ public static class ProcessViews
         string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
         var fold = Fold(entries, asOf, knownAt);
-        return (Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded), Register(process, fold.State, fold.Of));
+        return (Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded.Count), Register(process, fold.State, fold.Of));
     }
 
     /// <summary>
@@ -60,30 +60,11 @@ public static class ProcessViews
         };
     }
 
-    /// <summary>
-    /// The stored views (status and register) of several processes (each stream's process id and entries), in the same
-    /// order; the folds are independent and pure, so they run on every core.
-    /// </summary>
-    internal static (AccessionStatus Status, RatificationRegister Register)[] BuildAll<TEntries>(
-        IReadOnlyList<(string Process, TEntries Entries)> streams, CancellationToken ct = default)
-        where TEntries : IReadOnlyList<RecordedEntry>
-    {
-        ArgumentNullException.ThrowIfNull(streams);
-        var built = new (AccessionStatus, RatificationRegister)[streams.Count];
-        if (streams.Count == 1)
-        {
-            built[0] = BuildStored(streams[0].Process, streams[0].Entries);
-            return built;
-        }
-        Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, j => built[j] = BuildStored(streams[j].Process, streams[j].Entries));
-        return built;
-    }
-
     /// <summary>The status of <paramref name="process"/> alone (what an as-of query needs).</summary>
     public static AccessionStatus BuildStatus(string process, IReadOnlyList<RecordedEntry> entries, DateOnly? asOf = null, DateTimeOffset? knownAt = null)
     {
         var fold = Fold(entries, asOf, knownAt);
-        return Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded);
+        return Status(process, fold.State, asOf, knownAt, fold.Unconfirmed, fold.Folded.Count);
     }
 
     /// <summary>The register of <paramref name="process"/> alone.</summary>
@@ -117,11 +98,14 @@ public static class ProcessViews
         return new Folding(state, folded, byEvent);
     }
 
-    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, List<RecordedEntry> folded)
+    // vetoUnconfirmed: whether each veto's declaration is unconfirmed, where the state holds no entries to find it in (a
+    // state decoded from the as-of index: see StatusSnapshot); null: found among the state's entries.
+    private static AccessionStatus Status(string process, AccessionState s, DateOnly? asOf, DateTimeOffset? knownAt, Func<object?, bool> unconfirmed, int folded,
+        Func<Veto, bool>? vetoUnconfirmed = null)
     {
         ProcessId.TryParse(process, out var org, out var candidate);
         var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
-        var vetoes = s.Vetoes.Select(v => View(v, s, unconfirmed)).ToList();
+        var vetoes = s.Vetoes.Select(v => View(v, vetoUnconfirmed?.Invoke(v) ?? VetoUnconfirmed(v, s, unconfirmed))).ToList();
         return new AccessionStatus
         {
             Id = process,
@@ -153,16 +137,17 @@ public static class ProcessViews
             ActiveVetoes = [.. vetoes.Where(v => v.EndedOn is null)],
             Vetoes = vetoes,
             Memoranda = [.. s.Memoranda.Select(m => new MemorandumView(m.On, m.Title, m.Parties, m.Summary, unconfirmed(m)))],
-            Entries = folded.Count,
+            Entries = folded,
             Version = s.Version,
         };
     }
 
-    private static VetoView View(Veto v, AccessionState s, Func<object?, bool> unconfirmed)
-    {
-        var declared = s.Entries.Select(e => e.Event).OfType<VetoDeclared>().LastOrDefault(d => d.Member == v.Member && d.On == v.Since);
-        return new VetoView(v.Member, v.Since, v.Reason, v.Formal, unconfirmed(declared), v.EndedOn, v.EndedBy);
-    }
+    private static VetoView View(Veto v, bool unconfirmed) => new(v.Member, v.Since, v.Reason, v.Formal, unconfirmed, v.EndedOn, v.EndedBy);
+
+    // Whether the declaration of a veto is unconfirmed: the last one of the member on the veto's date among the entries
+    // folded (retracted ones included).
+    private static bool VetoUnconfirmed(Veto v, AccessionState s, Func<object?, bool> unconfirmed) =>
+        unconfirmed(s.Entries.Select(e => e.Event).OfType<VetoDeclared>().LastOrDefault(d => d.Member == v.Member && d.On == v.Since));
 
     /// <summary>The stage of a state.</summary>
     public static Stage StageOf(AccessionState state)

@@ -34,11 +34,42 @@ public sealed class ProcessViewsProjection : IProjection
         {
             return;
         }
-        // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
-        foreach (var (status, register) in ProcessViews.BuildAll(streams, cancellation))
+        // The as-of index, in the same transaction (see AsOfIndex): what changes for each process, then its answers
+        // folded with its views (one fold where the two are the same).
+        await AsOfIndex.EnsureAsync(operations.DocumentStore, cancellation).ConfigureAwait(false);
+        var changes = AsOfIndex.Plan(operations, streams, events);
+        var built = new (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[streams.Count];
+        void Build(int j)
         {
+            var (process, entries) = streams[j];
+            if (changes[j] is { } change)
+            {
+                built[j] = ProcessViews.BuildStoredWithAnswers(process, entries, change.From);
+            }
+            else
+            {
+                var (status, register) = ProcessViews.BuildStored(process, entries);
+                built[j] = (status, register, null);
+            }
+        }
+        // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
+        if (streams.Count == 1)
+        {
+            Build(0);
+        }
+        else
+        {
+            Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = cancellation }, Build);
+        }
+        for (var j = 0; j < streams.Count; j++)
+        {
+            var (status, register, answers) = built[j];
             operations.Store(status);
             operations.Store(register);
+            if (answers is not null)
+            {
+                AsOfIndex.Queue(operations, streams[j].Process, changes[j]!.Value, answers);
+            }
         }
     }
 }

@@ -85,14 +85,17 @@ internal sealed class LedgerApp : IAsyncDisposable
         return app;
     }
 
-    /// <summary>Empties the app's events, streams, documents and the ledger's chain and digests.</summary>
+    /// <summary>Empties the app's events, streams, documents, the ledger's chain and digests, and the as-of index.</summary>
     public async Task ResetAsync()
     {
         await Store.Advanced.Clean.DeleteAllEventDataAsync();
         await Store.Advanced.Clean.DeleteAllDocumentsAsync();
         await using var connection = (Npgsql.NpgsqlConnection)Store.Storage.Database.CreateConnection();
         await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand($"delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest", connection);
+        // The as-of index too, when it exists (it is created on first use).
+        await using var command = new Npgsql.NpgsqlCommand(
+            $"delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest; "
+            + $"do $$ begin if to_regclass('{Schema}.ledger_asof') is not null then delete from {Schema}.ledger_asof; end if; end $$", connection);
         await command.ExecuteNonQueryAsync();
     }
 

@@ -11,9 +11,10 @@ namespace RatificationLedger.Benchmarks.Workloads;
 /// <summary>
 /// <c>as-of</c>: the status of a random process as of a random date (bitemporal replay through
 /// <c>LedgerQueries.StatusAsync(process, asOf)</c>), one query at a time. Baseline: Marten's live aggregation of the same
-/// stream (<c>AggregateStreamAsync&lt;AccessionStream&gt;</c>), which can only answer "now". Also: how latency grows with
-/// stream length (probe processes of exactly 10, 100 and 1,000 entries) and with database size (the same probes in a
-/// database holding nothing else).
+/// stream (<c>AggregateStreamAsync&lt;AccessionStream&gt;</c>), which can only answer "now". <c>as-of-floor</c>: the floor
+/// of any answer that consults the database, a primary-key read of one status document (<c>LoadAsync&lt;AccessionStatus&gt;</c>
+/// of the same process, in a fresh session), against ours. Also: how latency grows with stream length (probe processes
+/// of exactly 10, 100 and 1,000 entries) and with database size (the same probes in a database holding nothing else).
 /// </summary>
 internal sealed class AsOfWorkload(BenchServer server, BenchOptions options, Report report, ImportedDatabase database)
 {
@@ -38,30 +39,34 @@ internal sealed class AsOfWorkload(BenchServer server, BenchOptions options, Rep
 
         // Latencies: ours and the baseline alternate query by query, so load from elsewhere on the machine hits both alike.
         await server.ResetStatementsAsync();
-        var (ours, baseline) = await InterleavedAsync(database.App, queries);
-        await Diagnostics.PrintStatementsAsync(server, TimeSpan.FromMilliseconds(ours.Mean * queries.Count + baseline.Mean * queries.Count));
+        var (ours, baseline, floor) = await InterleavedAsync(database.App, queries);
+        await Diagnostics.PrintStatementsAsync(server, TimeSpan.FromMilliseconds((ours.Mean + baseline.Mean + floor.Mean) * queries.Count));
         // Memory: each side alone.
         var (_, oursProbe) = await ProbedAsync(() => OursAsync(database.App, queries));
         var (_, baselineProbe) = await ProbedAsync(() => BaselineAsync(database.App, queries));
         Report.Note(string.Create(CultureInfo.InvariantCulture,
-            $"ours: p50 {ours.Percentile(50):0.000} ms, p99 {ours.Percentile(99):0.000} ms; baseline: p50 {baseline.Percentile(50):0.000} ms, p99 {baseline.Percentile(99):0.000} ms; mean stream length {queries.Average(q => q.Process.Recorded):0}, mean entries folded {queries.Average(q => q.Expected):0}"));
+            $"ours: p50 {ours.Percentile(50):0.000} ms, p99 {ours.Percentile(99):0.000} ms; baseline: p50 {baseline.Percentile(50):0.000} ms, p99 {baseline.Percentile(99):0.000} ms; floor (primary-key read): p50 {floor.Percentile(50):0.000} ms, p99 {floor.Percentile(99):0.000} ms; mean stream length {queries.Average(q => q.Process.Recorded):0}, mean entries folded {queries.Average(q => q.Expected):0}"));
         Report.Note("  ours alone: " + oursProbe.Describe());
         Report.Note("  baseline alone: " + baselineProbe.Describe());
         report.Add(BenchResult.Cost("as-of", ours.Percentile(50), "ms (p50)", "Marten live aggregation AggregateStreamAsync p50", baseline.Percentile(50)));
         report.Add(BenchResult.Cost("as-of-p99", ours.Percentile(99), "ms", "Marten live aggregation p99", baseline.Percentile(99)));
+        report.Add(BenchResult.Cost("as-of-floor", ours.Percentile(50), "ms (p50)", "primary-key read of one status document p50 (LoadAsync<AccessionStatus>)", floor.Percentile(50)));
+        report.Add(BenchResult.Cost("as-of-floor-p99", ours.Percentile(99), "ms", "primary-key read of one status document p99", floor.Percentile(99)));
 
         var perLength = Math.Max(60, options.AsOfQueries / 4);
         foreach (var length in Lengths)
         {
             var list = Queries(probes[length], perLength, random);
             await InterleavedAsync(small, list);
-            var (bigOurs, bigBase) = await InterleavedAsync(database.App, list);
-            var (smallOurs, smallBase) = await InterleavedAsync(small, list);
+            var (bigOurs, bigBase, bigFloor) = await InterleavedAsync(database.App, list);
+            var (smallOurs, smallBase, smallFloor) = await InterleavedAsync(small, list);
             Report.Note(string.Create(CultureInfo.InvariantCulture,
-                $"{length,5} entries: {processes.Count + probeHistory.Processes.Count}-process db: ours p50 {bigOurs.Percentile(50):0.000} ms (p99 {bigOurs.Percentile(99):0.000}), baseline p50 {bigBase.Percentile(50):0.000} ms; "
-                + $"{probeHistory.Processes.Count}-process db: ours p50 {smallOurs.Percentile(50):0.000} ms, baseline p50 {smallBase.Percentile(50):0.000} ms"));
+                $"{length,5} entries: {processes.Count + probeHistory.Processes.Count}-process db: ours p50 {bigOurs.Percentile(50):0.000} ms (p99 {bigOurs.Percentile(99):0.000}), baseline p50 {bigBase.Percentile(50):0.000} ms, floor p50 {bigFloor.Percentile(50):0.000} ms; "
+                + $"{probeHistory.Processes.Count}-process db: ours p50 {smallOurs.Percentile(50):0.000} ms, baseline p50 {smallBase.Percentile(50):0.000} ms, floor p50 {smallFloor.Percentile(50):0.000} ms"));
             report.Add(BenchResult.Cost($"as-of-len{length}", bigOurs.Percentile(50), "ms (p50)", $"Marten live aggregation of a {length}-entry stream", bigBase.Percentile(50)));
             report.Add(BenchResult.Cost($"as-of-len{length}-small-db", smallOurs.Percentile(50), "ms (p50)", $"live aggregation, {probeHistory.Processes.Count}-process database", smallBase.Percentile(50)));
+            report.Add(BenchResult.Cost($"as-of-floor-len{length}", bigOurs.Percentile(50), "ms (p50)", $"primary-key read of the {length}-entry process's status document", bigFloor.Percentile(50)));
+            report.Add(BenchResult.Cost($"as-of-floor-len{length}-small-db", smallOurs.Percentile(50), "ms (p50)", $"primary-key read, {probeHistory.Processes.Count}-process database", smallFloor.Percentile(50)));
         }
     }
 
@@ -97,26 +102,41 @@ internal sealed class AsOfWorkload(BenchServer server, BenchOptions options, Rep
         return (latencies, probe.Result);
     }
 
-    private static async Task<(Latencies Ours, Latencies Baseline)> InterleavedAsync(LedgerApp app, List<Query> queries)
+    private static async Task<(Latencies Ours, Latencies Baseline, Latencies Floor)> InterleavedAsync(LedgerApp app, List<Query> queries)
     {
         var ours = new Latencies();
         var baseline = new Latencies();
+        var floor = new Latencies();
+        var sides = new (Func<List<Query>, Task<Latencies>> Run, Latencies Into)[]
+        {
+            (q => OursAsync(app, q), ours), (q => BaselineAsync(app, q), baseline), (q => FloorAsync(app, q), floor),
+        };
         for (var i = 0; i < queries.Count; i++)
         {
-            // Alternate which goes first, so neither always meets the other's warm cache.
+            // Rotate which goes first, so none always meets another's warm cache.
             var one = new List<Query>(1) { queries[i] };
-            if (i % 2 == 0)
+            for (var k = 0; k < sides.Length; k++)
             {
-                ours.Add((await OursAsync(app, one)).Single());
-                baseline.Add((await BaselineAsync(app, one)).Single());
-            }
-            else
-            {
-                baseline.Add((await BaselineAsync(app, one)).Single());
-                ours.Add((await OursAsync(app, one)).Single());
+                var (run, into) = sides[(i + k) % sides.Length];
+                into.Add((await run(one)).Single());
             }
         }
-        return (ours, baseline);
+        return (ours, baseline, floor);
+    }
+
+    // The floor: one primary-key read of the process's status document, as an app reads a document it knows the id of.
+    private static async Task<Latencies> FloorAsync(LedgerApp app, List<Query> queries)
+    {
+        var latencies = new Latencies();
+        foreach (var q in queries)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await using var session = app.Store.QuerySession();
+            var status = await session.LoadAsync<RatificationLedger.Projections.AccessionStatus>(q.Process.Id);
+            latencies.Add(start);
+            Check.That(status is not null && status.Version == q.Process.Recorded, $"the status document of {q.Process.Id}");
+        }
+        return latencies;
     }
 
     private static async Task<Latencies> OursAsync(LedgerApp app, List<Query> queries)

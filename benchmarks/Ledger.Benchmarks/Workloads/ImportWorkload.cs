@@ -79,6 +79,8 @@ internal sealed class ImportWorkload(BenchServer server, BenchOptions options, R
             await Diagnostics.VerifyViewsAsync(app!, processIds);
             var sizes = await server.RowsAsync($"SELECT avg(pg_column_size(data))::int, avg(pg_column_size(headers))::int, pg_size_pretty(pg_total_relation_size('{Schema}.mt_events')) FROM {Schema}.mt_events");
             Report.Note($"ours: mt_events rows average {sizes[0][0]} B data + {sizes[0][1]} B headers; table with indexes {sizes[0][2]}");
+            var index = await server.RowsAsync($"SELECT count(*)::text, coalesce(avg(pg_column_size(t.*)), 0)::int::text, pg_size_pretty(pg_total_relation_size('{Schema}.ledger_asof')) FROM {Schema}.ledger_asof t");
+            Report.Note($"ours: as-of index ledger_asof {index[0][0]} rows, average {index[0][1]} B a row; table with indexes {index[0][2]}");
             report.Add(BenchResult.Throughput("import", ours.Value.Rate, "entries/s", "INSERT ... SELECT generate_series into a table LIKE mt_events", baseline.Value.Rate));
             report.Add(BenchResult.Cost("import-peak-memory", oursPeak / 1048576.0, "MiB", "the same file parsed whole (JsonDocument), nothing recorded", baselinePeak / 1048576.0));
         }

@@ -73,6 +73,12 @@ internal sealed class CopyRows : IBufferWriter<byte>
         BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(lengthAt, 4), _length - lengthAt - 4);
     }
 
+    public void Bytea(ReadOnlySpan<byte> value)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(Take(4), value.Length);
+        value.CopyTo(Take(value.Length));
+    }
+
     public void Uuid(Guid value)
     {
         BinaryPrimitives.WriteInt32BigEndian(Take(4), 16);

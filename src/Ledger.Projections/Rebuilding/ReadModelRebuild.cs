@@ -59,6 +59,7 @@ internal sealed partial class ReadModelRebuild
         {
             tables.Add(new DocumentTable<AccessionStatus>(store, s => s.Views.Status));
             tables.Add(new DocumentTable<RatificationRegister>(store, s => s.Views.Register));
+            tables.Add(new AsOfIndexTable(store));
         }
         return new ReadModelRebuild(store, reader, logger, tables, members ? new DocumentTable<MemberRecord>(store, null) : null);
     }

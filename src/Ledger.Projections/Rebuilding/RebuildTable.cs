@@ -87,3 +87,29 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     }
 
 }
+
+/// <summary>
+/// The as-of index (<see cref="AsOfIndex"/>) as a rebuild writes it: per stream, the rows its live maintenance writes
+/// transaction after transaction (<see cref="ProcessViews.AsOfHistory"/>), with the entries' recorded-at instants.
+/// </summary>
+internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
+{
+    public string Table { get; } = AsOfIndex.QualifiedName(store);
+
+    public IReadOnlyList<string> Columns { get; } = ["process", "valid_from", "known_from", "known_to", "status"];
+
+    public string ProcessColumn => "process";
+
+    public void WriteRows(RebuiltStream stream, CopyRows rows)
+    {
+        foreach (var row in ProcessViews.AsOfHistory(stream.Process, stream.Entries))
+        {
+            rows.StartRow(5);
+            rows.Text(stream.Process);
+            rows.Date(row.ValidFrom);
+            rows.Timestamp(row.KnownFrom);
+            rows.Timestamp(row.KnownTo);
+            rows.Bytea(row.Status);
+        }
+    }
+}

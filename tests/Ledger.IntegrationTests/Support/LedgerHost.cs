@@ -109,7 +109,7 @@ public sealed class LedgerHost : IAsyncDisposable
 
     /// <summary>
     /// Wipes the events, as an administrator can: the append-only guard dropped first, the chain and digests with the
-    /// events (Marten's <c>Advanced.Clean</c> alone is refused by the guard and leaves the ledger's own tables).
+    /// events, and the as-of index (Marten's <c>Advanced.Clean</c> alone is refused by the guard and leaves the ledger's own tables).
     /// </summary>
     public async Task WipeEventsAsync()
     {
@@ -118,7 +118,8 @@ public sealed class LedgerHost : IAsyncDisposable
             await connection.OpenAsync();
             var sql = string.Join(' ', new[] { "mt_events", "ledger_chain", "ledger_digest" }.Select(t =>
                 $"drop trigger if exists ledger_guard on {Schema}.{t}; drop trigger if exists ledger_guard_truncate on {Schema}.{t};"))
-                + $" delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest;";
+                + $" delete from {Schema}.ledger_chain; delete from {Schema}.ledger_digest;"
+                + $" do $$ begin if to_regclass('{Schema}.ledger_asof') is not null then delete from {Schema}.ledger_asof; end if; end $$;";
             await using var command = new Npgsql.NpgsqlCommand(sql, connection);
             await command.ExecuteNonQueryAsync();
         }

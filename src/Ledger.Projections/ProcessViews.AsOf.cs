@@ -1,0 +1,185 @@
+using RatificationLedger.Domain;
+using RatificationLedger.Recording;
+
+namespace RatificationLedger.Projections;
+
+/// <summary>One answer of the as-of index: the status of a process as of every date from <see cref="ValidFrom"/> until the next answer's.</summary>
+/// <param name="ValidFrom">The first date it answers for (<see cref="DateOnly.MinValue"/>: every date before the first dated entry).</param>
+/// <param name="Status">What the status is rendered from (<see cref="StatusSnapshot"/>).</param>
+internal sealed record AsOfAnswer(DateOnly ValidFrom, byte[] Status);
+
+/// <summary>One row of the as-of index: an answer, and the instants between which the ledger gave it (<see cref="KnownTo"/> null: still).</summary>
+internal sealed record AsOfRow(DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, byte[] Status);
+
+public static partial class ProcessViews
+{
+    /// <summary>The status of <paramref name="process"/> from one answer of the as-of index (see <see cref="StatusSnapshot"/>).</summary>
+    internal static AccessionStatus StatusOf(string process, ReadOnlySpan<byte> snapshot, DateOnly? asOf, DateTimeOffset? knownAt)
+    {
+        var d = StatusSnapshot.Decode(snapshot);
+        return Status(process, d.State, asOf, knownAt, d.Unconfirmed, d.Folded, d.VetoUnconfirmed);
+    }
+
+    /// <summary>
+    /// The answers of a process's status as of every date, as its <paramref name="entries"/> (every entry known) say:
+    /// one per distinct effective date of an entry that is not a retraction (the fold as of a date changes only on such
+    /// a date), plus one from <see cref="DateOnly.MinValue"/> for the days before the first of them; only those from
+    /// <paramref name="from"/> on. Each is what <see cref="BuildStatus"/> as of its date renders (and so as of every date
+    /// until the next answer's), folded once from the first entry to the last instead of once per date: the entries in
+    /// the fold's order (effective date, then entry number), those retracted by any of the entries left out (the fold
+    /// applies retractions last, whatever their date, and a retraction refolds without its target), the entries
+    /// counted and the version taken over every entry the fold as of that date sees (retractions and retracted ones
+    /// included).
+    /// </summary>
+    internal static List<AsOfAnswer> AnswersFrom(string process, IReadOnlyList<RecordedEntry> entries, DateOnly from) =>
+        FoldAnswers(entries, from).Answers;
+
+    /// <summary>
+    /// The stored views of <paramref name="process"/> (as <see cref="BuildStored"/> builds them) and its as-of answers
+    /// from <paramref name="from"/> on (as <see cref="AnswersFrom"/> gives them), from one fold where the two folds are
+    /// the same: with no retraction among the entries, the views' fold (every entry in effective-date, then entry-number
+    /// order) is the answers' fold, and its last state is the views' state. With a retraction (applied last by the
+    /// views' fold, left out of the answers') each is folded on its own.
+    /// </summary>
+    internal static (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer> Answers) BuildStoredWithAnswers(
+        string process, IReadOnlyList<RecordedEntry> entries, DateOnly from)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        foreach (var e in entries)
+        {
+            if (e.Event is EntryRetracted)
+            {
+                var (status, register) = BuildStored(process, entries);
+                return (status, register, AnswersFrom(process, entries, from));
+            }
+        }
+        var fold = FoldAnswers(entries, from);
+        var folding = new Folding(fold.State, fold.Plain, fold.ByEvent);
+        return (Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of), fold.Answers);
+    }
+
+    private static (List<AsOfAnswer> Answers, AccessionState State, List<RecordedEntry> Plain, Dictionary<object, RecordedEntry> ByEvent) FoldAnswers(
+        IReadOnlyList<RecordedEntry> entries, DateOnly from)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var plain = new List<RecordedEntry>(entries.Count);
+        var retracted = new HashSet<long>();
+        var byEvent = new Dictionary<object, RecordedEntry>(entries.Count, ReferenceEqualityComparer.Instance);
+        var retractions = 0;
+        var retractionsVersion = 0L;
+        foreach (var e in entries)
+        {
+            if (e.Event is EntryRetracted r)
+            {
+                retracted.Add(r.Entry);
+                retractions++;
+                retractionsVersion = Math.Max(retractionsVersion, e.Number);
+            }
+            else
+            {
+                plain.Add(e);
+            }
+            byEvent.TryAdd(e.Event, e);
+        }
+        plain.Sort(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
+        bool Unconfirmed(object? e) => e is not null && byEvent.TryGetValue(e, out var r) && r.Unconfirmed;
+        // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order, retracted
+        // ones included (ProcessViews.VetoUnconfirmed over the state's entries).
+        var declared = new Dictionary<(string Member, DateOnly On), bool>();
+        bool VetoUnconfirmed(Veto v) => declared.TryGetValue((v.Member, v.Since), out var u) && u;
+
+        Func<object?, bool> unconfirmed = Unconfirmed;
+        Func<Veto, bool> vetoUnconfirmed = VetoUnconfirmed;
+        var answers = new List<AsOfAnswer>();
+        var state = AccessionState.Initial;
+        var ratifiers = new StatusSnapshot.Ratifiers(unconfirmed);
+        var version = retractionsVersion;
+        if (from == DateOnly.MinValue && (plain.Count == 0 || plain[0].On != DateOnly.MinValue))
+        {
+            answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, retractions, version, ratifiers)));
+        }
+        var i = 0;
+        while (i < plain.Count)
+        {
+            var on = plain[i].On;
+            for (; i < plain.Count && plain[i].On == on; i++)
+            {
+                var e = plain[i];
+                version = Math.Max(version, e.Number);
+                if (e.Event is VetoDeclared d)
+                {
+                    declared[(d.Member, d.On)] = e.Unconfirmed;
+                }
+                if (!retracted.Contains(e.Number))
+                {
+                    state = AccessionState.Evolve(state, e.Number, e.Event);
+                    ratifiers.Folded(state, e.Event);
+                }
+            }
+            if (on >= from)
+            {
+                answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, i + retractions, version, ratifiers)));
+            }
+        }
+        return (answers, state, plain, byEvent);
+    }
+
+    /// <summary>
+    /// Where a transaction that records <paramref name="added"/> (entries of one process, after the ones stored) changes
+    /// the as-of answers: from <see cref="DateOnly.MinValue"/> when it starts the stream or retracts an entry (a
+    /// retraction can change the fold as of any date), otherwise from the earliest effective date it adds (the answers
+    /// for earlier dates fold none of them).
+    /// </summary>
+    internal static DateOnly AsOfChangesFrom(IEnumerable<RecordedEntry> added)
+    {
+        var from = DateOnly.MaxValue;
+        foreach (var e in added)
+        {
+            if (e.Number == 1 || e.Event is EntryRetracted)
+            {
+                return DateOnly.MinValue;
+            }
+            if (e.On < from)
+            {
+                from = e.On;
+            }
+        }
+        return from;
+    }
+
+    /// <summary>
+    /// The whole as-of index of one process from its entries (every entry, in recorded order): the rows its live
+    /// maintenance writes, transaction after transaction (the entries recorded at one instant are one transaction's),
+    /// with the entries' recorded-at instants as the instants the answers became known and stopped being the ledger's.
+    /// What an upgrade and a rebuild write.
+    /// </summary>
+    internal static List<AsOfRow> AsOfHistory(string process, IReadOnlyList<RecordedEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var rows = new List<AsOfRow>();
+        var known = new List<RecordedEntry>(entries.Count);
+        var i = 0;
+        while (i < entries.Count)
+        {
+            var at = entries[i].RecordedAt;
+            var first = i;
+            for (; i < entries.Count && entries[i].RecordedAt == at; i++)
+            {
+                known.Add(entries[i]);
+            }
+            var from = AsOfChangesFrom(entries.Skip(first).Take(i - first));
+            for (var r = 0; r < rows.Count; r++)
+            {
+                if (rows[r].KnownTo is null && rows[r].ValidFrom >= from)
+                {
+                    rows[r] = rows[r] with { KnownTo = at };
+                }
+            }
+            foreach (var answer in AnswersFrom(process, known, from))
+            {
+                rows.Add(new AsOfRow(answer.ValidFrom, at, null, answer.Status));
+            }
+        }
+        return rows;
+    }
+}
