@@ -58,70 +58,129 @@ public static partial class ProcessViews
         return (Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of), fold.Answers);
     }
 
-    private static (List<AsOfAnswer> Answers, AccessionState State, List<RecordedEntry> Plain, Dictionary<object, RecordedEntry> ByEvent) FoldAnswers(
-        IReadOnlyList<RecordedEntry> entries, DateOnly from)
+    private static AnswerFold FoldAnswers(IReadOnlyList<RecordedEntry> entries, DateOnly from)
     {
-        ArgumentNullException.ThrowIfNull(entries);
-        var plain = new List<RecordedEntry>(entries.Count);
-        var retracted = new HashSet<long>();
-        var byEvent = new Dictionary<object, RecordedEntry>(entries.Count, ReferenceEqualityComparer.Instance);
-        var retractions = 0;
-        var retractionsVersion = 0L;
-        foreach (var e in entries)
-        {
-            if (e.Event is EntryRetracted r)
-            {
-                retracted.Add(r.Entry);
-                retractions++;
-                retractionsVersion = Math.Max(retractionsVersion, e.Number);
-            }
-            else
-            {
-                plain.Add(e);
-            }
-            byEvent.TryAdd(e.Event, e);
-        }
-        plain.Sort(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
-        bool Unconfirmed(object? e) => e is not null && byEvent.TryGetValue(e, out var r) && r.Unconfirmed;
-        // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order, retracted
-        // ones included (ProcessViews.VetoUnconfirmed over the state's entries).
-        var declared = new Dictionary<(string Member, DateOnly On), bool>();
-        bool VetoUnconfirmed(Veto v) => declared.TryGetValue((v.Member, v.Since), out var u) && u;
+        var fold = new AnswerFold(entries);
+        fold.FoldFrom(0, from);
+        return fold;
+    }
 
-        Func<object?, bool> unconfirmed = Unconfirmed;
-        Func<Veto, bool> vetoUnconfirmed = VetoUnconfirmed;
-        var answers = new List<AsOfAnswer>();
-        var state = AccessionState.Initial;
-        var ratifiers = new StatusSnapshot.Ratifiers(unconfirmed);
-        var version = retractionsVersion;
-        if (from == DateOnly.MinValue && (plain.Count == 0 || plain[0].On != DateOnly.MinValue))
+    /// <summary>
+    /// The as-of answers' fold of one process (see <see cref="AnswersFrom"/>), kept between transactions by
+    /// <see cref="AsOfHistory"/>: a transaction that retracts nothing and adds entries dated on or after every entry
+    /// folded so far continues it (its entries come last in the fold's order) instead of folding the process again.
+    /// </summary>
+    private sealed class AnswerFold
+    {
+        private readonly HashSet<long> _retracted = [];
+        private readonly Dictionary<(string Member, DateOnly On), bool> _declared = [];
+        private readonly StatusSnapshot.Ratifiers _ratifiers;
+        private readonly Func<object?, bool> _unconfirmed;
+        private readonly Func<Veto, bool> _vetoUnconfirmed;
+        private readonly int _retractions;
+        private long _version;
+
+        public AnswerFold(IReadOnlyList<RecordedEntry> entries)
         {
-            answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, retractions, version, ratifiers)));
-        }
-        var i = 0;
-        while (i < plain.Count)
-        {
-            var on = plain[i].On;
-            for (; i < plain.Count && plain[i].On == on; i++)
+            ArgumentNullException.ThrowIfNull(entries);
+            Plain = new List<RecordedEntry>(entries.Count);
+            ByEvent = new Dictionary<object, RecordedEntry>(entries.Count, ReferenceEqualityComparer.Instance);
+            foreach (var e in entries)
             {
-                var e = plain[i];
-                version = Math.Max(version, e.Number);
-                if (e.Event is VetoDeclared d)
+                if (e.Event is EntryRetracted r)
                 {
-                    declared[(d.Member, d.On)] = e.Unconfirmed;
+                    _retracted.Add(r.Entry);
+                    _retractions++;
+                    _version = Math.Max(_version, e.Number);
                 }
-                if (!retracted.Contains(e.Number))
+                else
                 {
-                    state = AccessionState.Evolve(state, e.Number, e.Event);
-                    ratifiers.Folded(state, e.Event);
+                    Plain.Add(e);
+                }
+                ByEvent.TryAdd(e.Event, e);
+            }
+            Plain.Sort(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
+            _unconfirmed = e => e is not null && ByEvent.TryGetValue(e, out var r) && r.Unconfirmed;
+            // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order,
+            // retracted ones included (ProcessViews.VetoUnconfirmed over the state's entries).
+            _vetoUnconfirmed = v => _declared.TryGetValue((v.Member, v.Since), out var u) && u;
+            _ratifiers = new StatusSnapshot.Ratifiers(_unconfirmed);
+        }
+
+        /// <summary>The entries that are not retractions, in the fold's order (those folded so far).</summary>
+        public List<RecordedEntry> Plain { get; }
+
+        /// <summary>Every entry by its event.</summary>
+        public Dictionary<object, RecordedEntry> ByEvent { get; }
+
+        /// <summary>The state after every entry folded.</summary>
+        public AccessionState State { get; private set; } = AccessionState.Initial;
+
+        /// <summary>The answers of the last fold or continuation.</summary>
+        public List<AsOfAnswer> Answers { get; private set; } = [];
+
+        /// <summary>
+        /// Continues the fold with <paramref name="added"/> (entries recorded after every entry folded) when they retract
+        /// nothing and none is dated before the last entry folded; the answers from <paramref name="from"/> on are then
+        /// <see cref="Answers"/>. False: nothing changed, fold again.
+        /// </summary>
+        public bool TryContinue(IReadOnlyList<RecordedEntry> added, DateOnly from)
+        {
+            var last = Plain.Count > 0 ? Plain[^1].On : DateOnly.MinValue;
+            foreach (var e in added)
+            {
+                if (e.Event is EntryRetracted || e.On < last)
+                {
+                    return false;
                 }
             }
-            if (on >= from)
+            var start = Plain.Count;
+            foreach (var e in added)
             {
-                answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, unconfirmed, vetoUnconfirmed, i + retractions, version, ratifiers)));
+                Plain.Add(e);
+                ByEvent.TryAdd(e.Event, e);
             }
+            Plain.Sort(start, Plain.Count - start, Comparer<RecordedEntry>.Create(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number)));
+            FoldFrom(start, from);
+            return true;
         }
-        return (answers, state, plain, byEvent);
+
+        /// <summary>Folds <see cref="Plain"/> from index <paramref name="start"/> on, an answer at the end of each date from <paramref name="from"/> on.</summary>
+        public void FoldFrom(int start, DateOnly from)
+        {
+            var answers = new List<AsOfAnswer>();
+            var plain = Plain;
+            if (start == 0 && from == DateOnly.MinValue && (plain.Count == 0 || plain[0].On != DateOnly.MinValue))
+            {
+                answers.Add(new AsOfAnswer(DateOnly.MinValue, StatusSnapshot.Encode(State, _unconfirmed, _vetoUnconfirmed, _retractions, _version, _ratifiers)));
+            }
+            var i = start;
+            var state = State;
+            while (i < plain.Count)
+            {
+                var on = plain[i].On;
+                for (; i < plain.Count && plain[i].On == on; i++)
+                {
+                    var e = plain[i];
+                    _version = Math.Max(_version, e.Number);
+                    if (e.Event is VetoDeclared d)
+                    {
+                        _declared[(d.Member, d.On)] = e.Unconfirmed;
+                    }
+                    if (!_retracted.Contains(e.Number))
+                    {
+                        state = AccessionState.Evolve(state, e.Number, e.Event);
+                        _ratifiers.Folded(state, e.Event);
+                    }
+                }
+                if (on >= from)
+                {
+                    answers.Add(new AsOfAnswer(on, StatusSnapshot.Encode(state, _unconfirmed, _vetoUnconfirmed, i + _retractions, _version, _ratifiers)));
+                }
+            }
+            State = state;
+            Answers = answers;
+        }
     }
 
     /// <summary>
@@ -158,6 +217,7 @@ public static partial class ProcessViews
         ArgumentNullException.ThrowIfNull(entries);
         var rows = new List<AsOfRow>();
         var known = new List<RecordedEntry>(entries.Count);
+        AnswerFold? fold = null;
         var i = 0;
         while (i < entries.Count)
         {
@@ -167,7 +227,8 @@ public static partial class ProcessViews
             {
                 known.Add(entries[i]);
             }
-            var from = AsOfChangesFrom(entries.Skip(first).Take(i - first));
+            var added = known.GetRange(first, i - first);
+            var from = AsOfChangesFrom(added);
             for (var r = 0; r < rows.Count; r++)
             {
                 if (rows[r].KnownTo is null && rows[r].ValidFrom >= from)
@@ -175,7 +236,13 @@ public static partial class ProcessViews
                     rows[r] = rows[r] with { KnownTo = at };
                 }
             }
-            foreach (var answer in AnswersFrom(process, known, from))
+            // A process recorded entry by entry (commands) would otherwise be folded once per transaction, from its
+            // first entry: the fold continues where the last transaction's ended when it can (see AnswerFold).
+            if (fold is null || !fold.TryContinue(added, from))
+            {
+                fold = FoldAnswers(known, from);
+            }
+            foreach (var answer in fold.Answers)
             {
                 rows.Add(new AsOfRow(answer.ValidFrom, at, null, answer.Status));
             }

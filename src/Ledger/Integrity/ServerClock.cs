@@ -36,8 +36,13 @@ internal static class ServerClock
     /// </summary>
     public static string FactsSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}(?::varchar, ?::varchar, ?::bigint)";
 
-    /// <summary><see cref="FactsSql"/> with Npgsql's positional parameters, for a command of its own (prepared).</summary>
-    public static string FactsCommandSql(string schema) => $"select {schema}.{ServerChain.FactsFunction}($1::varchar, $2::varchar, $3::bigint)";
+    /// <summary>
+    /// <see cref="FactsSql"/> as a statement of its own with Npgsql's positional parameters, for a command prepared on
+    /// the connection: the function's expression itself (<see cref="ServerChain.FactsExpression"/>), so that the
+    /// server runs the plan it keeps for the prepared statement, not a function that runs its own.
+    /// </summary>
+    public static string FactsCommandSql(string schema) =>
+        $"select {ServerChain.FactsExpression(schema, "$1::varchar", "$2::varchar", "$3::bigint")}";
 
     /// <summary>
     /// What a transaction's read said: its timestamp and role, and, when it checked a process stream, the chain hash of
