@@ -52,8 +52,19 @@ public sealed record Organization(
         Members.Where(m => m.Covers(on)).Select(m => m.State).Distinct().Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The last day of <paramref name="state"/>'s membership if it had left the organization before <paramref name="on"/>, else null.</summary>
-    public DateOnly? LeftBefore(string state, DateOnly on) =>
-        Members.FirstOrDefault(m => m.State == state && m.Until is { } until && until < on)?.Until;
+    public DateOnly? LeftBefore(string state, DateOnly on)
+    {
+        // Asked for every ratification an import records: a loop, not a closure and an enumerator per call.
+        for (var i = 0; i < Members.Count; i++)
+        {
+            var m = Members[i];
+            if (m.State == state && m.Until is { } until && until < on)
+            {
+                return until;
+            }
+        }
+        return null;
+    }
 
     /// <summary>The roster with <paramref name="state"/> admitted on <paramref name="on"/> (unchanged if already there).</summary>
     public Organization Admit(string state, DateOnly on) =>

@@ -135,6 +135,12 @@ public sealed partial record HistoryFile
     // the processes before it), and where its entries are with their dates.
     private static ProcessRead ReadProcess(ReadOnlyMemory<byte> text, Slice slice, int ordinal, Organization organization)
     {
+        // Most processes of most files are right: checked the quick way (HistoryFile.Checking.cs), and read here only if
+        // the quick check does not accept them, to say what is wrong.
+        if (TryReadProcess(text.Span, slice, ordinal, organization) is { } quick)
+        {
+            return quick;
+        }
         using var document = JsonDocument.Parse(text.Slice(slice.Start, slice.Length));
         var process = new Node(document.RootElement, "$.processes", ordinal);
         string id;
@@ -222,8 +228,7 @@ public sealed partial record HistoryFile
             get
             {
                 var at = entries[index];
-                var entry = text.Read(at, _prefixes[at.Process], (json, at) =>
-                    ReadEntry(new Node(json.RootElement, _prefixes[at.Process], at.Index), processes[at.Process], at.Index, organization));
+                var entry = text.Read(at, _prefixes[at.Process], processes[at.Process], organization);
                 // The order was taken from the dates read the first time: an entry read again with another date is not the
                 // entry that was checked and ordered.
                 return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
@@ -252,27 +257,46 @@ public sealed partial record HistoryFile
     /// <summary>
     /// Where an entry's text is read again from: the text held (a parsed stream), or the file it was loaded from (the text
     /// of a million entries, 155 MiB, is then not held for the whole import: each entry is read with one positioned read).
+    /// Either way the bytes are those checked when the file was read, so the entry is built from them (BuildEntry), not
+    /// checked again.
     /// </summary>
     private abstract class EntryText
     {
-        public abstract T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read);
+        public abstract HistoryEntry Read(EntryAt at, string prefix, string process, Organization organization);
 
         public virtual HistoryFileException Changed(string prefix, EntryAt at, string what) =>
             new($"{prefix}[{at.Index}]: the entry is not the one read before ({what}).");
 
+        // The entry built from its bytes; bytes that cannot be built as they were checked are a changed entry.
+        protected HistoryEntry Build(ReadOnlySpan<byte> json, EntryAt at, string prefix, string process, Organization organization)
+        {
+            try
+            {
+                return BuildEntry(json, process, at.Index, organization);
+            }
+            catch (JsonException e)
+            {
+                throw NotJson(prefix, at, e);
+            }
+            catch (Exception e) when (e is NotAsChecked or InvalidOperationException or FormatException)
+            {
+                throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
+            }
+        }
+
+        protected virtual HistoryFileException NotJson(string prefix, EntryAt at, JsonException e) =>
+            Changed(prefix, at, "its text is no longer JSON");
+
         public sealed class InMemory(ReadOnlyMemory<byte> text) : EntryText
         {
-            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
-            {
-                using var document = JsonDocument.Parse(text.Slice(at.Start, at.Length));
-                return read(document, at);
-            }
+            public override HistoryEntry Read(EntryAt at, string prefix, string process, Organization organization) =>
+                Build(text.Span.Slice(at.Start, at.Length), at, prefix, process, organization);
         }
 
         // The handle is the one the file was checked through, kept open (and closed when the history file is collected).
         public sealed class InFile(SafeFileHandle file, long offset, string name) : EntryText
         {
-            public override T Read<T>(EntryAt at, string prefix, Func<JsonDocument, EntryAt, T> read)
+            public override HistoryEntry Read(EntryAt at, string prefix, string process, Organization organization)
             {
                 var buffer = ArrayPool<byte>.Shared.Rent(at.Length);
                 try
@@ -292,19 +316,7 @@ public sealed partial record HistoryFile
                     {
                         throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
                     }
-                    JsonDocument document;
-                    try
-                    {
-                        document = JsonDocument.Parse(buffer.AsMemory(0, at.Length));
-                    }
-                    catch (JsonException e)
-                    {
-                        throw new HistoryFileException($"{name} changed while it was imported: an entry's text is no longer JSON ({e.Message}).", e);
-                    }
-                    using (document)
-                    {
-                        return read(document, at);
-                    }
+                    return Build(buffer.AsSpan(0, at.Length), at, prefix, process, organization);
                 }
                 finally
                 {
@@ -314,6 +326,9 @@ public sealed partial record HistoryFile
 
             public override HistoryFileException Changed(string prefix, EntryAt at, string what) =>
                 new($"{name} changed while it was imported: {prefix}[{at.Index}] is not the entry read before ({what}).");
+
+            protected override HistoryFileException NotJson(string prefix, EntryAt at, JsonException e) =>
+                new($"{name} changed while it was imported: an entry's text is no longer JSON ({e.Message}).", e);
         }
     }
 }

@@ -81,13 +81,16 @@ internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recor
         get
         {
             var entry = entries[index];
-            return (entry.Command, entry.Provenance with
+            // An entry that says nothing of its provenance (most) gets the one stamp every such entry shares.
+            return (entry.Command, entry.Provenance == Provenance.None ? _plain : entry.Provenance with
             {
                 RecordedBy = entry.Provenance.RecordedBy ?? recordedBy,
                 CorrelationId = entry.Provenance.CorrelationId ?? correlation,
             });
         }
     }
+
+    private readonly Provenance _plain = Provenance.None with { RecordedBy = recordedBy, CorrelationId = correlation };
 
     public IEnumerator<(AccessionCommand Command, Provenance? Provenance)> GetEnumerator()
     {

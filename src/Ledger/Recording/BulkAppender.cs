@@ -104,6 +104,12 @@ internal sealed partial class BulkAppender
     public EventRows Encode(IReadOnlyList<StreamAppend> streams, string tenant, string recordedBy, string? correlationId, string? causationId) =>
         EventRows.Encode(streams, _serializer, _buffers, tenant, recordedBy, correlationId, causationId);
 
+    /// <summary>
+    /// Sizes the arrays an import's batches are encoded into for batches of up to <paramref name="rows"/> rows, so that
+    /// its growing batches reuse them instead of each outgrowing the last's (until <see cref="ReleaseBuffers"/>).
+    /// </summary>
+    public void ExpectBatches(int rows) => _buffers.Expect(rows);
+
     /// <summary>Lets the arrays kept between an import's batches go (the import is over).</summary>
     public void ReleaseBuffers() => _buffers.Clear();
 
@@ -330,7 +336,8 @@ internal sealed partial class BulkAppender
                 }
                 size += 2 + 4 + streamLength + 4 + 8 + 4 + roleBytes.Length + ((4 + Integrity.LedgerHash.Size) * 2);
             }
-            var payload = _buffers.Take(size);
+            // Sized, as the rows' arrays are, for the largest batch expected (the links of a row are about the same size).
+            var payload = _buffers.Take(rows.Count == 0 ? size : (int)Math.Min(Array.MaxLength, (long)size * _buffers.Rows(rows.Count) / rows.Count));
             CopySignature.CopyTo(payload, 0);
             var at = CopySignature.Length;
             current = null;

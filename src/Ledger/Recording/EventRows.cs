@@ -40,17 +40,15 @@ internal sealed class EventRows : IBufferWriter<byte>
     // Where the buffers come from and go back to (an import keeps them between batches).
     private readonly ImportBuffers _buffers;
 
-    // A row of Marten's event table and an entry's canonical form are each about 500 to 600 bytes with the import's
-    // metadata (command id, source, correlation): room for that, so that a batch's buffers are seldom grown.
-    private const int RowEstimate = 640;
-
     private EventRows(int rows, ImportBuffers buffers)
     {
         _buffers = buffers;
-        _buffer = buffers.Take(Math.Max(4096, rows * RowEstimate));
+        // Room for the rows as the import's rows have been so far (ImportBuffers), so that a batch's buffers are seldom grown.
+        var size = (int)Math.Min(Array.MaxLength - 2, Math.Max(4096L, (long)buffers.Rows(rows) * buffers.RowBytes));
+        _buffer = buffers.Take(size);
         _sequenceAt = new int[rows];
         _timestampAt = new int[rows];
-        _parts = new Integrity.ByteSink(buffers.Take(Math.Max(1024, rows * RowEstimate)));
+        _parts = new Integrity.ByteSink(buffers.Take(size));
         _partsAt = new int[rows + 1];
         _head = new int[rows];
         _middle = new int[rows];
@@ -191,7 +189,7 @@ internal sealed class EventRows : IBufferWriter<byte>
     {
         var instant = Integrity.EntryParts.Instant(timestamp);
         var roleJson = Integrity.EntryParts.Role(role);
-        var hashes = _buffers.Take(Math.Max(1, _rows * Integrity.LedgerHash.Size));
+        var hashes = _buffers.Take(Math.Max(1, _buffers.Rows(_rows) * Integrity.LedgerHash.Size));
         var parts = _parts.Written;
         using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         for (var i = 0; i < _rows; i++)
@@ -204,7 +202,8 @@ internal sealed class EventRows : IBufferWriter<byte>
 
     private static bool PlainHeaders(Dictionary<string, object> headers)
     {
-        foreach (var value in headers.Values)
+        // The entries themselves (a struct enumerator), not the Values collection, which is an object per dictionary.
+        foreach (var (_, value) in headers)
         {
             if (value is not (string or bool))
             {
@@ -245,6 +244,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         var buffer = Interlocked.Exchange(ref _buffer, []);
         if (buffer.Length > 0)
         {
+            _buffers.Observe(_rows, Math.Max(_length + 2, _parts.Length));
             _buffers.Give(buffer);
             _buffers.Give(_parts.Buffer);
         }

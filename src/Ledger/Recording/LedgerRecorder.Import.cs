@@ -27,11 +27,22 @@ public sealed partial class LedgerRecorder
         var size = Math.Max(1, batchSize / 16);
         var start = 0;
         var prepared = new Item?[commands.Count];
+        // The COPY write's arrays sized for the largest batch from the first (once the bulk appender is known: the first
+        // batch's own write makes it known).
+        var largest = Math.Min(batchSize, commands.Count);
+        void ExpectBatches()
+        {
+            if (_bulkChecked && _bulk is { } bulk)
+            {
+                bulk.ExpectBatches(largest);
+            }
+        }
         (List<Item> Items, Decided Decided)? ahead = null;
         try
         {
             while (start < commands.Count)
             {
+                ExpectBatches();
                 var started = Stopwatch.GetTimestamp();
                 using var activity = LedgerTelemetry.Start("ledger.import_batch");
                 List<Item> items;
@@ -62,6 +73,7 @@ public sealed partial class LedgerRecorder
                 try
                 {
                     decided ??= await DecideAsync(items, null, null, false, ct).ConfigureAwait(false);
+                    ExpectBatches();
                     var lookAhead = decided.Written && !decided.Pauses && decided.Results.Count == items.Count && start + items.Count < commands.Count;
                     var writing = RecordPrefixAsync(items, null, ct, decided);
                     if (lookAhead)

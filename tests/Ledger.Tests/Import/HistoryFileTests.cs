@@ -213,6 +213,76 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void A_signed_protocol_keeps_its_treaty_co_candidates_ratifiers_and_entry_into_force()
+    {
+        var json = Valid.Replace("""{ "type": "protocol-signed", "on": "2022-07-05" }""",
+            """{ "type": "protocol-signed", "on": "2022-07-05", "treaty": "Protocol to the North Atlantic Treaty", "coCandidates": ["SWE"], "ratifiers": ["BEL", "USA"], "entryIntoForce": { "rule": "fixed-date", "date": "2022-09-01", "days": null, "otherwise": "first-day-of-next-month" } }""",
+            StringComparison.Ordinal);
+
+        var command = Parse(json).Entries[5].Command;
+
+        command.Should().BeEquivalentTo(new SignAccessionProtocol("nato/fin", new DateOnly(2022, 7, 5), "Protocol to the North Atlantic Treaty", ["SWE"], ["BEL", "USA"],
+            new EntryIntoForceRule(EntryIntoForceKind.FixedDate, new DateOnly(2022, 9, 1), null, EntryIntoForceOtherwise.FirstDayOfNextMonth)));
+    }
+
+    [Fact]
+    public void Escaped_names_and_values_and_null_optional_fields_are_read_as_plain_ones()
+    {
+        // \u0074ype is "type", \u006Dember "member"; "B\u0045L" is "BEL"; null optional fields count as absent.
+        var json = Valid.Replace("""{ "type": "ratification", "on": "2022-07-20", "member": "BEL", "authority": "Parliament" }""",
+            """{ "\u0074ype": "ratific\u0061tion", "on": "2022\u002D07-20", "\u006Dember": "B\u0045L", "authority": null, "source": null, "note": "caf\u00E9", "unconfirmed": null }""",
+            StringComparison.Ordinal)
+            .Replace("""{ "type": "deposit", "on": "2022-07-21", "member": "BEL" }""",
+                """{ "type": "deposit", "on": "2022-07-21", "member": "BEL", "depositary": null }""", StringComparison.Ordinal);
+        json.Should().NotBe(Valid);
+
+        var entries = Parse(json).Entries;
+
+        entries[7].Type.Should().Be("ratification");
+        entries[7].Command.Should().Be(new ApproveRatification("nato/fin", "BEL", new DateOnly(2022, 7, 20), null));
+        entries[7].Provenance.Should().Be(new Provenance(null, "café", Unconfirmed: false));
+        entries[8].Command.Should().Be(new DepositInstrument("nato/fin", "BEL", new DateOnly(2022, 7, 21), "USA"));
+    }
+
+    // A process is first checked the quick way and read field by field only when the quick check does not accept it: what
+    // is wrong in the parts the breach list above does not reach must still be refused, with the full check's message.
+    [Theory]
+    [InlineData("""{ "rule": "later" }""", "nato/fin events[5].entryIntoForce.rule: 'later' is not an entry-into-force rule*")]
+    [InlineData("""{ "rule": "fixed-date", "date": "2022-07-01" }""", "nato/fin events[5].entryIntoForce: entry into force on the fixed date 2022-07-01 is not after the treaty's signature on 2022-07-05.")]
+    [InlineData("""{ "rule": "fixed-date", "date": "2022-09-01", "otherwise": "never" }""", "nato/fin events[5].entryIntoForce.otherwise: 'never' is not known*")]
+    [InlineData("""{ "rule": "days-after-completion", "days": 30, "weeks": 2 }""", "nato/fin events[5].entryIntoForce.weeks: is not a known field here; known fields: rule, date, days, otherwise.")]
+    [InlineData("""{ "rule": "days-after-completion", "days": 30, "days": 31 }""", "nato/fin events[5].entryIntoForce.days: is given twice; give each field once.")]
+    [InlineData("""[]""", "nato/fin events[5].entryIntoForce: expected an object, found an array.")]
+    public void A_bad_entry_into_force_is_refused_with_its_path(string rule, string message) =>
+        ShouldFail(Valid.Replace("""{ "type": "protocol-signed", "on": "2022-07-05" }""", $$"""{ "type": "protocol-signed", "on": "2022-07-05", "entryIntoForce": {{rule}} }""", StringComparison.Ordinal), message);
+
+    [Theory]
+    [InlineData("""{ "type": "protocol-signed", "on": "2022-07-05" }""", """{ "type": "protocol-signed", "on": "2022-07-05", "coCandidates": ["SWE", "XX"] }""", "nato/fin events[5].coCandidates[1]: 'XX' is not an ISO 3166-1 alpha-3 country code*")]
+    [InlineData("""["TUR", "FIN", "SWE"]""", """["TUR", 7, "SWE"]""", "nato/fin events[2].parties[1]: expected a string, found a number.")]
+    [InlineData("""{ "type": "accession", "on": "2023-04-04", "memberCount": 31 }""", """{ "type": "accession", "on": "2023-04-04", "memberCount": 31.0 }""", "nato/fin events[12].memberCount: 31.0 is not a whole number in range.")]
+    [InlineData("""{ "type": "application", "on": "2022-05-18" }""", """{ "type": "application", "on": "2022-05-18", "member": "SWE" }""", "nato/swe events[0].member: is not a known field here*")]
+    [InlineData("""{ "id": "nato/swe", "candidate": "SWE",""", """{ "id": "nato/swe", "candidate": "SWE", "candidate": "SWE",""", "$.processes[1].candidate: is given twice; give each field once.")]
+    [InlineData("""{ "type": "withdrawal", "on": "2022-06-01", "reason": "Changed course." }""", """{ "type": "withdrawal", "on": "2022-06-01", "reason": "Changed course.", "type": "withdrawal" }""", "nato/swe events[1].type: is given twice; give each field once.")]
+    public void What_the_quick_check_does_not_accept_is_reported_as_the_full_check_reports_it(string was, string becomes, string message)
+    {
+        var json = Valid.Replace(was, becomes, StringComparison.Ordinal);
+        json.Should().NotBe(Valid);
+
+        ShouldFail(json, message);
+    }
+
+    [Fact]
+    public void A_process_the_quick_check_leaves_to_the_full_check_reads_as_its_plain_copy()
+    {
+        // A null optional field: the full check takes it as absent; the quick check leaves such a process to it.
+        var withNull = Parse(Valid.Replace("""{ "type": "deposit", "on": "2022-07-21", "member": "BEL" }""",
+            """{ "type": "deposit", "on": "2022-07-21", "member": "BEL", "depositary": null }""", StringComparison.Ordinal));
+        var plain = Parse(Valid);
+
+        withNull.InImportOrder().Should().BeEquivalentTo(plain.InImportOrder(), o => o.WithStrictOrdering().RespectingRuntimeTypes());
+    }
+
+    [Fact]
     public void An_entry_names_its_location_by_process_index_type_and_date()
     {
         Parse(Valid).Entries[7].Location.Should().Be("nato/fin events[7] (ratification, 2022-07-20)");
