@@ -69,10 +69,77 @@ public sealed class AsOfIndexTests : IAsyncLifetime
         var entries = await _host.Queries.EntriesAsync(process);
         entries.Should().NotBeEmpty();
         await CheckAsync(_host.Queries, process, entries, "as maintained while recording");
+        await CheckRowsAsync(process, entries, "as maintained while recording");
 
         await _host.Queries.RebuildAllAsync();
         await CheckAsync(_host.Queries, process, entries, "after a rebuild");
+        await CheckRowsAsync(process, entries, "after a rebuild");
     }
+
+    // The index's rows themselves (a process without rows would be answered by the fold, which hides a row never
+    // written): those the log's transactions make, one after the other (ProcessViews.AsOfHistory, whose answers
+    // StatusSnapshotTests hold against the fold), whichever way they were written (the import's COPY, the procedure).
+    private async Task CheckRowsAsync(string process, IReadOnlyList<RecordedEntry> entries, string when)
+    {
+        static string Row(DateOnly validFrom, DateTimeOffset knownFrom, DateTimeOffset? knownTo, byte[] status) =>
+            $"{validFrom:O} {knownFrom.UtcTicks} {knownTo?.UtcTicks} {Convert.ToHexString(status)}";
+        var expected = ProcessViews.AsOfHistory(process, entries).Select(r => Row(r.ValidFrom, r.KnownFrom, r.KnownTo, r.Status)).Order().ToList();
+        var stored = new List<string>();
+        await using (var connection = (Npgsql.NpgsqlConnection)_host.Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            await using var select = new Npgsql.NpgsqlCommand($"select valid_from, known_from, known_to, status from {_schema}.ledger_asof where process = $1", connection);
+            select.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = process });
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                stored.Add(Row(reader.GetFieldValue<DateOnly>(0), reader.GetFieldValue<DateTimeOffset>(1),
+                    reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<byte[]>(3)));
+            }
+        }
+        stored.Order().Should().Equal(expected, $"{process}: the index's rows {when}");
+    }
+
+    // Processes started inside an import's batch (the batches after the first, which the import writes with COPY) get
+    // their rows from the batch's own COPY (BulkWork), the others from the index's procedure: both are the log's rows.
+    [Fact]
+    public async Task Processes_an_import_starts_in_its_batches_are_indexed_as_the_log_says()
+    {
+        var processes = Enumerable.Range(0, 6).Select(i => $"imp/{Candidates[i].ToLowerInvariant()}").ToArray();
+        var file = new JsonObject
+        {
+            ["organization"] = new JsonObject
+            {
+                ["code"] = "IMP", ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
+                ["newMembersRatifyOpenProcesses"] = false,
+                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
+            },
+            ["processes"] = new JsonArray([.. processes.Select((process, i) => (JsonNode)new JsonObject
+            {
+                ["id"] = process,
+                ["candidate"] = Candidates[i],
+                ["events"] = new JsonArray([
+                    new JsonObject { ["type"] = "application", ["on"] = Day(i) },
+                    new JsonObject { ["type"] = "invitation", ["on"] = Day(5 + i) },
+                    new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8 + i) },
+                    .. Members.Take(1 + i % Members.Length).Select((m, k) => (JsonNode)new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(9 + i + 3 * k + i % 2) }),
+                ]),
+            })]),
+        };
+        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
+        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
+        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+
+        foreach (var process in processes)
+        {
+            var entries = await _host.Queries.EntriesAsync(process);
+            entries.Should().NotBeEmpty();
+            await CheckRowsAsync(process, entries, "as imported");
+            await CheckAsync(_host.Queries, process, entries, "as imported");
+        }
+    }
+
+    private static readonly string[] Candidates = ["SWE", "FIN", "UKR", "GEO", "BIH", "MDA"];
 
     [Fact]
     public async Task A_ledger_recorded_before_the_index_existed_gets_it_built_on_first_use()
