@@ -111,7 +111,11 @@ internal sealed class CopyRows : IBufferWriter<byte>
             return;
         }
         BinaryPrimitives.WriteInt32BigEndian(Take(4), 4);
-        BinaryPrimitives.WriteInt32BigEndian(Take(4), date.DayNumber - DateEpoch.DayNumber);
+        // DateOnly.MinValue and MaxValue are '-infinity' and 'infinity', as Npgsql writes them (the as-of index's answer
+        // for the days before the first entry, which the live maintenance writes through Npgsql): the server's
+        // int.MinValue and int.MaxValue, not the years 1 and 9999.
+        var days = date == DateOnly.MinValue ? int.MinValue : date == DateOnly.MaxValue ? int.MaxValue : date.DayNumber - DateEpoch.DayNumber;
+        BinaryPrimitives.WriteInt32BigEndian(Take(4), days);
     }
 
     /// <summary>A <c>timestamptz</c> (microseconds since 2000-01-01 UTC).</summary>
