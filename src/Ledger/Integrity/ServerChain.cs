@@ -77,7 +77,7 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
     internal static string FactsExpression(string schema, string organization, string stream, string version)
     {
         var streams = $"{schema}.{Storage.StorageNames.Streams}";
-        var events = $"{schema}.mt_events";
+        var events = $"{schema}.{Storage.StorageNames.Events}";
         var chain = $"{schema}.{IntegritySchema.ChainTable}";
         return $"{ServerClock.MicrosOf("transaction_timestamp()")} || ','"
             + $" || CASE WHEN {organization} = '' THEN ','"
@@ -116,7 +116,6 @@ internal sealed class ServerChain(string schema) : ISchemaObjectWithDependencies
         writer.WriteLine("    || p_entry));");
         writer.WriteLine("END $link$;");
 
-        var streams = $"{schema}.{Storage.StorageNames.Streams}";
         writer.WriteLine($"CREATE OR REPLACE FUNCTION {schema}.{FactsFunction}(p_organization varchar, p_stream varchar, p_version bigint) RETURNS text LANGUAGE plpgsql AS $facts$");
         writer.WriteLine($"BEGIN -- {Revision}: micros,organization version,organization created,stream version,stream event id,stream chain hash,role (one expression: one plan)");
         writer.WriteLine($"  RETURN {FactsExpression(schema, "p_organization", "p_stream", "p_version")};");
