@@ -72,6 +72,10 @@ public static partial class ProcessViews
     /// </summary>
     private sealed class AnswerFold
     {
+        // The fold's order: effective date, then entry number.
+        private static readonly Comparer<RecordedEntry> FoldOrder =
+            Comparer<RecordedEntry>.Create(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
+
         private readonly HashSet<long> _retracted = [];
         private readonly Dictionary<(string Member, DateOnly On), bool> _declared = [];
         private readonly StatusSnapshot.Ratifiers _ratifiers;
@@ -99,7 +103,7 @@ public static partial class ProcessViews
                 }
                 ByEvent.TryAdd(e.Event, e);
             }
-            Plain.Sort(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
+            Plain.Sort(FoldOrder);
             _unconfirmed = e => e is not null && ByEvent.TryGetValue(e, out var r) && r.Unconfirmed;
             // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order,
             // retracted ones included (ProcessViews.VetoUnconfirmed over the state's entries).
@@ -140,7 +144,7 @@ public static partial class ProcessViews
                 Plain.Add(e);
                 ByEvent.TryAdd(e.Event, e);
             }
-            Plain.Sort(start, Plain.Count - start, Comparer<RecordedEntry>.Create(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number)));
+            Plain.Sort(start, Plain.Count - start, FoldOrder);
             FoldFrom(start, from);
             return true;
         }
