@@ -69,7 +69,7 @@ public sealed partial class LedgerRecorder
     }
 
     private static bool IsConcurrency(Exception e) =>
-        e is ConcurrencyException or BulkConflictException or OrganizationMovedException
+        e is ConcurrencyException or BulkConflictException or OrganizationMovedException or InvitedMovedException
             or JasperFx.Events.ExistingStreamIdCollisionException or Marten.Exceptions.ExistingStreamIdCollisionException
         || IsDeadlock(e);
 
@@ -92,4 +92,7 @@ public sealed partial class LedgerRecorder
     // The organization's stream moved between the decision and the write of an invitation or accession.
     private sealed class OrganizationMovedException(string stream, long expected, long actual)
         : Exception($"{stream}: the organization was read at version {expected}, but is at version {actual}; the batch is decided again.");
+
+    private sealed class InvitedMovedException(string organization, string process)
+        : Exception($"{organization}: {process} was invited after the batch's accession was decided ahead; the batch is decided again in the organization's turn.");
 }

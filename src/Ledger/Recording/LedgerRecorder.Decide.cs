@@ -215,7 +215,7 @@ public sealed partial class LedgerRecorder
                         // A resent accession applies the rule again: it adds nothing when the first send's transaction
                         // did (the command ids are taken), and completes what a ledger that ran the rule after the
                         // commit (before this version) may have left undone.
-                        var again = await PlanNewMemberRatificationsAsync(decided, process, resent.Candidate, resent.On, organization, ct).ConfigureAwait(false);
+                        var again = await PlanNewMemberRatificationsAsync(decided, previous, process, resent.Candidate, resent.On, organization, ct).ConfigureAwait(false);
                         if (again.Refusal is null && again.Planned.Count > 0)
                         {
                             var notes = StageNewMemberRatifications(decided, process, again.Planned);
@@ -256,7 +256,7 @@ public sealed partial class LedgerRecorder
                 List<PlannedRatification>? ratifications = null;
                 if (accession is not null && organization.NewMembersRatifyOpenProcesses)
                 {
-                    var plan = await PlanNewMemberRatificationsAsync(decided, process, state.Candidate!, accession.On, organization.Admit(state.Candidate!, accession.On), ct).ConfigureAwait(false);
+                    var plan = await PlanNewMemberRatificationsAsync(decided, previous, process, state.Candidate!, accession.On, organization.Admit(state.Candidate!, accession.On), ct).ConfigureAwait(false);
                     if (plan.Refusal is { } refusal)
                     {
                         results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], refusal, state.Version));

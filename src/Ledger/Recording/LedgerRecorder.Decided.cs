@@ -114,6 +114,10 @@ public sealed partial class LedgerRecorder
 
         // An invitation or accession was decided on the organization as read: the write checks it has not moved.
         public bool GuardsOrganization { get; init; }
+
+        // The processes invited before the batch, as its accessions' rule read them (once per decision). A batch decided
+        // ahead, without the organization's turn, checks them again when it writes (CheckInvitedAsync).
+        public HashSet<string>? InvitedBefore { get; set; }
         public OpenCandidacies? Open { get; set; }
 
         // A dry run's carried state: Streams holds every stream the run has decided so far (nothing of it is written, so

@@ -13,7 +13,9 @@ public sealed partial class LedgerRecorder
     /// Records commands in order, batch after batch, exactly as repeated <see cref="RecordManyAsync"/> calls would, and
     /// hands each batch's results to <paramref name="onBatch"/> once committed (false stops the import). While one
     /// batch is written the next is decided on the state it leaves, so deciding and writing overlap; that decision is
-    /// used only if the batch commits exactly as decided, and is made again otherwise; an accession is never decided ahead.
+    /// used only if the batch commits exactly as decided, and is made again otherwise. An accession decided ahead reads the
+    /// invited processes as stored and as the batch being written leaves them; its write checks them again in the
+    /// organization's turn.
     /// After a batch that stops on a refusal or a conflict, nothing is decided before its answer is handled.
     /// </summary>
     internal async Task ImportAsync(IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)> commands, int batchSize, Func<IReadOnlyList<RecordResult>, ValueTask<bool>> onBatch, CancellationToken ct)
@@ -83,7 +85,7 @@ public sealed partial class LedgerRecorder
                         // when its batch comes, once this one is written.)
                         try
                         {
-                            nextItems = AheadOfAccession(Batch(commands, start + items.Count, size, prepared).Items, size);
+                            nextItems = Batch(commands, start + items.Count, size, prepared).Items;
                             next = nextItems is null ? null : DecideAsync(nextItems, null, decided, false, ct);
                         }
                         catch (Exception e) when (e is ArgumentException or HistoryFileException)
@@ -148,31 +150,6 @@ public sealed partial class LedgerRecorder
             }
             _bulk?.ReleaseBuffers();
         }
-    }
-
-    // The part of a batch decided ahead: the commands before its first accession, which is decided only after the batch
-    // before it commits, in its organization's turn (it reads the invited processes the rule adds the new member to).
-    // Nothing when that part is short (under a quarter of the batch): every batch rewrites the views of each process it
-    // touches, whatever its length, so a short batch costs nearly what a full one does; those commands are then decided
-    // with the accession and what follows it, in one batch after the commit.
-    private static List<Item>? AheadOfAccession(List<Item>? items, int size)
-    {
-        var accession = -1;
-        for (var i = 0; items is not null && i < items.Count; i++)
-        {
-            if (items[i].Command is CompleteAccession)
-            {
-                accession = i;
-                break;
-            }
-        }
-        return accession switch
-        {
-            < 0 => items,
-            0 => null,
-            _ when accession < size / 4 => null,
-            _ => items![..accession],
-        };
     }
 
     // A look-ahead decision no longer wanted: its session is closed once it is done, and its failure observed.

@@ -26,18 +26,18 @@ public sealed partial class LedgerRecorder
     /// A refusal other than "closed" refuses the accession, naming the process: nothing is half-written.
     /// </summary>
     private async Task<(List<PlannedRatification> Planned, Rejection? Refusal)> PlanNewMemberRatificationsAsync(
-        Decided decided, string process, string member, DateOnly on, Organization admitted, CancellationToken ct)
+        Decided decided, Decided? previous, string process, string member, DateOnly on, Organization admitted, CancellationToken ct)
     {
         var session = decided.Session;
         var orgCode = decided.Items[0].Organization;
-        var stored = await session.Query<ProcessEntry>()
-            .Where(p => p.Organization == orgCode && p.Phase == ProcessPhase.Invited)
-            .Select(p => p.Id)
-            .ToListAsync(ct).ConfigureAwait(false);
+        // The processes invited before this batch: as stored, read once per decision (every accession of the batch plans
+        // on the same reading, which the write of a batch decided ahead checks again under the organization's turn), and,
+        // for a batch decided on top of one still being written, as that one leaves the processes it changed.
+        var before = decided.InvitedBefore ??= await InvitedBeforeAsync(session, orgCode, previous, ct).ConfigureAwait(false);
         // A process this batch has changed counts as the batch leaves it: only those still invited are candidates (the
         // others would be passed over below), so that an import's batch of a thousand processes does not look up a
         // thousand receipts for every accession.
-        var invited = stored.Where(p => !decided.Streams.ContainsKey(p))
+        var invited = before.Where(p => !decided.Streams.ContainsKey(p))
             .Concat(decided.Streams.Where(s => s.Value.Current.Phase == ProcessPhase.Invited).Select(s => s.Key))
             .Where(p => p != process)
             .Distinct(StringComparer.Ordinal)
@@ -50,11 +50,14 @@ public sealed partial class LedgerRecorder
 
         var ids = invited.ToDictionary(p => p, p => NewMemberCommandId(p, member), StringComparer.Ordinal);
         var batch = session.CreateBatchQuery();
-        var unknown = ids.Values.Where(id => !decided.Receipts.ContainsKey(id)).ToArray();
+        var unknown = ids.Values.Where(id => !decided.Receipts.ContainsKey(id) && previous?.Receipts.ContainsKey(id) != true).ToArray();
         var receiptsQuery = unknown.Length > 0 ? batch.LoadMany<CommandReceipt>().ById(unknown) : null;
-        var reads = invited.Where(p => !decided.Streams.ContainsKey(p))
+        var reads = invited.Where(p => !decided.Streams.ContainsKey(p) && previous?.Streams.ContainsKey(p) != true)
             .ToDictionary(p => p, p => _states.Enlist(batch, p), StringComparer.Ordinal);
-        await batch.Execute(ct).ConfigureAwait(false);
+        if (receiptsQuery is not null || reads.Count > 0)
+        {
+            await batch.Execute(ct).ConfigureAwait(false);
+        }
         var taken = receiptsQuery is null ? [] : (await receiptsQuery.ConfigureAwait(false)).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
 
         var planned = new List<PlannedRatification>();
@@ -63,11 +66,19 @@ public sealed partial class LedgerRecorder
             StreamChange change;
             if (!decided.Streams.TryGetValue(other, out change!))
             {
-                var loaded = await reads[other].ResolveAsync(session, ct).ConfigureAwait(false);
-                change = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
+                if (previous is not null && previous.Streams.TryGetValue(other, out var left))
+                {
+                    // As the batch being written leaves it (it is not stored yet).
+                    change = new StreamChange(left.Current, left.Staged.Count > 0 ? left.Staged[^1].Id : left.LastEventId, left.Commands);
+                }
+                else
+                {
+                    var loaded = await reads[other].ResolveAsync(session, ct).ConfigureAwait(false);
+                    change = new StreamChange(loaded.State, loaded.LastEventId, loaded.Commands);
+                }
             }
             var id = ids[other];
-            if (change.Current.Phase != ProcessPhase.Invited || taken.Contains(id) || decided.Receipts.ContainsKey(id))
+            if (change.Current.Phase != ProcessPhase.Invited || taken.Contains(id) || decided.Receipts.ContainsKey(id) || previous?.Receipts.ContainsKey(id) == true)
             {
                 continue;
             }
@@ -84,6 +95,58 @@ public sealed partial class LedgerRecorder
             }
         }
         return (planned, null);
+    }
+
+    // The organization's invited processes before a batch: the stored ones, corrected by the batch before (still being
+    // written) where it changed them.
+    private static async Task<HashSet<string>> InvitedBeforeAsync(IDocumentSession session, string orgCode, Decided? previous, CancellationToken ct)
+    {
+        var invited = (await InvitedStoredAsync(session, orgCode, ct).ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var (id, change) in previous?.Streams ?? [])
+        {
+            if (change.Current.Phase == ProcessPhase.Invited)
+            {
+                invited.Add(id);
+            }
+            else
+            {
+                invited.Remove(id);
+            }
+        }
+        return invited;
+    }
+
+    private static Task<IReadOnlyList<string>> InvitedStoredAsync(IQuerySession session, string orgCode, CancellationToken ct) =>
+        session.Query<ProcessEntry>()
+            .Where(p => p.Organization == orgCode && p.Phase == ProcessPhase.Invited)
+            .Select(p => p.Id)
+            .ToListAsync(ct);
+
+    /// <summary>
+    /// For a batch whose accessions were decided ahead, without the organization's turn (an import's look-ahead): checks,
+    /// in the write's transaction and under the turn, that no process became invited since the rule read the invited
+    /// processes: an invitation committed between the decision and this write (it takes the turn, but does not move the
+    /// organization's version) would not have the new member. Such a batch is decided again, in the turn.
+    /// </summary>
+    private static async Task CheckInvitedAsync(Decided decided, CancellationToken ct)
+    {
+        if (decided.InvitedBefore is not { } before)
+        {
+            return;
+        }
+        var orgCode = decided.Items[0].Organization;
+        foreach (var id in await InvitedStoredAsync(decided.Session, orgCode, ct).ConfigureAwait(false))
+        {
+            // A stream this batch appends to is checked at its version; one it read without appending counts as it left it;
+            // any other as the rule read it.
+            var seen = decided.Streams.TryGetValue(id, out var change)
+                ? change.Staged.Count > 0 || change.Current.Phase == ProcessPhase.Invited
+                : before.Contains(id);
+            if (!seen)
+            {
+                throw new InvitedMovedException(orgCode, id);
+            }
+        }
     }
 
     // Stages the planned RatifierAdded events (with their receipts) in the batch, after the accession; returns what they

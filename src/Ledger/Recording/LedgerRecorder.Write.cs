@@ -153,6 +153,11 @@ public sealed partial class LedgerRecorder
         {
             throw new OrganizationMovedException(key, decided.OrganizationVersion, organization.CurrentVersion ?? 0);
         }
+        if (decided.OrganizationStream is null)
+        {
+            // Decided ahead, without the turn: the invited processes its accessions' rule read may have changed since.
+            await CheckInvitedAsync(decided, ct).ConfigureAwait(false);
+        }
         foreach (var e in decided.OrganizationEvents)
         {
             organization.AppendOne(e);

@@ -37,11 +37,11 @@ public sealed class CopyImportTests : IAsyncLifetime
     [Fact]
     public async Task Batches_of_two_import_every_entry_around_the_accessions_and_the_rows_are_marten_s()
     {
-        // Batches of one and two commands: a look-ahead batch is cut at an accession wherever one falls in it (the
-        // accession first, or after one command), and the write takes COPY from two commands up.
+        // Batches of one and two commands: accessions are decided ahead wherever they fall in a batch (first or second,
+        // on top of a batch that may itself hold one), and the write takes COPY from two commands up.
         await using var tiny = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("tinybatch"), configure: l => l.ImportBatchSize = 2);
         var file = HistoryFile.Load(SampleHistory.Path);
-        file.Entries.Count(e => e.Command is RatificationLedger.Domain.CompleteAccession).Should().BeGreaterThan(1, "the sample has accessions to cut batches at");
+        file.Entries.Count(e => e.Command is RatificationLedger.Domain.CompleteAccession).Should().BeGreaterThan(1, "the sample has accessions to decide ahead");
 
         var first = await tiny.Sender.Send(new ImportHistoryRequest(file, RecordedBy: "importer", CorrelationId: "import-1"));
         var byMarten = await _marten.Sender.Send(Sample());

@@ -164,6 +164,74 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
             state.RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", .. acceded]);
         }
     }
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task An_import_s_accession_decided_ahead_reaches_what_the_batch_before_invited_and_what_another_app_invited_meanwhile(bool otherAppInvites)
+    {
+        var alliance = new Organization("EEA", "Test alliance", "DEU", RatificationCounts.AtApproval, NewMembersRatifyOpenProcesses: true,
+            [new Membership("DEU", D("2000-01-01")), new Membership("FRA", D("2000-01-01"))], UsesAccessionProtocol: false);
+        (await _host.RegisterAsync(alliance)).Succeeded.Should().BeTrue();
+        await using var other = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        async Task Record(LedgerRecorder recorder, AccessionCommand command) =>
+            (await recorder.RecordAsync(command)).Outcome.Should().Be(RecordOutcome.Recorded, command.ToString());
+        // Before the import: Austria invited (Germany its only required ratifier) and approved by Germany, Belgium and
+        // Switzerland applied.
+        await Record(_host.Recorder, new SubmitApplication("eea/aut", "EEA", "AUT", D("2010-01-01")));
+        await Record(_host.Recorder, new ExtendInvitation("eea/aut", D("2010-01-02"), "Summit", ["DEU"]));
+        await Record(_host.Recorder, new ApproveRatification("eea/aut", "DEU", D("2010-01-03"), "Bundestag"));
+        await Record(_host.Recorder, new SubmitApplication("eea/bel", "EEA", "BEL", D("2010-01-01")));
+        await Record(_host.Recorder, new SubmitApplication("eea/che", "EEA", "CHE", D("2010-01-01")));
+
+        // The import: its first batch (one command) invites Switzerland; the second, Austria's accession, is decided
+        // while the first is written, on the state the first leaves (Switzerland invited, not yet stored). The first
+        // write waits a little so that the decision ahead ends before it commits.
+        var writes = new List<string>();
+        _host.Recorder.BeforeWrite = async (streams, _) =>
+        {
+            var keys = streams.Select(s => s.Stream).ToArray();
+            lock (writes)
+            {
+                writes.Add(string.Join(",", keys));
+            }
+            if (keys.Contains("eea/che") && !keys.Contains("eea/aut"))
+            {
+                await Task.Delay(300);
+            }
+            else if (otherAppInvites && keys.Contains("eea/aut") && writes.Count(w => w.Contains("eea/aut", StringComparison.Ordinal)) == 1)
+            {
+                // Between the accession's decision and its write, another app invites Belgium (with the roster it reads:
+                // Austria is not a member yet).
+                await Record(other.Unobserved, new ExtendInvitation("eea/bel", D("2010-01-04"), "Summit"));
+            }
+        };
+        var usedBefore = _host.Recorder.LookAheadsUsed;
+        var results = new List<RecordResult>();
+        AccessionCommand[] commands = [new ExtendInvitation("eea/che", D("2010-01-04"), "Summit"), new CompleteAccession("eea/aut", D("2010-01-05"))];
+        await _host.Recorder.ImportAsync([.. commands.Select(c => (c, (Provenance?)null))], 2, batch =>
+        {
+            results.AddRange(batch);
+            return ValueTask.FromResult(true);
+        }, CancellationToken.None);
+        _host.Recorder.BeforeWrite = null;
+
+        results.Select(r => r.Outcome).Should().Equal(RecordOutcome.Recorded, RecordOutcome.Recorded);
+        _host.Recorder.LookAheadsUsed.Should().Be(usedBefore + 1, "the accession was decided ahead");
+        // Decided ahead, the accession is written as decided when nothing was invited meanwhile (Switzerland's invitation
+        // was read from the batch before), and decided again in the organization's turn when Belgium was.
+        writes.Count(w => w.Contains("eea/aut", StringComparison.Ordinal)).Should().Be(otherAppInvites ? 2 : 1, string.Join(" | ", writes));
+        (await _host.Reader.LoadStateAsync("eea/che")).RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", "AUT"]);
+        var belgium = await _host.Reader.LoadStateAsync("eea/bel");
+        if (otherAppInvites)
+        {
+            belgium.RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", "AUT"], "Belgium was invited before Austria's accession committed");
+        }
+        else
+        {
+            belgium.Phase.Should().Be(ProcessPhase.Applied);
+        }
+        (await _host.Reader.LoadOrganizationAsync("EEA"))!.IsMemberOn("AUT", D("2010-01-05")).Should().BeTrue();
+    }
 }
 
 /// <summary>
