@@ -14,7 +14,7 @@ namespace RatificationLedger.Projections;
 /// earlier entry, so the views are rebuilt from the whole stream (stored entries plus the ones being appended) with the
 /// same fold the write side uses, rather than patched event by event.
 /// </summary>
-public sealed class ProcessViewsProjection : IProjection
+public sealed class ProcessViewsProjection : IProjection, IStagedProjection
 {
     /// <summary>The projection's name (for rebuilds).</summary>
     public const string Name = "ProcessViews";
@@ -27,48 +27,72 @@ public sealed class ProcessViewsProjection : IProjection
     /// <inheritdoc />
     public async Task ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
     {
+        var views = await ReadAsync(operations, events, cancellation).ConfigureAwait(false);
+        views.Build(cancellation);
+        views.Store(operations);
+    }
+
+    // The COPY write reads first, builds while the server stores the rows, then stores (IStagedProjection).
+    async Task<IStagedViews> IStagedProjection.ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct) =>
+        await ReadAsync(operations, events, ct).ConfigureAwait(false);
+
+    private async Task<Views> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
         var streams = await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false);
         if (streams.Count == 0)
         {
-            return;
+            return new Views(streams, []);
         }
         // The as-of index, in the same transaction (see AsOfIndex): what changes for each process, then its answers
         // folded with its views (one fold where the two are the same).
         await AsOfIndex.EnsureAsync(operations.DocumentStore, cancellation).ConfigureAwait(false);
-        var changes = AsOfIndex.Plan(operations, streams, events);
-        var built = new (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[streams.Count];
-        void Build(int j)
+        return new Views(streams, AsOfIndex.Plan(operations, streams, events));
+    }
+
+    // Each process's status, register and as-of answers, built from its entries (pure) and then stored.
+    private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes) : IStagedViews
+    {
+        private readonly (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[] _built = new (AccessionStatus, RatificationRegister, List<AsOfAnswer>?)[streams.Count];
+
+        public void Build(CancellationToken ct)
         {
-            var (process, entries) = streams[j];
-            if (changes[j] is { } change)
+            void Build(int j)
             {
-                built[j] = ProcessViews.BuildStoredWithAnswers(process, entries, change.From);
+                var (process, entries) = streams[j];
+                if (changes[j] is { } change)
+                {
+                    _built[j] = ProcessViews.BuildStoredWithAnswers(process, entries, change.From);
+                }
+                else
+                {
+                    var (status, register) = ProcessViews.BuildStored(process, entries);
+                    _built[j] = (status, register, null);
+                }
             }
-            else
+            // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
+            if (streams.Count == 1)
             {
-                var (status, register) = ProcessViews.BuildStored(process, entries);
-                built[j] = (status, register, null);
+                Build(0);
+            }
+            else if (streams.Count > 1)
+            {
+                Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, Build);
             }
         }
-        // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
-        if (streams.Count == 1)
+
+        public void Store(IDocumentOperations operations)
         {
-            Build(0);
-        }
-        else
-        {
-            Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = cancellation }, Build);
-        }
-        for (var j = 0; j < streams.Count; j++)
-        {
-            var (status, register, answers) = built[j];
-            operations.Store(status);
-            operations.Store(register);
-            if (answers is not null)
+            for (var j = 0; j < streams.Count; j++)
             {
-                AsOfIndex.Queue(operations, streams[j].Process, changes[j]!.Value, answers);
+                var (status, register, answers) = _built[j];
+                operations.Store(status);
+                operations.Store(register);
+                if (answers is not null)
+                {
+                    AsOfIndex.Queue(operations, streams[j].Process, changes[j]!.Value, answers);
+                }
             }
         }
     }

@@ -25,13 +25,16 @@ internal sealed partial class BulkAppender
     private readonly string _schema;
     private readonly Weasel.Core.DbObjectName _receiptTable;
     private readonly ISerializer _serializer;
-    private readonly IReadOnlyList<IInlineProjection<IDocumentOperations>> _inline;
+    private readonly IReadOnlyList<InlineProjection> _inline;
     private readonly string _streamType;
 
     // The arrays of the rows, their canonical parts and the chain links, kept between an import's batches.
     private readonly ImportBuffers _buffers = new();
 
-    private BulkAppender(StoreOptions options, IReadOnlyList<IInlineProjection<IDocumentOperations>> inline)
+    // The store's inline projections: applied through Marten's inline interface, or in stages (IStagedProjection).
+    private sealed record InlineProjection(IInlineProjection<IDocumentOperations>? Inline, IStagedProjection? Staged);
+
+    private BulkAppender(StoreOptions options, IReadOnlyList<InlineProjection> inline)
     {
         _schema = options.Events.DatabaseSchemaName;
         _receiptTable = StorageNames.ReceiptTable(options);
@@ -85,7 +88,7 @@ internal sealed partial class BulkAppender
         }
         var inline = options.Projections.All
             .Where(p => p is ProjectionBase { Lifecycle: ProjectionLifecycle.Inline })
-            .Select(p => p.BuildForInline())
+            .Select(p => p is IProjectionWrapper { InnerProjection: IStagedProjection staged } ? new InlineProjection(null, staged) : new InlineProjection(p.BuildForInline(), null))
             .ToArray();
         return new BulkAppender(options, inline);
     }
@@ -224,16 +227,48 @@ internal sealed partial class BulkAppender
             action.AggregateType = typeof(AccessionStream);
             actions.Add(action);
         }
+        List<IStagedViews>? staged = null;
         foreach (var projection in _inline)
         {
-            await projection.ApplyAsync(session, actions, ct).ConfigureAwait(false);
+            if (projection.Staged is { } stages)
+            {
+                (staged ??= []).Add(await stages.ReadAsync(session, [.. actions.SelectMany(a => a.Events)], ct).ConfigureAwait(false));
+            }
+            else
+            {
+                await projection.Inline!.ApplyAsync(session, actions, ct).ConfigureAwait(false);
+            }
         }
 
         // The rows, as Marten's append writes them.
         rows.Complete(sequence, timestamp);
-        // The chain links are hashed while the server stores the rows (the hashes need only the rows' bytes, the time and
-        // the role), and copied once the rows are in.
+        // The chain links are hashed, and the staged projections' documents built, while the server stores the rows (the
+        // hashes need only the rows' bytes, the time and the role); the links are copied once the rows are in, the
+        // documents stored in the session after that.
         var linking = Chained(streams, previous) ? Task.Run(() => Links(rows, timestamp, role, previous), CancellationToken.None) : null;
+        var building = staged is null ? null : Task.Run(() => staged.ForEach(v => v.Build(ct)), CancellationToken.None);
+        try
+        {
+            await WriteLinkedRowsAsync(connection, streams, receipts, rows, previous, linking, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing may go on building in the background once the write has failed.
+            if (building is not null)
+            {
+                await building.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        if (building is not null)
+        {
+            await building.ConfigureAwait(false);
+            staged!.ForEach(v => v.Store(session));
+        }
+    }
+
+    private async Task WriteLinkedRowsAsync(NpgsqlConnection connection, IReadOnlyList<StreamAppend> streams, IReadOnlyList<CommandReceipt> receipts, EventRows rows,
+        Dictionary<string, (long Version, byte[] Chain)> previous, Task<(byte[] Payload, int Length)>? linking, CancellationToken ct)
+    {
         try
         {
             await using var copy = await connection.BeginRawBinaryCopyAsync(
