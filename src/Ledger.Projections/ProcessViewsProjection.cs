@@ -1,6 +1,7 @@
 using JasperFx.Events;
 using RatificationLedger.Domain;
 using RatificationLedger.Recording;
+using RatificationLedger.Storage;
 using Marten;
 using Marten.Events.Projections;
 using Marten.Services.BatchQuerying;
@@ -33,28 +34,33 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
     }
 
     // The COPY write reads first, builds while the server stores the rows, then stores (IStagedProjection).
+    // Its documents are then serialized while they are built, and go in as one statement per table (BulkDocuments).
     async Task<IStagedViews> IStagedProjection.ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct) =>
-        await ReadAsync(operations, events, ct).ConfigureAwait(false);
+        await ReadAsync(operations, events, ct, _bulk ??= new BulkDocuments(operations.DocumentStore)).ConfigureAwait(false);
 
-    private async Task<Views> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation)
+    private BulkDocuments? _bulk;
+
+    private async Task<Views> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation, BulkDocuments? bulk = null)
     {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
         var streams = await ProcessStreams.LoadAsync(operations, events, _entries, cancellation).ConfigureAwait(false);
         if (streams.Count == 0)
         {
-            return new Views(streams, []);
+            return new Views(streams, [], bulk);
         }
         // The as-of index, in the same transaction (see AsOfIndex): what changes for each process, then its answers
         // folded with its views (one fold where the two are the same).
         await AsOfIndex.EnsureAsync(operations.DocumentStore, cancellation).ConfigureAwait(false);
-        return new Views(streams, AsOfIndex.Plan(operations, streams, events));
+        return new Views(streams, AsOfIndex.Plan(operations, streams, events), bulk);
     }
 
     // Each process's status, register and as-of answers, built from its entries (pure) and then stored.
-    private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes) : IStagedViews
+    private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes, BulkDocuments? bulk) : IStagedViews
     {
         private readonly (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[] _built = new (AccessionStatus, RatificationRegister, List<AsOfAnswer>?)[streams.Count];
+        private readonly string[]? _statusJson = bulk is null ? null : new string[streams.Count];
+        private readonly string[]? _registerJson = bulk is null ? null : new string[streams.Count];
 
         public void Build(CancellationToken ct)
         {
@@ -70,6 +76,11 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                     var (status, register) = ProcessViews.BuildStored(process, entries);
                     _built[j] = (status, register, null);
                 }
+                if (bulk is not null)
+                {
+                    _statusJson![j] = bulk.Serializer.ToJson(_built[j].Status);
+                    _registerJson![j] = bulk.Serializer.ToJson(_built[j].Register);
+                }
             }
             // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
             if (streams.Count == 1)
@@ -84,17 +95,55 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
 
         public void Store(IDocumentOperations operations)
         {
+            if (bulk is not null && streams.Count > 0)
+            {
+                var ids = streams.Select(s => s.Process).ToArray();
+                bulk.Upsert(operations, bulk.StatusTable, typeof(AccessionStatus), ids, _statusJson!);
+                bulk.Upsert(operations, bulk.RegisterTable, typeof(RatificationRegister), ids, _registerJson!);
+            }
             for (var j = 0; j < streams.Count; j++)
             {
                 var (status, register, answers) = _built[j];
-                operations.Store(status);
-                operations.Store(register);
+                if (bulk is null)
+                {
+                    operations.Store(status);
+                    operations.Store(register);
+                }
                 if (answers is not null)
                 {
                     AsOfIndex.Queue(operations, streams[j].Process, changes[j]!.Value, answers);
                 }
             }
         }
+    }
+}
+
+/// <summary>
+/// The process views as the COPY write stores them: each table's documents in one upsert of Marten's row (id, JSON,
+/// version, .NET type, last modified), the JSON serialized with the store's serializer while the rows are stored,
+/// instead of one upsert per document serialized at the commit.
+/// </summary>
+internal sealed class BulkDocuments(IDocumentStore store)
+{
+    public ISerializer Serializer { get; } = store.Options.Serializer();
+
+    public string StatusTable { get; } = store.Options.FindOrResolveDocumentType(typeof(AccessionStatus)).TableName.QualifiedName;
+
+    public string RegisterTable { get; } = store.Options.FindOrResolveDocumentType(typeof(RatificationRegister)).TableName.QualifiedName;
+
+    public void Upsert(IDocumentOperations operations, string table, Type type, string[] ids, string[] json)
+    {
+        var versions = new Guid[ids.Length];
+        for (var i = 0; i < versions.Length; i++)
+        {
+            versions[i] = Guid.NewGuid();
+        }
+        operations.QueueSqlCommand(
+            $"insert into {table} (id, data, {StorageNames.Version}, {StorageNames.DotNetType}, {StorageNames.LastModified}) "
+            + $"select d.id, d.data::jsonb, d.version, '{type.FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[], ?::uuid[]) as d(id, data, version) "
+            + $"on conflict (id) do update set data = excluded.data, {StorageNames.Version} = excluded.{StorageNames.Version}, "
+            + $"{StorageNames.DotNetType} = excluded.{StorageNames.DotNetType}, {StorageNames.LastModified} = excluded.{StorageNames.LastModified}",
+            ids, json, versions);
     }
 }
 

@@ -54,6 +54,18 @@ public sealed class CopyImportTests : IAsyncLifetime
         var tinyRows = await RowsAsync(tiny, string.Format(System.Globalization.CultureInfo.InvariantCulture, Events, tiny.Schema));
         var martenRows = await RowsAsync(_marten, string.Format(System.Globalization.CultureInfo.InvariantCulture, Events, _martenSchema));
         tinyRows.Should().NotBeEmpty().And.Equal(martenRows);
+
+        // The views' rows are Marten's on both paths: every process's status and register, with Marten's .NET type, a
+        // version of their own, and last modified by the transaction that wrote the process's last entry.
+        foreach (var table in new[] { "mt_doc_accessionstatus", "mt_doc_ratificationregister" })
+        {
+            const string Documents = "select d.id, d.mt_dotnet_type, (d.mt_last_modified = (select max(e.timestamp) from {0}.mt_events e where e.stream_id = d.id))::text from {0}.{1} d order by d.id";
+            var tinyDocuments = await RowsAsync(tiny, string.Format(System.Globalization.CultureInfo.InvariantCulture, Documents, tiny.Schema, table));
+            var martenDocuments = await RowsAsync(_marten, string.Format(System.Globalization.CultureInfo.InvariantCulture, Documents, _martenSchema, table));
+            tinyDocuments.Should().HaveCount(tinyRows.Select(r => r.Split(" | ")[0]).Where(s => s.StartsWith("nato/", StringComparison.Ordinal)).Distinct().Count(), table).And.Equal(martenDocuments, table);
+            tinyDocuments.Should().OnlyContain(r => r.EndsWith(" | true", StringComparison.Ordinal), table);
+            (await RowsAsync(tiny, $"select count(distinct mt_version)::text from {tiny.Schema}.{table}")).Should().Equal(tinyDocuments.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
     }
 
     [Fact]
