@@ -13,7 +13,7 @@ internal static class ImportCommand
         var file = new Argument<string>("FILE") { Description = "a ledger history file (docs/import-format.md); - reads standard input" };
         var json = CliContext.JsonOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "decide every entry against the ledger and report what would be recorded; write nothing" };
-        var batchSize = new Option<int?>("--batch-size") { Description = "the most entries one transaction writes (default 20,000); smaller batches use less memory and commit more often" };
+        var batchSize = new Option<int?>("--batch-size") { Description = "the most entries one transaction writes (default 16,000); smaller batches use less memory and commit more often" };
         batchSize.Validators.Add(result =>
         {
             if (result.GetValue(batchSize) is < 1 and var n)

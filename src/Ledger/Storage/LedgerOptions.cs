@@ -36,12 +36,12 @@ public sealed class LedgerOptions
     public int WriteCacheStreams { get; set; } = 1000;
 
     /// <summary>
-    /// The most history entries an import decides and commits per transaction. Default 20,000. An import's first batch
+    /// The most history entries an import decides and commits per transaction. Default 16,000. An import's first batch
     /// is a sixteenth of it and each next one twice the one before, so writing starts early; larger batches then rewrite
     /// the views of the processes they touch fewer times, and hold more in memory (two batches are in flight: one
     /// written while the next is decided).
     /// </summary>
-    public int ImportBatchSize { get; set; } = 20_000;
+    public int ImportBatchSize { get; set; } = 16_000;
 
     /// <summary>
     /// Whether an import writes each batch's events and receipts with PostgreSQL's binary COPY into Marten's tables
