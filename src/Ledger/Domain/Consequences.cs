@@ -43,4 +43,24 @@ internal static class Consequences
     /// </summary>
     public static AddRatifier NewMemberRatifies(string organization, string acceding, string member, DateOnly on, string invited) =>
         new(invited, member, on, $"joined {organization} on {on:yyyy-MM-dd} ({acceding})");
+
+    /// <summary>
+    /// The cross-process rule for a process that is invited again (<paramref name="before"/> was not invited,
+    /// <paramref name="after"/> is: its withdrawal was retracted): every member of <paramref name="organization"/>
+    /// admitted after the invitation that is not yet a required ratifier becomes one from its admission, as the rule would
+    /// have made it at its accession had the process been invited then. Empty when the policy does not say so, or the
+    /// process was not reopened.
+    /// </summary>
+    public static IReadOnlyList<AddRatifier> ReopenedProcessRatifies(Organization organization, string process, AccessionState before, AccessionState after)
+    {
+        if (!organization.NewMembersRatifyOpenProcesses || before.Phase == ProcessPhase.Invited || after.Phase != ProcessPhase.Invited
+            || after.Invitation is not { } invitation)
+        {
+            return [];
+        }
+        return [.. organization.Members
+            .Where(m => m.Since > invitation.On && m.State != after.Candidate && !after.RequiredRatifiers.ContainsKey(m.State))
+            .OrderBy(m => m.Since).ThenBy(m => m.State, StringComparer.Ordinal)
+            .Select(m => new AddRatifier(process, m.State, m.Since, $"joined {organization.Code} on {m.Since:yyyy-MM-dd}; added when the process was invited again (its withdrawal retracted)"))];
+    }
 }

@@ -266,6 +266,22 @@ public sealed partial class LedgerRecorder
                     ratifications = plan.Planned;
                 }
 
+                // A retraction that makes the process invited again (its withdrawal retracted): the members admitted
+                // since its invitation become required ratifiers in the same transaction, as the rule would have made
+                // them at their accessions; decided before anything is staged, and in the organization's turn.
+                List<PlannedRatification>? reopened = null;
+                if (item.Command is RetractEntry && organization.NewMembersRatifyOpenProcesses)
+                {
+                    var plan = await PlanReopenedRatificationsAsync(decided, item, change, state, decision.Events, organization, ct).ConfigureAwait(false);
+                    if (plan.Refusal is { } refusal)
+                    {
+                        results.Add(new RecordResult(RecordOutcome.Rejected, process, item.CommandId, [], refusal, state.Version));
+                        decided.Pauses = true;
+                        break;
+                    }
+                    reopened = plan.Planned;
+                }
+
                 var entries = new List<RecordedEvent>(decision.Events.Count);
                 var after = state;
                 foreach (var data in decision.Events)
@@ -299,6 +315,14 @@ public sealed partial class LedgerRecorder
                 {
                     Notifications = Notify(process, state, after, organization.Code, decision.Events),
                 });
+                if (reopened is { Count: > 0 })
+                {
+                    var notes = StageNewMemberRatifications(decided, process, reopened);
+                    results[^1] = results[^1] with { Notifications = [.. results[^1].Notifications, .. notes] };
+                    // Written in the organization's turn, still at the roster read (an accession committed meanwhile
+                    // makes the batch be decided again, with its new member).
+                    decided.GuardsOrganization = true;
+                }
                 if (accession is not null)
                 {
                     // Membership is a consequence of the accession, written in the same transaction so the roster never lags it.

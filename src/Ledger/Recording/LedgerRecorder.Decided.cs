@@ -113,7 +113,7 @@ public sealed partial class LedgerRecorder
         public List<IEvent> OrganizationEvents { get; } = [];
 
         // An invitation or accession was decided on the organization as read: the write checks it has not moved.
-        public bool GuardsOrganization { get; init; }
+        public bool GuardsOrganization { get; set; }
 
         // The processes invited before the batch, as its accessions' rule read them (once per decision). A batch decided
         // ahead, without the organization's turn, checks them again when it writes (CheckInvitedAsync).

@@ -97,6 +97,55 @@ public sealed partial class LedgerRecorder
         return (planned, null);
     }
 
+    /// <summary>
+    /// Decides the rule for a process a retraction makes invited again (<see cref="Consequences.ReopenedProcessRatifies"/>):
+    /// the members admitted since its invitation, each added as a required ratifier unless its command id was used
+    /// before. A refusal refuses the retraction, naming the member: nothing is half-written.
+    /// </summary>
+    private async Task<(List<PlannedRatification> Planned, Rejection? Refusal)> PlanReopenedRatificationsAsync(
+        Decided decided, Item item, StreamChange change, AccessionState state, IReadOnlyList<object> events, Organization organization, CancellationToken ct)
+    {
+        var process = item.Command.Process;
+        var after = state;
+        foreach (var data in events)
+        {
+            after = AccessionState.Evolve(after, after.Version + 1, data);
+        }
+        var commands = Consequences.ReopenedProcessRatifies(organization, process, state, after);
+        if (commands.Count == 0)
+        {
+            return ([], null);
+        }
+        var ids = commands.Select(c => NewMemberCommandId(process, c.Member)).ToArray();
+        var unknown = ids.Where(id => !decided.Receipts.ContainsKey(id)).ToArray();
+        var taken = unknown.Length == 0
+            ? []
+            : (await decided.Session.LoadManyAsync<CommandReceipt>(ct, unknown).ConfigureAwait(false)).Select(r => r.Id).ToHashSet(StringComparer.Ordinal);
+        var planned = new List<PlannedRatification>();
+        for (var i = 0; i < commands.Count; i++)
+        {
+            if (taken.Contains(ids[i]) || decided.Receipts.ContainsKey(ids[i]))
+            {
+                continue;
+            }
+            var decision = AccessionDecider.Decide(commands[i], after, new DecisionContext(_time.GetUtcNow(), organization, new HashSet<string>()));
+            if (decision.Rejection is { } rejection)
+            {
+                return ([], new Rejection(rejection.Code,
+                    $"{process}: the retraction makes the process invited again, and {organization.Code}'s policy makes {commands[i].Member} (admitted on {commands[i].On:yyyy-MM-dd}) a required ratifier of it; the process refuses it: {rejection.Message} Nothing was recorded."));
+            }
+            foreach (var data in decision.Events)
+            {
+                after = AccessionState.Evolve(after, after.Version + 1, data);
+            }
+            if (decision.Events.Count > 0)
+            {
+                planned.Add(new PlannedRatification(organization.Code, process, change, commands[i], ids[i], decision.Events));
+            }
+        }
+        return (planned, null);
+    }
+
     // The organization's invited processes before a batch: the stored ones, corrected by the batch before (still being
     // written) where it changed them.
     private static async Task<HashSet<string>> InvitedBeforeAsync(IDocumentSession session, string orgCode, Decided? previous, CancellationToken ct)

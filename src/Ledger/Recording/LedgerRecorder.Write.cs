@@ -45,7 +45,7 @@ public sealed partial class LedgerRecorder
                     Retried(items, attempt, duplicate: true);
                     continue;
                 }
-                if (expectedVersion is not null && !duplicate && e is not OrganizationMovedException)
+                if (expectedVersion is not null && !duplicate && e is not OrganizationMovedException and not InvitedMovedException)
                 {
                     return ([await ConflictAsync(items[0].Command.Process, items[0].CommandId, expectedVersion.Value, ct).ConfigureAwait(false)], false);
                 }

@@ -164,6 +164,55 @@ public sealed class NewMemberRuleTests : IAsyncLifetime
             state.RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA", .. acceded]);
         }
     }
+    [Fact]
+    public async Task A_process_invited_again_by_retracting_its_withdrawal_gets_the_members_admitted_meanwhile()
+    {
+        var alliance = new Organization("EEA", "Test alliance", "DEU", RatificationCounts.AtApproval, NewMembersRatifyOpenProcesses: true,
+            [new Membership("DEU", D("2000-01-01")), new Membership("FRA", D("2000-01-01"))], UsesAccessionProtocol: false);
+        (await _host.RegisterAsync(alliance)).Succeeded.Should().BeTrue();
+        async Task<RecordResult> Record(AccessionCommand command)
+        {
+            var result = await _host.Unobserved.RecordAsync(command);
+            result.Outcome.Should().Be(RecordOutcome.Recorded, command.ToString());
+            return result;
+        }
+        // Belgium invited (Germany and France its ratifiers), then withdrawn (entry 3) in error; Austria accedes while
+        // Belgium is withdrawn, so the rule passes Belgium over.
+        await Record(new SubmitApplication("eea/aut", "EEA", "AUT", D("2010-01-01")));
+        await Record(new ExtendInvitation("eea/aut", D("2010-01-02"), "Summit", ["DEU"]));
+        await Record(new ApproveRatification("eea/aut", "DEU", D("2010-01-03"), "Bundestag"));
+        await Record(new SubmitApplication("eea/bel", "EEA", "BEL", D("2010-01-01")));
+        await Record(new ExtendInvitation("eea/bel", D("2010-01-02"), "Summit"));
+        await Record(new WithdrawApplication("eea/bel", D("2010-01-04"), "recorded in error"));
+        await Record(new CompleteAccession("eea/aut", D("2010-01-05")));
+        (await _host.Reader.LoadStateAsync("eea/bel")).RequiredRatifiers.Keys.Should().BeEquivalentTo(["DEU", "FRA"]);
+
+        var retraction = new RetractEntry("eea/bel", 3, D("2010-01-06"), "the withdrawal was recorded in error");
+        var result = await Record(retraction);
+
+        // Belgium is invited again, and Austria (admitted on 2010-01-05, after Belgium's invitation) is a required ratifier
+        // from its admission, added in the retraction's transaction under the rule's command id.
+        var belgium = await _host.Reader.LoadStateAsync("eea/bel");
+        belgium.Phase.Should().Be(ProcessPhase.Invited);
+        belgium.RequiredRatifiers.Should().BeEquivalentTo(new Dictionary<string, DateOnly> { ["DEU"] = D("2010-01-02"), ["FRA"] = D("2010-01-02"), ["AUT"] = D("2010-01-05") });
+        var entries = await _host.Reader.ReadEntriesAsync("eea/bel");
+        var added = entries.Should().ContainSingle(e => e.Event is RatifierAdded).Subject;
+        ((RatifierAdded)added.Event).Member.Should().Be("AUT");
+        added.Number.Should().Be(5);
+        added.CommandId.Should().Be("new-member-ratifies:eea/bel:AUT");
+        await using (var session = _host.Store.QuerySession())
+        {
+            var writers = await session.QueryAsync<string>(
+                $"select xmin::text from {_schema}.mt_events where stream_id = 'eea/bel' and version in (4, 5)");
+            writers.Should().HaveCount(2).And.OnlyContain(x => x == writers[0], "the member is added in the retraction's transaction");
+        }
+        result.Entries.Should().ContainSingle().Which.Event.Should().BeOfType<EntryRetracted>();
+
+        // Sent again, the retraction is answered as the first time and adds nothing twice.
+        (await _host.Unobserved.RecordAsync(retraction)).Entries.Select(e => e.Number).Should().Equal(result.Entries.Select(e => e.Number));
+        (await _host.Reader.ReadEntriesAsync("eea/bel")).Should().HaveCount(5);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -37,6 +37,36 @@ public sealed class ConsequencesTests
     }
 
     [Fact]
+    public void A_process_invited_again_gets_the_members_admitted_after_its_invitation_that_it_lacks()
+    {
+        // An alliance of DEU and FRA, later AUT (2010-01-05) and CHE (2011-03-01); BEL invited on 2010-01-02 with DEU
+        // only as its ratifier, withdrawn on 2010-01-04 (entry 3), the withdrawal retracted (entry 4).
+        var alliance = new Organization("EEA", "Test alliance", "DEU", RatificationCounts.AtApproval, NewMembersRatifyOpenProcesses: true,
+            [new Membership("DEU", D("2000-01-01")), new Membership("FRA", D("2000-01-01")), new Membership("CHE", D("2011-03-01")),
+             new Membership("AUT", D("2010-01-05")), new Membership("BEL", D("2012-01-01"))], UsesAccessionProtocol: false);
+        var withdrawn = new object[]
+        {
+            new ApplicationSubmitted("EEA", "BEL", D("2010-01-01"), RatificationCounts.AtApproval),
+            new InvitationExtended(D("2010-01-02"), "Summit", ["DEU"]),
+            new ApplicationWithdrawn(D("2010-01-04"), "recorded in error"),
+        }.Aggregate(AccessionState.Initial, AccessionState.Evolve);
+        var reopened = AccessionState.Evolve(withdrawn, new EntryRetracted(3, D("2012-02-01"), "error"));
+        reopened.Phase.Should().Be(ProcessPhase.Invited, "the retraction makes the process invited again");
+
+        // FRA was a member at the invitation and left out of it: not added. AUT and CHE joined after it, in the order they
+        // joined. BEL is the candidate itself.
+        Consequences.ReopenedProcessRatifies(alliance, "eea/bel", withdrawn, reopened).Select(c => (c.Member, c.On)).Should()
+            .Equal(("AUT", D("2010-01-05")), ("CHE", D("2011-03-01")));
+        // One already a ratifier is not added again.
+        var withAustria = AccessionState.Evolve(reopened, new RatifierAdded("AUT", D("2010-01-05"), "joined"));
+        Consequences.ReopenedProcessRatifies(alliance, "eea/bel", withdrawn, withAustria).Select(c => c.Member).Should().Equal("CHE");
+        // Nothing when the policy does not say so, or when the process was not reopened.
+        Consequences.ReopenedProcessRatifies(alliance with { NewMembersRatifyOpenProcesses = false }, "eea/bel", withdrawn, reopened).Should().BeEmpty();
+        Consequences.ReopenedProcessRatifies(alliance, "eea/bel", reopened, reopened).Should().BeEmpty();
+        Consequences.ReopenedProcessRatifies(alliance, "eea/bel", withdrawn, withdrawn).Should().BeEmpty();
+    }
+
+    [Fact]
     public void The_member_an_event_is_about()
     {
         Consequences.MemberOf(new RatificationApproved("USA", D("2022-08-09"), "Senate")).Should().Be("USA");
