@@ -84,13 +84,8 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--batch-size", InterruptedBatch, "--connection", connection]))!;
         var stdout = import.StandardOutput.ReadToEndAsync();
         var stderr = import.StandardError.ReadToEndAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (await LedgerTool.EventCountAsync(connection) < 300 && !import.HasExited && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(20);
-        }
-        import.HasExited.Should().BeFalse($"the stop must land in the middle of the import (stderr: {(import.HasExited ? await stderr : "")})");
-        await server.KillAsync();
+        var seen = await LedgerTool.WhenEventsAsync(import, connection, 300, () => server.KillAsync().GetAwaiter().GetResult());
+        seen.Should().BeGreaterThan(0, $"the stop must land in the middle of the import (stderr: {(import.HasExited ? await stderr : "")})");
         await import.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var first = new ToolRun(import.ExitCode, await stdout, await stderr);
         output.WriteLine(first.ToString());
@@ -117,46 +112,11 @@ public sealed class ToolErrorTests(ITestOutputHelper output)
         using var import = Process.Start(LedgerTool.StartInfo(["import", file, "--batch-size", InterruptedBatch, "--connection", db]))!;
         var stdout = import.StandardOutput.ReadToEndAsync();
         var stderr = import.StandardError.ReadToEndAsync();
-        // Watched from a thread of its own with blocking calls: in the full suite the thread pool is busy with the other
-        // test classes, and an awaited poll could come back only after the import had ended (seen in CI).
-        var interrupted = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var watcher = new Thread(() =>
+        var seen = await LedgerTool.WhenEventsAsync(import, db, 300, () =>
         {
-            try
-            {
-                using var connection = new Npgsql.NpgsqlConnection(db);
-                connection.Open();
-                var deadline = DateTime.UtcNow.AddSeconds(120);
-                while (!import.HasExited && DateTime.UtcNow < deadline)
-                {
-                    using var count = new Npgsql.NpgsqlCommand("select count(*) from public.mt_events", connection);
-                    long events;
-                    try
-                    {
-                        events = (long)count.ExecuteScalar()!;
-                    }
-                    catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UndefinedTable)
-                    {
-                        events = 0;
-                    }
-                    if (events >= 300)
-                    {
-                        using var interrupt = Process.Start("kill", ["-INT", import.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
-                        interrupt.WaitForExit();
-                        interrupted.SetResult(events);
-                        return;
-                    }
-                    Thread.Sleep(10);
-                }
-                interrupted.SetResult(-1);
-            }
-            catch (Exception e)
-            {
-                interrupted.SetException(e);
-            }
-        }) { IsBackground = true };
-        watcher.Start();
-        var seen = await interrupted.Task.WaitAsync(TimeSpan.FromSeconds(150));
+            using var interrupt = Process.Start("kill", ["-INT", import.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            interrupt.WaitForExit();
+        });
         seen.Should().BeGreaterThan(0, "Ctrl+C must land in the middle of the import");
         await import.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var first = new ToolRun(import.ExitCode, await stdout, await stderr);

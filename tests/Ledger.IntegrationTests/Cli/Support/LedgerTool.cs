@@ -146,6 +146,55 @@ public static class LedgerTool
 
     private static string D(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
+    /// <summary>
+    /// Runs <paramref name="act"/> as soon as the ledger at <paramref name="connectionString"/> holds
+    /// <paramref name="atLeast"/> entries while <paramref name="tool"/> runs; returns the count seen then, or -1 when the
+    /// tool ended (or two minutes passed) first. Watched from a thread of its own with blocking calls: in the full suite
+    /// the thread pool is busy with the other test classes, and an awaited poll came back only after an import had
+    /// ended (twice in CI).
+    /// </summary>
+    public static Task<long> WhenEventsAsync(Process tool, string connectionString, long atLeast, Action act)
+    {
+        var seen = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watcher = new Thread(() =>
+        {
+            try
+            {
+                using var connection = new NpgsqlConnection(connectionString);
+                connection.Open();
+                using var count = new NpgsqlCommand("select count(*) from public.mt_events", connection);
+                var deadline = DateTime.UtcNow.AddSeconds(120);
+                while (!tool.HasExited && DateTime.UtcNow < deadline)
+                {
+                    long events;
+                    try
+                    {
+                        events = (long)count.ExecuteScalar()!;
+                    }
+                    catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                    {
+                        events = 0;
+                    }
+                    if (events >= atLeast)
+                    {
+                        act();
+                        seen.SetResult(events);
+                        return;
+                    }
+                    Thread.Sleep(10);
+                }
+                seen.SetResult(-1);
+            }
+            catch (Exception e)
+            {
+                seen.SetException(e);
+            }
+        })
+        { IsBackground = true };
+        watcher.Start();
+        return seen.Task.WaitAsync(TimeSpan.FromSeconds(150));
+    }
+
     public static async Task<long> EventCountAsync(string connectionString, string schema = "public")
     {
         await using var connection = new NpgsqlConnection(connectionString);
