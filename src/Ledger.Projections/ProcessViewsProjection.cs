@@ -131,20 +131,14 @@ internal sealed class BulkDocuments(IDocumentStore store)
 
     public string RegisterTable { get; } = store.Options.FindOrResolveDocumentType(typeof(RatificationRegister)).TableName.QualifiedName;
 
-    public void Upsert(IDocumentOperations operations, string table, Type type, string[] ids, string[] json)
-    {
-        var versions = new Guid[ids.Length];
-        for (var i = 0; i < versions.Length; i++)
-        {
-            versions[i] = Guid.NewGuid();
-        }
+    // The row as the receipts' plain insert writes it (MartenBatchWriter), a version drawn by the server for each.
+    public void Upsert(IDocumentOperations operations, string table, Type type, string[] ids, string[] json) =>
         operations.QueueSqlCommand(
-            $"insert into {table} (id, data, {StorageNames.Version}, {StorageNames.DotNetType}, {StorageNames.LastModified}) "
-            + $"select d.id, d.data::jsonb, d.version, '{type.FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[], ?::uuid[]) as d(id, data, version) "
+            $"insert into {table} ({StorageNames.DocumentRow}) "
+            + $"select d.id, d.data::jsonb, gen_random_uuid(), '{type.FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as d(id, data) "
             + $"on conflict (id) do update set data = excluded.data, {StorageNames.Version} = excluded.{StorageNames.Version}, "
             + $"{StorageNames.DotNetType} = excluded.{StorageNames.DotNetType}, {StorageNames.LastModified} = excluded.{StorageNames.LastModified}",
-            ids, json, versions);
-    }
+            ids, json);
 }
 
 /// <summary>

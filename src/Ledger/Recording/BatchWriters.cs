@@ -61,7 +61,7 @@ internal sealed class MartenBatchWriter(IDocumentStore store) : IBatchWriter
             ids[i] = receipts[i].Id;
             data[i] = _serializer.ToJson(receipts[i]);
         }
-        const string Columns = $"(id, data, {StorageNames.Version}, {StorageNames.DotNetType}, {StorageNames.LastModified})";
+        const string Columns = $"({StorageNames.DocumentRow})";
         var type = typeof(CommandReceipt).FullName;
         if (receipts.Count == 1)
         {

@@ -40,6 +40,12 @@ internal static class StorageNames
     public static readonly string[] StreamColumns =
         ["id", "type", "version", "timestamp", "created", "tenant_id", "compacted_version", "is_archived"];
 
+    /// <summary>
+    /// The columns a plain insert of a Marten document row fills (id, JSON, a new version, the .NET type, the
+    /// transaction's time), in the order the ledger's inserts give them.
+    /// </summary>
+    public const string DocumentRow = $"id, data, {Version}, {DotNetType}, {LastModified}";
+
     /// <summary>The columns of the receipts' document table, in table order.</summary>
     public static readonly string[] ReceiptColumns = ["id", "data", LastModified, Version, DotNetType];
 
