@@ -5,6 +5,7 @@ using RatificationLedger.Storage;
 using Marten;
 using Marten.Events.Projections;
 using Marten.Services.BatchQuerying;
+using Npgsql;
 
 namespace RatificationLedger.Projections;
 
@@ -35,12 +36,12 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
 
     // The COPY write reads first, builds while the server stores the rows, then stores (IStagedProjection).
     // Its documents are then serialized while they are built, and go in as one statement per table (BulkDocuments).
-    async Task<IStagedViews> IStagedProjection.ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct) =>
-        await ReadAsync(operations, events, ct, _bulk ??= new BulkDocuments(operations.DocumentStore)).ConfigureAwait(false);
+    async Task<IStagedViews> IStagedProjection.ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, ImportBuffers buffers, CancellationToken ct) =>
+        await ReadAsync(operations, events, ct, (_bulk ??= new BulkDocuments(operations.DocumentStore), buffers)).ConfigureAwait(false);
 
     private BulkDocuments? _bulk;
 
-    private async Task<Views> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation, BulkDocuments? bulk = null)
+    private async Task<Views> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation, (BulkDocuments Documents, ImportBuffers Buffers)? bulk = null)
     {
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(events);
@@ -56,15 +57,16 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
     }
 
     // Each process's status, register and as-of answers, built from its entries (pure) and then stored.
-    private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes, BulkDocuments? bulk) : IStagedViews
+    private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes, (BulkDocuments Documents, ImportBuffers Buffers)? bulk) : IStagedViews
     {
         private readonly (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[] _built = new (AccessionStatus, RatificationRegister, List<AsOfAnswer>?)[streams.Count];
-        private readonly string[]? _statusJson = bulk is null ? null : new string[streams.Count];
-        private readonly string[]? _registerJson = bulk is null ? null : new string[streams.Count];
+        private readonly Utf8Documents? _statusJson = bulk is null ? null : new Utf8Documents(streams.Count);
+        private readonly Utf8Documents? _registerJson = bulk is null ? null : new Utf8Documents(streams.Count);
+        private readonly List<Utf8Documents.Part> _parts = [];
 
         public void Build(CancellationToken ct)
         {
-            void Build(int j)
+            Utf8Documents.Part? Build(int j, Utf8Documents.Part? part)
             {
                 var (process, entries) = streams[j];
                 if (changes[j] is { } change)
@@ -78,29 +80,39 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                 }
                 if (bulk is not null)
                 {
-                    _statusJson![j] = bulk.Serializer.ToJson(_built[j].Status);
-                    _registerJson![j] = bulk.Serializer.ToJson(_built[j].Register);
+                    _statusJson!.Add(j, part!, bulk.Value.Documents.Serializer, _built[j].Status);
+                    _registerJson!.Add(j, part!, bulk.Value.Documents.Serializer, _built[j].Register);
                 }
+                return part;
             }
-            // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
+            Utf8Documents.Part? NewPart()
+            {
+                if (bulk is null)
+                {
+                    return null;
+                }
+                var part = new Utf8Documents.Part(bulk.Value.Buffers);
+                lock (_parts)
+                {
+                    _parts.Add(part);
+                }
+                return part;
+            }
+            // The streams' folds are independent and pure: on every core (they sit on the import's write stage), each
+            // worker serializing into a buffer of its own.
             if (streams.Count == 1)
             {
-                Build(0);
+                Build(0, NewPart());
             }
             else if (streams.Count > 1)
             {
-                Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, Build);
+                Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, NewPart, (j, _, part) => Build(j, part), _ => { });
             }
         }
 
+        // Through Marten (ApplyAsync): the documents stored in the session, written at its commit.
         public void Store(IDocumentOperations operations)
         {
-            if (bulk is not null && streams.Count > 0)
-            {
-                var ids = streams.Select(s => s.Process).ToArray();
-                bulk.Upsert(operations, bulk.StatusTable, typeof(AccessionStatus), ids, _statusJson!);
-                bulk.Upsert(operations, bulk.RegisterTable, typeof(RatificationRegister), ids, _registerJson!);
-            }
             for (var j = 0; j < streams.Count; j++)
             {
                 var (status, register, answers) = _built[j];
@@ -115,30 +127,34 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                 }
             }
         }
+
+        // The COPY write: the documents upserted on the transaction's connection now (their arrays then given back), the
+        // as-of index's changes queued in the session.
+        public async Task StoreAsync(IDocumentOperations operations, NpgsqlConnection connection, CancellationToken ct)
+        {
+            try
+            {
+                if (bulk is not null && streams.Count > 0)
+                {
+                    await bulk.Value.Documents.StoreAsync(connection, [.. streams.Select(s => s.Process)], _statusJson!, _registerJson!, bulk.Value.Buffers, ct).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Release();
+            }
+            Store(operations);
+        }
+
+        public void Release()
+        {
+            lock (_parts)
+            {
+                _parts.ForEach(p => p.Dispose());
+                _parts.Clear();
+            }
+        }
     }
-}
-
-/// <summary>
-/// The process views as the COPY write stores them: each table's documents in one upsert of Marten's row (id, JSON,
-/// version, .NET type, last modified), the JSON serialized with the store's serializer while the rows are stored,
-/// instead of one upsert per document serialized at the commit.
-/// </summary>
-internal sealed class BulkDocuments(IDocumentStore store)
-{
-    public ISerializer Serializer { get; } = store.Options.Serializer();
-
-    public string StatusTable { get; } = store.Options.FindOrResolveDocumentType(typeof(AccessionStatus)).TableName.QualifiedName;
-
-    public string RegisterTable { get; } = store.Options.FindOrResolveDocumentType(typeof(RatificationRegister)).TableName.QualifiedName;
-
-    // The row as the receipts' plain insert writes it (MartenBatchWriter), a version drawn by the server for each.
-    public void Upsert(IDocumentOperations operations, string table, Type type, string[] ids, string[] json) =>
-        operations.QueueSqlCommand(
-            $"insert into {table} ({StorageNames.DocumentRow}) "
-            + $"select d.id, d.data::jsonb, gen_random_uuid(), '{type.FullName}', transaction_timestamp() from unnest(?::varchar[], ?::text[]) as d(id, data) "
-            + $"on conflict (id) do update set data = excluded.data, {StorageNames.Version} = excluded.{StorageNames.Version}, "
-            + $"{StorageNames.DotNetType} = excluded.{StorageNames.DotNetType}, {StorageNames.LastModified} = excluded.{StorageNames.LastModified}",
-            ids, json);
 }
 
 /// <summary>

@@ -232,7 +232,7 @@ internal sealed partial class BulkAppender
         {
             if (projection.Staged is { } stages)
             {
-                (staged ??= []).Add(await stages.ReadAsync(session, [.. actions.SelectMany(a => a.Events)], ct).ConfigureAwait(false));
+                (staged ??= []).Add(await stages.ReadAsync(session, [.. actions.SelectMany(a => a.Events)], _buffers, ct).ConfigureAwait(false));
             }
             else
             {
@@ -251,18 +251,31 @@ internal sealed partial class BulkAppender
         {
             await WriteLinkedRowsAsync(connection, streams, receipts, rows, previous, linking, ct).ConfigureAwait(false);
         }
-        finally
+        catch
         {
             // Nothing may go on building in the background once the write has failed.
             if (building is not null)
             {
                 await building.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                staged!.ForEach(v => v.Release());
             }
+            throw;
         }
         if (building is not null)
         {
-            await building.ConfigureAwait(false);
-            staged!.ForEach(v => v.Store(session));
+            try
+            {
+                await building.ConfigureAwait(false);
+            }
+            catch
+            {
+                staged!.ForEach(v => v.Release());
+                throw;
+            }
+            foreach (var views in staged!)
+            {
+                await views.StoreAsync(session, connection, ct).ConfigureAwait(false);
+            }
         }
     }
 

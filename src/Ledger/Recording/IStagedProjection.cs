@@ -1,5 +1,6 @@
 using JasperFx.Events;
 using Marten;
+using Npgsql;
 
 namespace RatificationLedger.Recording;
 
@@ -10,8 +11,11 @@ namespace RatificationLedger.Recording;
 /// </summary>
 internal interface IStagedProjection
 {
-    /// <summary>Reads what the projection needs of <paramref name="events"/>' streams as stored; writes nothing.</summary>
-    Task<IStagedViews> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken ct);
+    /// <summary>
+    /// Reads what the projection needs of <paramref name="events"/>' streams as stored; writes nothing. Large arrays
+    /// the build needs come from <paramref name="buffers"/> (the import's, kept between its batches) and go back to it.
+    /// </summary>
+    Task<IStagedViews> ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, ImportBuffers buffers, CancellationToken ct);
 }
 
 /// <summary>A staged projection's work after its reads.</summary>
@@ -20,6 +24,12 @@ internal interface IStagedViews
     /// <summary>Builds the documents: pure, touches neither the session nor its connection (runs beside the COPY).</summary>
     void Build(CancellationToken ct);
 
-    /// <summary>Stores what <see cref="Build"/> made in the session (after the rows are in).</summary>
-    void Store(IDocumentOperations operations);
+    /// <summary>
+    /// Stores what <see cref="Build"/> made, after the rows are in: what it can send at once on the transaction's
+    /// <paramref name="connection"/>, the rest in the session (written at its commit). Lets go what the build holds.
+    /// </summary>
+    Task StoreAsync(IDocumentOperations operations, NpgsqlConnection connection, CancellationToken ct);
+
+    /// <summary>Lets go what <see cref="Build"/> holds when the write fails before <see cref="StoreAsync"/>.</summary>
+    void Release();
 }

@@ -4,12 +4,14 @@ namespace RatificationLedger.Recording;
 /// The large arrays an import's COPY write fills for every batch (the event rows, their canonical parts, the chain
 /// links), kept between batches: each is megabytes, allocated on the large object heap, and a new one per batch would
 /// be collected only by full collections. An array goes back to the shelf when its batch is written and is taken again
-/// by the next batch that fits in it; the shelf keeps a few and is emptied when the import ends.
+/// by the next batch that fits in it; the shelf keeps a few and is emptied when the import ends. The staged views' JSON
+/// (see <see cref="IStagedProjection"/>) is written into arrays from the same shelf.
 /// </summary>
 internal sealed class ImportBuffers
 {
-    // Two batches are in flight (one written, the next encoded), each with three arrays, plus one spare.
-    private const int Kept = 8;
+    // Two batches are in flight (one written, the next encoded), each with three arrays, plus, for the batch written,
+    // the views' JSON: a buffer per core it is serialized on and the two tables' joined documents.
+    private const int Kept = 16;
 
     private readonly List<byte[]> _shelf = new(Kept);
 
