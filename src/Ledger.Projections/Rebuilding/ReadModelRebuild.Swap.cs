@@ -110,8 +110,11 @@ internal sealed partial class ReadModelRebuild
     }
 
     // The statements that make a table's rows its staging table's: every row replaced, or for a table with a key only
-    // the rows that differ (the key's columns compared with =, so that the planner can join on them, the others with
-    // "is not distinct from").
+    // the rows that differ. Those are found in one pass, a full join of the table and its staging on the key (joined
+    // with =, so that the planner can hash on it) keeping the pairs whose other columns differ ("is distinct from") or
+    // that one side lacks, with the staging's whole row; the table's side of each is deleted, the staging's inserted.
+    // (Two anti-joins, one per direction, each hashed every row of the as-of index: 4.3 to 6.0 s against 2.7 s for the
+    // one join at a million entries.)
     private static string Replace(IRebuildTable table, string staging)
     {
         var columns = string.Join(", ", table.Columns);
@@ -119,9 +122,14 @@ internal sealed partial class ReadModelRebuild
         {
             return $"delete from {table.Table}; insert into {table.Table} ({columns}) select {columns} from {staging}";
         }
-        var same = string.Join(" and ", table.Columns.Select(c => key.Contains(c) ? $"s.{c} = l.{c}" : $"s.{c} is not distinct from l.{c}"));
-        return $"delete from {table.Table} l where not exists (select 1 from {staging} s where {same}); "
-            + $"insert into {table.Table} ({columns}) select {columns} from {staging} s where not exists (select 1 from {table.Table} l where {same})";
+        var diff = staging + "_diff";
+        var on = string.Join(" and ", key.Select(c => $"s.{c} = l.{c}"));
+        var differs = string.Join(" or ", table.Columns.Where(c => !key.Contains(c)).Select(c => $"s.{c} is distinct from l.{c}").Prepend($"l.{key[0]} is null").Prepend($"s.{key[0]} is null"));
+        var sides = string.Join(", ", key.Select(c => $"l.{c} as l_{c}").Concat(table.Columns.Select(c => $"s.{c} as s_{c}")));
+        return $"create temp table {diff} on commit drop as select {sides} from {table.Table} l full join {staging} s on {on} where {differs}; "
+            + $"delete from {table.Table} l using {diff} d where d.l_{key[0]} is not null and {string.Join(" and ", key.Select(c => $"l.{c} = d.l_{c}"))}; "
+            + $"insert into {table.Table} ({columns}) select {string.Join(", ", table.Columns.Select(c => "d.s_" + c))} from {diff} d where d.s_{key[0]} is not null; "
+            + $"drop table {diff}";
     }
 
     // Every entry of each stream, decoded, in recorded order.
