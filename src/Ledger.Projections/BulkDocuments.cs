@@ -1,8 +1,8 @@
 using System.Buffers;
 using Marten;
-using RatificationLedger.Recording;
 using Npgsql;
 using NpgsqlTypes;
+using RatificationLedger.Recording;
 using RatificationLedger.Storage;
 
 namespace RatificationLedger.Projections;
