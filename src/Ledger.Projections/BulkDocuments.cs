@@ -11,7 +11,7 @@ namespace RatificationLedger.Projections;
 /// The process views as the COPY write stores them: each table's documents in one upsert of Marten's row (id, JSON,
 /// version, .NET type, last modified), sent on the transaction's connection as soon as the rows are in, instead of one
 /// upsert per document serialized at the commit. The JSON is serialized with the store's serializer while the rows are
-/// stored, as UTF-8 into the import's reused arrays (<see cref="Utf8Documents"/>), and goes over as one <c>bytea</c> per table with
+/// stored, as UTF-8 into arrays the import reuses (<see cref="Utf8Documents"/>), and goes over as one <c>bytea</c> per table with
 /// each document's place in it: no string per document (a register is tens of kilobytes of JSON, twice that as a .NET
 /// string, and lived through the write into the collector's older generations).
 /// </summary>
@@ -34,26 +34,28 @@ internal sealed class BulkDocuments(IDocumentStore store)
             + $"{StorageNames.DotNetType} = excluded.{StorageNames.DotNetType}, {StorageNames.LastModified} = excluded.{StorageNames.LastModified}";
     }
 
-    /// <summary>Upserts the documents of <paramref name="ids"/> (status and register of each, in the same order) in one round trip, then gives their arrays back.</summary>
-    public async Task StoreAsync(NpgsqlConnection connection, string[] ids, Utf8Documents status, Utf8Documents register, ImportBuffers buffers, CancellationToken ct)
+    // What the last batch's documents took, per table: the next batch's array is sized from it.
+    private long _statusBytes;
+    private long _registerBytes;
+
+    /// <summary>An empty array for <paramref name="count"/> status documents, sized from the last batch's.</summary>
+    public Utf8Documents StatusDocuments(int count, ImportBuffers buffers) => new(count, buffers, Interlocked.Read(ref _statusBytes));
+
+    /// <summary>An empty array for <paramref name="count"/> registers, sized from the last batch's.</summary>
+    public Utf8Documents RegisterDocuments(int count, ImportBuffers buffers) => new(count, buffers, Interlocked.Read(ref _registerBytes));
+
+    /// <summary>Upserts the documents of <paramref name="ids"/> (status and register of each, in the same order) in one round trip.</summary>
+    public async Task StoreAsync(NpgsqlConnection connection, string[] ids, Utf8Documents status, Utf8Documents register, CancellationToken ct)
     {
-        var statusBytes = status.Join(buffers);
-        var registerBytes = register.Join(buffers);
-        try
-        {
-            await using var batch = new NpgsqlBatch(connection);
-            batch.BatchCommands.Add(Command(_status, ids, statusBytes));
-            batch.BatchCommands.Add(Command(_register, ids, registerBytes));
-            await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            statusBytes.Release();
-            registerBytes.Release();
-        }
+        Interlocked.Exchange(ref _statusBytes, status.Written);
+        Interlocked.Exchange(ref _registerBytes, register.Written);
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(Command(_status, ids, status));
+        batch.BatchCommands.Add(Command(_register, ids, register));
+        await batch.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
     }
 
-    private static NpgsqlBatchCommand Command(string sql, string[] ids, Utf8Documents.Joined documents)
+    private static NpgsqlBatchCommand Command(string sql, string[] ids, Utf8Documents documents)
     {
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = documents.Bytes });
@@ -65,104 +67,91 @@ internal sealed class BulkDocuments(IDocumentStore store)
 }
 
 /// <summary>
-/// One table's documents of a batch as UTF-8 JSON, document <c>i</c> serialized on any thread into that thread's
-/// <see cref="Part"/>, then joined in order into one array (<see cref="Join"/>); the arrays come from an
-/// <see cref="ImportBuffers"/> shelf and go back to it.
+/// One table's documents of a batch as UTF-8 JSON, serialized in order into one growing array from an
+/// <see cref="ImportBuffers"/> shelf (given back by <see cref="Dispose"/>), each with its 1-based place and length in it
+/// (as SQL's <c>substring</c> counts). One array per table and batch, sized from the last batch's: per-thread arrays
+/// joined afterwards held several arrays of tens of megabytes on the shelf, and the import's peak working set grew by
+/// as much.
 /// </summary>
-internal sealed class Utf8Documents(int count)
+internal sealed class Utf8Documents : IBufferWriter<byte>, IDisposable
 {
-    private readonly Part?[] _partOf = new Part?[count];
-    private readonly int[] _start = new int[count];
-    private readonly int[] _length = new int[count];
+    private readonly ImportBuffers _buffers;
+    private readonly int[] _at;
+    private readonly int[] _length;
+    private byte[] _buffer;
+    private int _written;
+    private int _count;
 
-    /// <summary>Serializes <paramref name="document"/> as document <paramref name="index"/>, into <paramref name="part"/> (the calling thread's).</summary>
-    public void Add(int index, Part part, ISerializer serializer, object document)
+    /// <summary>Room for <paramref name="count"/> documents, about <paramref name="expectedBytes"/> in all (0: not known).</summary>
+    public Utf8Documents(int count, ImportBuffers buffers, long expectedBytes = 0)
     {
-        var start = part.Length;
-        serializer.WriteTo(part, document);
-        _partOf[index] = part;
-        _start[index] = start;
-        _length[index] = part.Length - start;
+        _buffers = buffers;
+        _at = new int[count];
+        _length = new int[count];
+        _buffer = buffers.Take((int)Math.Clamp(expectedBytes + (expectedBytes / 8), 1 << 16, Array.MaxLength));
     }
 
-    /// <summary>Every document's bytes in order in one array of <paramref name="buffers"/>', with each one's 1-based place and length (as SQL's <c>substring</c> counts).</summary>
-    public Joined Join(ImportBuffers buffers)
+    /// <summary>Serializes <paramref name="document"/> as the next document (they are added in their order).</summary>
+    public void Add(ISerializer serializer, object document)
     {
-        var total = 0L;
-        foreach (var length in _length)
+        if (_count == _at.Length)
         {
-            total += length;
+            throw new InvalidOperationException($"More than the {_at.Length} documents expected.");
         }
-        if (total > Array.MaxLength)
-        {
-            throw new InvalidOperationException($"{total} bytes of documents in one batch: more than one array holds.");
-        }
-        // With room to spare, so that the next batch's documents, seldom the same size, fit in the same array.
-        var bytes = buffers.Take((int)Math.Min(Array.MaxLength, Math.Max(1 << 16, total + (total / 4))));
-        var at = new int[_length.Length];
-        var written = 0;
-        for (var i = 0; i < _length.Length; i++)
-        {
-            var part = _partOf[i] ?? throw new InvalidOperationException($"Document {i} of {_length.Length} was not serialized.");
-            part.Written.Slice(_start[i], _length[i]).CopyTo(bytes.AsSpan(written));
-            at[i] = written + 1;
-            written += _length[i];
-        }
-        return new Joined(bytes, written, at, (int[])_length.Clone(), buffers);
+        var start = _written;
+        serializer.WriteTo(this, document);
+        _at[_count] = start + 1;
+        _length[_count] = _written - start;
+        _count++;
     }
 
-    /// <summary>The joined documents: <see cref="Bytes"/> to send, then <see cref="Release"/>.</summary>
-    public sealed class Joined(byte[] array, int length, int[] at, int[] lengths, ImportBuffers buffers)
+    /// <summary>The documents' bytes, one after the other.</summary>
+    public ReadOnlyMemory<byte> Bytes => Complete()._buffer.AsMemory(0, _written);
+
+    /// <summary>Each document's 1-based place in <see cref="Bytes"/>.</summary>
+    public int[] At => Complete()._at;
+
+    /// <summary>Each document's length in bytes.</summary>
+    public int[] Lengths => Complete()._length;
+
+    /// <summary>How many bytes the documents took.</summary>
+    public int Written => _written;
+
+    private Utf8Documents Complete() => _count == _at.Length
+        ? this
+        : throw new InvalidOperationException($"Document {_count} of {_at.Length} was not serialized.");
+
+    public void Advance(int count) => _written += count;
+
+    public Memory<byte> GetMemory(int sizeHint = 0)
     {
-        public ReadOnlyMemory<byte> Bytes => array.AsMemory(0, length);
-
-        public int[] At => at;
-
-        public int[] Lengths => lengths;
-
-        public void Release() => buffers.Give(array);
+        Room(sizeHint);
+        return _buffer.AsMemory(_written);
     }
 
-    /// <summary>A growing buffer one thread serializes documents into, from <paramref name="buffers"/>; <see cref="Dispose"/> gives it back.</summary>
-    public sealed class Part(ImportBuffers buffers) : IBufferWriter<byte>, IDisposable
+    public Span<byte> GetSpan(int sizeHint = 0)
     {
-        private byte[] _buffer = buffers.Take(1 << 20);
+        Room(sizeHint);
+        return _buffer.AsSpan(_written);
+    }
 
-        public int Length { get; private set; }
-
-        public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, Length);
-
-        public void Advance(int count) => Length += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
+    // At least sizeHint bytes (one if none is given) free after what is written.
+    private void Room(int sizeHint)
+    {
+        var need = Math.Max(sizeHint, 1);
+        if (_buffer.Length - _written < need)
         {
-            Room(sizeHint);
-            return _buffer.AsMemory(Length);
+            var larger = _buffers.Take((int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)_written + need)));
+            _buffer.AsSpan(0, _written).CopyTo(larger);
+            _buffers.Give(_buffer);
+            _buffer = larger;
         }
+    }
 
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Room(sizeHint);
-            return _buffer.AsSpan(Length);
-        }
-
-        // At least sizeHint bytes (one if none is given) free after Length.
-        private void Room(int sizeHint)
-        {
-            var need = Math.Max(sizeHint, 1);
-            if (_buffer.Length - Length < need)
-            {
-                var larger = buffers.Take((int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)Length + need)));
-                _buffer.AsSpan(0, Length).CopyTo(larger);
-                buffers.Give(_buffer);
-                _buffer = larger;
-            }
-        }
-
-        public void Dispose()
-        {
-            var buffer = Interlocked.Exchange(ref _buffer, []);
-            buffers.Give(buffer);
-        }
+    /// <summary>Gives the array back to the shelf.</summary>
+    public void Dispose()
+    {
+        var buffer = Interlocked.Exchange(ref _buffer, []);
+        _buffers.Give(buffer);
     }
 }

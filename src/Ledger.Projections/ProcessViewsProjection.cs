@@ -60,13 +60,12 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
     private sealed class Views(List<(string Process, IReadOnlyList<RecordedEntry> Entries)> streams, AsOfIndex.Change?[] changes, (BulkDocuments Documents, ImportBuffers Buffers)? bulk) : IStagedViews
     {
         private readonly (AccessionStatus Status, RatificationRegister Register, List<AsOfAnswer>? Answers)[] _built = new (AccessionStatus, RatificationRegister, List<AsOfAnswer>?)[streams.Count];
-        private readonly Utf8Documents? _statusJson = bulk is null ? null : new Utf8Documents(streams.Count);
-        private readonly Utf8Documents? _registerJson = bulk is null ? null : new Utf8Documents(streams.Count);
-        private readonly List<Utf8Documents.Part> _parts = [];
+        private Utf8Documents? _statusJson;
+        private Utf8Documents? _registerJson;
 
         public void Build(CancellationToken ct)
         {
-            Utf8Documents.Part? Build(int j, Utf8Documents.Part? part)
+            void Build(int j)
             {
                 var (process, entries) = streams[j];
                 if (changes[j] is { } change)
@@ -78,35 +77,26 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                     var (status, register) = ProcessViews.BuildStored(process, entries);
                     _built[j] = (status, register, null);
                 }
-                if (bulk is not null)
-                {
-                    _statusJson!.Add(j, part!, bulk.Value.Documents.Serializer, _built[j].Status);
-                    _registerJson!.Add(j, part!, bulk.Value.Documents.Serializer, _built[j].Register);
-                }
-                return part;
             }
-            Utf8Documents.Part? NewPart()
-            {
-                if (bulk is null)
-                {
-                    return null;
-                }
-                var part = new Utf8Documents.Part(bulk.Value.Buffers);
-                lock (_parts)
-                {
-                    _parts.Add(part);
-                }
-                return part;
-            }
-            // The streams' folds are independent and pure: on every core (they sit on the import's write stage), each
-            // worker serializing into a buffer of its own.
+            // The streams' folds are independent and pure: on every core (they sit on the import's write stage).
             if (streams.Count == 1)
             {
-                Build(0, NewPart());
+                Build(0);
             }
             else if (streams.Count > 1)
             {
-                Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, NewPart, (j, _, part) => Build(j, part), _ => { });
+                Parallel.For(0, streams.Count, new ParallelOptions { CancellationToken = ct }, Build);
+            }
+            if (bulk is { } b && streams.Count > 0)
+            {
+                // The documents' JSON, in order, each table's into one array.
+                _statusJson = b.Documents.StatusDocuments(streams.Count, b.Buffers);
+                _registerJson = b.Documents.RegisterDocuments(streams.Count, b.Buffers);
+                foreach (var (status, register, _) in _built)
+                {
+                    _statusJson.Add(b.Documents.Serializer, status);
+                    _registerJson.Add(b.Documents.Serializer, register);
+                }
             }
         }
 
@@ -134,9 +124,9 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
         {
             try
             {
-                if (bulk is not null && streams.Count > 0)
+                if (bulk is { } b && _statusJson is not null && _registerJson is not null)
                 {
-                    await bulk.Value.Documents.StoreAsync(connection, [.. streams.Select(s => s.Process)], _statusJson!, _registerJson!, bulk.Value.Buffers, ct).ConfigureAwait(false);
+                    await b.Documents.StoreAsync(connection, [.. streams.Select(s => s.Process)], _statusJson, _registerJson, ct).ConfigureAwait(false);
                 }
             }
             finally
@@ -148,11 +138,8 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
 
         public void Release()
         {
-            lock (_parts)
-            {
-                _parts.ForEach(p => p.Dispose());
-                _parts.Clear();
-            }
+            _statusJson?.Dispose();
+            _registerJson?.Dispose();
         }
     }
 }

@@ -9,9 +9,9 @@ namespace RatificationLedger.Recording;
 /// </summary>
 internal sealed class ImportBuffers
 {
-    // Two batches are in flight (one written, the next encoded), each with three arrays, plus, for the batch written,
-    // the views' JSON: a buffer per core it is serialized on and the two tables' joined documents.
-    private const int Kept = 16;
+    // Two batches are in flight (one written, the next encoded), each with three arrays, plus one spare, and the views'
+    // JSON of the batch written (one array per table).
+    private const int Kept = 10;
 
     private readonly List<byte[]> _shelf = new(Kept);
 

@@ -8,20 +8,20 @@ using Xunit;
 namespace RatificationLedger.Tests.Storage;
 
 /// <summary>
-/// The import's view documents as the bulk upsert sends them: serialized on several threads' buffers in any order, then
-/// joined into one array in document order, each at the 1-based place SQL's <c>substring</c> cuts it from. Every
-/// document's bytes must be the serializer's JSON of it, whatever buffer it was written into and however often that
-/// buffer grew.
+/// The import's view documents as the bulk upsert sends them: serialized one after the other into one growing array,
+/// each at the 1-based place SQL's <c>substring</c> cuts it from. Every document's bytes must be the serializer's JSON of
+/// it, however often the array grew, and a batch with a document missing must not be sent.
 /// </summary>
 public sealed class Utf8DocumentsTests
 {
     private sealed record Doc(string Id, string Text);
 
     [Fact]
-    public void Documents_written_into_two_growing_buffers_out_of_order_join_in_order_each_at_its_place()
+    public void Documents_written_into_a_growing_array_are_each_at_their_place_and_the_serializer_s_json()
     {
         var serializer = new SystemTextJsonSerializer();
-        // Sizes from nothing to beyond a buffer's first megabyte (which then grows), with two-byte and three-byte characters.
+        // Sizes from nothing to far beyond the array's first 64 KiB (which then grows, more than once), with two-byte and
+        // three-byte characters.
         Doc[] docs =
         [
             new("nato/fin", "Türkiye approved on 2023-03-30"),
@@ -30,47 +30,47 @@ public sealed class Utf8DocumentsTests
             new("nato/mne", string.Concat(Enumerable.Repeat("Magyarország – ", 80_000))),
             new("eu/hrv", "€"),
         ];
-        var buffers = new ImportBuffers();
-        var documents = new Utf8Documents(docs.Length);
-        using var first = new Utf8Documents.Part(buffers);
-        using var second = new Utf8Documents.Part(buffers);
-        foreach (var i in new[] { 3, 0, 4, 1, 2 })
+        using var documents = new Utf8Documents(docs.Length, new ImportBuffers());
+        foreach (var doc in docs)
         {
-            documents.Add(i, i % 2 == 0 ? first : second, serializer, docs[i]);
+            documents.Add(serializer, doc);
         }
 
-        var joined = documents.Join(buffers);
-        try
+        var bytes = documents.Bytes.ToArray();
+        var expected = docs.Select(d => Encoding.UTF8.GetBytes(serializer.ToJson(d))).ToArray();
+        documents.Lengths.Should().Equal(expected.Select(e => e.Length));
+        bytes.Length.Should().Be(expected.Sum(e => e.Length));
+        documents.Written.Should().Be(bytes.Length);
+        var place = 1;
+        for (var i = 0; i < docs.Length; i++)
         {
-            var bytes = joined.Bytes.ToArray();
-            var expected = docs.Select(d => Encoding.UTF8.GetBytes(serializer.ToJson(d))).ToArray();
-            joined.Lengths.Should().Equal(expected.Select(e => e.Length));
-            bytes.Length.Should().Be(expected.Sum(e => e.Length));
-            var place = 1;
-            for (var i = 0; i < docs.Length; i++)
-            {
-                joined.At[i].Should().Be(place, $"document {i} follows the ones before it");
-                bytes.AsSpan(joined.At[i] - 1, joined.Lengths[i]).ToArray().Should().Equal(expected[i], $"document {i} is {docs[i].Id}'s JSON");
-                place += expected[i].Length;
-            }
-        }
-        finally
-        {
-            joined.Release();
+            documents.At[i].Should().Be(place, $"document {i} follows the ones before it");
+            bytes.AsSpan(documents.At[i] - 1, documents.Lengths[i]).ToArray().Should().Equal(expected[i], $"document {i} is {docs[i].Id}'s JSON");
+            place += expected[i].Length;
         }
     }
 
     [Fact]
-    public void A_document_never_serialized_is_an_error_not_an_empty_one()
+    public void A_batch_with_a_document_missing_is_an_error_not_an_empty_document()
     {
         var serializer = new SystemTextJsonSerializer();
-        var buffers = new ImportBuffers();
-        var documents = new Utf8Documents(2);
-        using var part = new Utf8Documents.Part(buffers);
-        documents.Add(1, part, serializer, new Doc("nato/swe", "x"));
+        using var documents = new Utf8Documents(2, new ImportBuffers());
+        documents.Add(serializer, new Doc("nato/swe", "x"));
 
-        var join = () => documents.Join(buffers);
+        var send = () => documents.Bytes;
 
-        join.Should().Throw<InvalidOperationException>().WithMessage("*Document 0 of 2*");
+        send.Should().Throw<InvalidOperationException>().WithMessage("*Document 1 of 2*");
+    }
+
+    [Fact]
+    public void More_documents_than_the_batch_holds_is_an_error()
+    {
+        var serializer = new SystemTextJsonSerializer();
+        using var documents = new Utf8Documents(1, new ImportBuffers());
+        documents.Add(serializer, new Doc("nato/fin", "x"));
+
+        var add = () => documents.Add(serializer, new Doc("nato/swe", "y"));
+
+        add.Should().Throw<InvalidOperationException>().WithMessage("*1 documents expected*");
     }
 }
