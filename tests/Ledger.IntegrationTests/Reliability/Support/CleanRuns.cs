@@ -111,11 +111,14 @@ public static class Faults
         }
     }
 
-    /// <summary>A clear error says the database could not be reached, the connection broke, or it timed out.</summary>
+    /// <summary>
+    /// A clear error says the database could not be reached, the connection broke, it timed out, or the server is
+    /// shutting down (a connection opened while it stops is refused with 57P03, "the database system is shutting down").
+    /// </summary>
     public static void AssertClear(Exception error)
     {
         var text = Flatten(error);
-        text.Should().MatchRegex("(?i)(connect|connection|terminat|shut ?down|refused|server closed|stream|timed out)", "the error must say the database connection failed: " + text);
+        text.Should().MatchRegex("(?i)(connect|connection|terminat|shut(ting)? ?down|refused|server closed|stream|timed out)", "the error must say the database connection failed: " + text);
     }
 
     private static string Flatten(Exception e) =>
