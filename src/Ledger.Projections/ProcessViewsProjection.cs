@@ -35,7 +35,8 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
     }
 
     // The COPY write reads first, builds while the server stores the rows, then stores (IStagedProjection).
-    // Its documents are then serialized while they are built, and go in as one statement per table (BulkDocuments).
+    // Its documents are then serialized as UTF-8 once built (still beside the COPY), and go in as one statement per table
+    // once the rows are in (BulkDocuments).
     async Task<IStagedViews> IStagedProjection.ReadAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, ImportBuffers buffers, CancellationToken ct) =>
         await ReadAsync(operations, events, ct, (_bulk ??= new BulkDocuments(operations.DocumentStore), buffers)).ConfigureAwait(false);
 
