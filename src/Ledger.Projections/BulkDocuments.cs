@@ -141,10 +141,7 @@ internal sealed class Utf8Documents : IBufferWriter<byte>, IDisposable
         var need = Math.Max(sizeHint, 1);
         if (_buffer.Length - _written < need)
         {
-            var larger = _buffers.Take((int)Math.Min(Array.MaxLength, Math.Max((long)_buffer.Length * 2, (long)_written + need)));
-            _buffer.AsSpan(0, _written).CopyTo(larger);
-            _buffers.Give(_buffer);
-            _buffer = larger;
+            _buffer = _buffers.Grow(_buffer, _written, (int)Math.Min(Array.MaxLength, (long)_written + need));
         }
     }
 

@@ -315,10 +315,7 @@ internal sealed class EventRows : IBufferWriter<byte>
     {
         if (_length + size + 2 > _buffer.Length)
         {
-            var grown = _buffers.Take(Math.Max(_buffer.Length * 2, _length + size + 2));
-            _buffer.AsSpan(0, _length).CopyTo(grown);
-            _buffers.Give(_buffer);
-            _buffer = grown;
+            _buffer = _buffers.Grow(_buffer, _length, _length + size + 2);
         }
         return _buffer.AsSpan(_length);
     }

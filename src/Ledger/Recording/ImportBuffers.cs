@@ -74,6 +74,19 @@ internal sealed class ImportBuffers
         return GC.AllocateUninitializedArray<byte>(minimum);
     }
 
+    /// <summary>
+    /// An array of at least <paramref name="minimum"/> bytes, and twice <paramref name="buffer"/>'s length, holding its first
+    /// <paramref name="used"/> bytes: what a writer filling an array of the shelf grows into; <paramref name="buffer"/> goes
+    /// back on the shelf.
+    /// </summary>
+    public byte[] Grow(byte[] buffer, int used, int minimum)
+    {
+        var grown = Take((int)Math.Min(Array.MaxLength, Math.Max((long)buffer.Length * 2, minimum)));
+        buffer.AsSpan(0, used).CopyTo(grown);
+        Give(buffer);
+        return grown;
+    }
+
     /// <summary>Puts an array back for the next batch (the smallest is let go when the shelf is full).</summary>
     public void Give(byte[] buffer)
     {
