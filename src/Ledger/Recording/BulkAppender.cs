@@ -250,32 +250,25 @@ internal sealed partial class BulkAppender
         try
         {
             await WriteLinkedRowsAsync(connection, streams, receipts, rows, previous, linking, ct).ConfigureAwait(false);
+            if (building is not null)
+            {
+                await building.ConfigureAwait(false);
+                foreach (var views in staged!)
+                {
+                    await views.StoreAsync(session, connection, ct).ConfigureAwait(false);
+                }
+            }
         }
         catch
         {
-            // Nothing may go on building in the background once the write has failed.
+            // Nothing may go on building in the background once the write has failed, and what was built is let go
+            // (letting go twice is harmless: a store that failed has let go of its own).
             if (building is not null)
             {
                 await building.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 staged!.ForEach(v => v.Release());
             }
             throw;
-        }
-        if (building is not null)
-        {
-            try
-            {
-                await building.ConfigureAwait(false);
-            }
-            catch
-            {
-                staged!.ForEach(v => v.Release());
-                throw;
-            }
-            foreach (var views in staged!)
-            {
-                await views.StoreAsync(session, connection, ct).ConfigureAwait(false);
-            }
         }
     }
 

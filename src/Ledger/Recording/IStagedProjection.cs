@@ -30,6 +30,6 @@ internal interface IStagedViews
     /// </summary>
     Task StoreAsync(IDocumentOperations operations, NpgsqlConnection connection, CancellationToken ct);
 
-    /// <summary>Lets go what <see cref="Build"/> holds when the write fails before <see cref="StoreAsync"/>.</summary>
+    /// <summary>Lets go what <see cref="Build"/> holds when the write fails (again after <see cref="StoreAsync"/>: harmless).</summary>
     void Release();
 }
