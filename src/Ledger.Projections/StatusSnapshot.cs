@@ -98,13 +98,21 @@ internal static class StatusSnapshot
     /// The required ratifiers of state after state, with their approvals and deposits, encoded: one part per ratifier
     /// (its code, the date it became one, one byte of flags: approval, its being unconfirmed, deposit, its being
     /// unconfirmed; then the two dates), each made again only when that ratifier's approval or deposit changes, all of
-    /// them when the ratifiers change.
+    /// them when the ratifiers change. The parts and their joined form live in two arrays kept for the whole fold (an
+    /// index of a million entries encodes about 660,000 answers: an array per part and per answer was a tenth of the
+    /// import's allocation).
     /// </summary>
     public sealed class Ratifiers(Func<object?, bool> unconfirmed)
     {
-        private readonly Dictionary<string, byte[]> _parts = new(StringComparer.Ordinal);
+        // Where each ratifier's current part is in _parts (a part made again is appended; the array is started over
+        // when the ratifiers change, and when it has grown past PartsKept bytes: a part is about 10 bytes).
+        private const int PartsKept = 8192;
+        private readonly Dictionary<string, (int At, int Length)> _at = new(StringComparer.Ordinal);
+        private byte[] _parts = new byte[256];
+        private int _partsLength;
         private ImmutableSortedDictionary<string, DateOnly>? _required;
-        private byte[]? _encoded;
+        private byte[] _encoded = new byte[256];
+        private int _encodedLength = -1;
 
         /// <summary>Follows a step folded into <paramref name="s"/> (the state after it).</summary>
         public void Folded(AccessionState s, object @event)
@@ -116,45 +124,55 @@ internal static class StatusSnapshot
             else if (@event is RatificationApproved or InstrumentDeposited && Consequences.MemberOf(@event) is { } member
                 && s.RequiredRatifiers.TryGetValue(member, out var since))
             {
-                _parts[member] = Part(s, member, since);
-                _encoded = null;
+                if (_partsLength > PartsKept)
+                {
+                    // Mostly superseded parts by now: start over from the state.
+                    All(s);
+                    return;
+                }
+                _at[member] = Part(s, member, since);
+                _encodedLength = -1;
             }
         }
 
-        /// <summary>The parts of the state last folded, in the ratifiers' order.</summary>
-        public byte[] Encoded(AccessionState s)
+        /// <summary>The parts of the state last folded, in the ratifiers' order (valid until the next step is folded).</summary>
+        public ReadOnlySpan<byte> Encoded(AccessionState s)
         {
-            if (_encoded is null || !ReferenceEquals(_required, s.RequiredRatifiers))
+            if (_encodedLength < 0 || !ReferenceEquals(_required, s.RequiredRatifiers))
             {
                 if (!ReferenceEquals(_required, s.RequiredRatifiers))
                 {
                     All(s);
                 }
-                var w = new Writer(new byte[8 + _parts.Values.Sum(p => p.Length)]);
+                var w = new Writer(_encoded);
                 w.Int(s.RequiredRatifiers.Count);
                 foreach (var member in s.RequiredRatifiers.Keys)
                 {
-                    w.Bytes(_parts[member]);
+                    var (at, length) = _at[member];
+                    w.Bytes(_parts.AsSpan(at, length));
                 }
-                _encoded = w.ToArray();
+                _encoded = w.Buffer;
+                _encodedLength = w.Length;
             }
-            return _encoded;
+            return _encoded.AsSpan(0, _encodedLength);
         }
 
         private void All(AccessionState s)
         {
             _required = s.RequiredRatifiers;
-            _parts.Clear();
+            _at.Clear();
+            _partsLength = 0;
             foreach (var (member, since) in s.RequiredRatifiers)
             {
-                _parts[member] = Part(s, member, since);
+                _at[member] = Part(s, member, since);
             }
-            _encoded = null;
+            _encodedLength = -1;
         }
 
-        private byte[] Part(AccessionState s, string member, DateOnly since)
+        private (int At, int Length) Part(AccessionState s, string member, DateOnly since)
         {
-            var w = new Writer(new byte[16]);
+            var at = _partsLength;
+            var w = new Writer(_parts, at);
             w.String(member);
             w.Date(since);
             var steps = s.Steps.TryGetValue(member, out var found) ? found : null;
@@ -170,7 +188,9 @@ internal static class StatusSnapshot
             {
                 w.Date(deposit.On);
             }
-            return w.ToArray();
+            _parts = w.Buffer;
+            _partsLength = w.Length;
+            return (at, _partsLength - at);
         }
     }
 
@@ -293,12 +313,14 @@ internal static class StatusSnapshot
     [ThreadStatic]
     private static byte[]? t_buffer;
 
-    private struct Writer(byte[] buffer)
+    private struct Writer(byte[] buffer, int length = 0)
     {
         private byte[] _buffer = buffer;
-        private int _length;
+        private int _length = length;
 
         public readonly byte[] Buffer => _buffer;
+
+        public readonly int Length => _length;
 
         public readonly byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
