@@ -216,7 +216,7 @@ public sealed partial record HistoryFile
     /// A file's entries, each read from its place in the file's text when it is asked for (in parallel if asked so:
     /// nothing here changes after construction).
     /// </summary>
-    private sealed class HistoryEntryList(EntryText text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>
+    private sealed class HistoryEntryList(EntryText text, Organization organization, string[] processes, EntryAt[] entries) : IReadOnlyList<HistoryEntry>, IReadsAhead<HistoryEntry>
     {
         // Each process's path prefix for messages ("nato/fin events"), made once per process rather than per entry read.
         private readonly string[] _prefixes = Array.ConvertAll(processes, p => $"{p} events");
@@ -234,6 +234,33 @@ public sealed partial record HistoryFile
                 return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
             }
         }
+
+        /// <summary>
+        /// Entries <paramref name="start"/> to <paramref name="end"/> (exclusive) read together, for a caller about to ask
+        /// for all of them (an import preparing a batch): from a file, entries near each other in it are read with one
+        /// positioned read instead of one each (an import's order is by date across processes, a file's by process).
+        /// Null when there is nothing to gain (the text is held, or a single entry).
+        /// </summary>
+        public ReadAhead<HistoryEntry>? ReadAhead(int start, int end)
+        {
+            if (text is not EntryText.InFile file || end - start < 2)
+            {
+                return null;
+            }
+            var window = new ReadAheadWindow(this, file, start, end);
+            return new(window, window);
+        }
+
+        /// <summary>Entry <paramref name="index"/> built from bytes already read, as <see cref="this[int]"/> builds it.</summary>
+        public HistoryEntry Read(int index, ReadOnlySpan<byte> bytes, EntryText.InFile file)
+        {
+            var at = entries[index];
+            var entry = file.Read(bytes, at, _prefixes[at.Process], processes[at.Process], organization);
+            return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
+        }
+
+        /// <summary>Where entry <paramref name="index"/> is in the file's text.</summary>
+        public (int Start, int Length) Place(int index) => (entries[index].Start, entries[index].Length);
 
         // By date across processes; same-day entries in file order (a file's entries are in text order).
         public HistoryEntryList InImportOrder()
@@ -301,26 +328,38 @@ public sealed partial record HistoryFile
                 var buffer = ArrayPool<byte>.Shared.Rent(at.Length);
                 try
                 {
-                    var done = 0;
-                    while (done < at.Length)
-                    {
-                        var n = RandomAccess.Read(file, buffer.AsSpan(done, at.Length - done), offset + at.Start + done);
-                        if (n == 0)
-                        {
-                            throw new HistoryFileException($"{name} changed while it was imported: it is shorter than when it was read.");
-                        }
-                        done += n;
-                    }
-                    // Any change of the entry's bytes since they were checked, not only one that breaks the JSON or the date.
-                    if (CheckOf(buffer.AsSpan(0, at.Length)) != at.Check)
-                    {
-                        throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
-                    }
-                    return Build(buffer.AsSpan(0, at.Length), at, prefix, process, organization);
+                    ReadText(at.Start, buffer.AsSpan(0, at.Length));
+                    return Read(buffer.AsSpan(0, at.Length), at, prefix, process, organization);
                 }
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+
+            /// <summary>The entry at <paramref name="at"/> from its bytes as just read from the file.</summary>
+            public HistoryEntry Read(ReadOnlySpan<byte> bytes, EntryAt at, string prefix, string process, Organization organization)
+            {
+                // Any change of the entry's bytes since they were checked, not only one that breaks the JSON or the date.
+                if (CheckOf(bytes) != at.Check)
+                {
+                    throw Changed(prefix, at, "its text is not the text checked when the file was loaded");
+                }
+                return Build(bytes, at, prefix, process, organization);
+            }
+
+            /// <summary>Fills <paramref name="into"/> with the text from <paramref name="start"/> (a place in the text, not the file).</summary>
+            public void ReadText(long start, Span<byte> into)
+            {
+                var done = 0;
+                while (done < into.Length)
+                {
+                    var n = RandomAccess.Read(file, into[done..], offset + start + done);
+                    if (n == 0)
+                    {
+                        throw new HistoryFileException($"{name} changed while it was imported: it is shorter than when it was read.");
+                    }
+                    done += n;
                 }
             }
 

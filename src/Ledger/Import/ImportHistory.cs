@@ -72,8 +72,15 @@ public sealed record ImportResult(int Recorded, int AlreadyThere, int Total, Imp
 /// The entries' commands with the import's stamp (recorded-by and correlation where the entry names none), made as the
 /// recorder reaches each entry: the stamped provenances of a million entries are not all held for the whole import.
 /// </summary>
-internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recordedBy, string correlation) : IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)>
+internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recordedBy, string correlation)
+    : IReadOnlyList<(AccessionCommand Command, Provenance? Provenance)>, IReadsAhead<(AccessionCommand Command, Provenance? Provenance)>
 {
+    /// <summary>The entries' range read ahead (see <see cref="IReadsAhead{T}"/>), stamped as these are.</summary>
+    public ReadAhead<(AccessionCommand Command, Provenance? Provenance)>? ReadAhead(int start, int end) =>
+        entries is IReadsAhead<HistoryEntry> reads && reads.ReadAhead(start, end) is { } window
+            ? new(new Stamped(window.Items, recordedBy, correlation) { _plain = _plain }, window.Release)
+            : null;
+
     public int Count => entries.Count;
 
     public (AccessionCommand Command, Provenance? Provenance) this[int index]
@@ -90,7 +97,7 @@ internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recor
         }
     }
 
-    private readonly Provenance _plain = Provenance.None with { RecordedBy = recordedBy, CorrelationId = correlation };
+    private Provenance _plain = Provenance.None with { RecordedBy = recordedBy, CorrelationId = correlation };
 
     public IEnumerator<(AccessionCommand Command, Provenance? Provenance)> GetEnumerator()
     {
@@ -148,3 +155,19 @@ public sealed class ImportInterruptedException : Exception
         + (inner is LedgerUnavailableException { MayHaveBeenRecorded: false } ? "That entry was not recorded" : "Whether that entry was recorded is unknown")
         + "; everything before it is recorded. Import the same file again when the database is back: nothing is recorded twice and the import continues from there.";
 }
+
+/// <summary>
+/// A list whose items in a range can be read together, for a caller about to ask for all of them (the import preparing a
+/// batch reads the batch's entries from the file with a few reads, not one each).
+/// </summary>
+internal interface IReadsAhead<T>
+{
+    /// <summary>Items <paramref name="start"/> to <paramref name="end"/> (exclusive) read: null when nothing is gained.</summary>
+    ReadAhead<T>? ReadAhead(int start, int end);
+}
+
+/// <summary>
+/// A range read ahead: <paramref name="Items"/> is indexed as the list it was read from (an index outside the range is read
+/// as that list reads it), usable until <paramref name="Release"/> is disposed.
+/// </summary>
+internal sealed record ReadAhead<T>(IReadOnlyList<T> Items, IDisposable Release);

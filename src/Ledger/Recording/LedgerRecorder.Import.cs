@@ -175,15 +175,22 @@ public sealed partial class LedgerRecorder
         if (prepared is not null && prepared[start] is null)
         {
             var end = (int)Math.Min(commands.Count, (long)start + max);
+            // A history file's entries of the window read together first (a few reads instead of one per entry).
+            var ahead = (commands as IReadsAhead<(AccessionCommand Command, Provenance? Provenance)>)?.ReadAhead(start, end);
+            var source = ahead?.Items ?? commands;
             try
             {
-                Parallel.For(start, end, i => prepared[i] ??= PrepareAt(commands, i));
+                Parallel.For(start, end, i => prepared[i] ??= PrepareAt(source, i));
             }
             catch (AggregateException e)
             {
                 // What one command could not be prepared for (a null command, an entry of a history file changed since it
                 // was checked), as it would be thrown preparing it alone.
                 ExceptionDispatchInfo.Capture(e.Flatten().InnerExceptions[0]).Throw();
+            }
+            finally
+            {
+                ahead?.Release.Dispose();
             }
         }
         Item At(int i) => prepared?[i] ?? PrepareAt(commands, i);

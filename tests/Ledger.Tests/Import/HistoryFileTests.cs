@@ -213,6 +213,71 @@ public class HistoryFileTests
     }
 
     [Fact]
+    public void A_range_of_a_loaded_file_read_ahead_gives_each_entry_as_reading_it_alone_does()
+    {
+        // Import order interleaves the two processes' entries, which the file holds apart: every window below has
+        // entries from places in the file out of order, some next to each other, some not.
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, Valid);
+            var entries = HistoryFile.Load(path).InImportOrder();
+            var alone = entries.Select(e => e).ToList();
+            alone.Should().HaveCount(15);
+            var reads = (IReadsAhead<HistoryEntry>)entries;
+
+            foreach (var (start, end) in new[] { (0, 15), (0, 2), (3, 9), (13, 15) })
+            {
+                var window = reads.ReadAhead(start, end)!;
+                using (window.Release)
+                {
+                    window.Items.Should().HaveCount(15);
+                    for (var i = 0; i < 15; i++)
+                    {
+                        // Inside the window from the bytes read together, outside it read alone: the same entries.
+                        window.Items[i].Should().BeEquivalentTo(alone[i], $"entry {i} of window {start}..{end}");
+                    }
+                }
+            }
+            reads.ReadAhead(4, 5).Should().BeNull("one entry is read alone");
+            ((IReadsAhead<HistoryEntry>)Parse(Valid).InImportOrder()).ReadAhead(0, 15).Should().BeNull("a parsed text is held");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_range_read_ahead_from_a_file_changed_or_cut_short_since_it_was_loaded_is_refused()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, Valid);
+            var entries = (IReadsAhead<HistoryEntry>)HistoryFile.Load(path).InImportOrder();
+
+            // The same length, one entry's note changed in place: that entry is refused when it is asked for.
+            var text = File.ReadAllText(path);
+            File.WriteAllText(path, text.Replace("Handed over in Brussels.", "Handed over in Brussels!"));
+            var window = entries.ReadAhead(0, 15)!;
+            using (window.Release)
+            {
+                var changed = () => window.Items.ToList();
+                changed.Should().Throw<HistoryFileException>().WithMessage($"{path} changed while it was imported: nato/fin events[0] is not the entry read before*");
+            }
+
+            File.WriteAllText(path, text[..(text.Length / 2)]);
+            var cut = () => entries.ReadAhead(0, 15);
+            cut.Should().Throw<HistoryFileException>().WithMessage($"{path} changed while it was imported: it is shorter than when it was read.");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_signed_protocol_keeps_its_treaty_co_candidates_ratifiers_and_entry_into_force()
     {
         var json = Valid.Replace("""{ "type": "protocol-signed", "on": "2022-07-05" }""",
