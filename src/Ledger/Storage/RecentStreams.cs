@@ -36,6 +36,18 @@ internal sealed class RecentStreams<T>(int capacity) where T : class
         return false;
     }
 
+    /// <summary>What is kept of <paramref name="stream"/>, no longer kept (for a caller that changes it while it uses it).</summary>
+    public bool TryTake(string stream, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
+    {
+        if (capacity > 0 && _streams.TryRemove(stream, out var slot))
+        {
+            value = slot.Value;
+            return true;
+        }
+        value = null;
+        return false;
+    }
+
     /// <summary>Keeps <paramref name="value"/> for <paramref name="stream"/>, making room if needed.</summary>
     public void Set(string stream, T value)
     {
@@ -46,7 +58,9 @@ internal sealed class RecentStreams<T>(int capacity) where T : class
         // A stream already kept first (the usual case): ConcurrentDictionary's Count takes every lock of the map.
         if (!_streams.ContainsKey(stream) && _streams.Count >= capacity)
         {
-            foreach (var key in _streams.OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
+            // ConcurrentDictionary's own ToArray is one snapshot under its locks. Through LINQ, OrderBy took its Count,
+            // then copied: a stream removed in between by another thread left an empty pair at the end (an exception).
+            foreach (var key in _streams.ToArray().OrderBy(s => s.Value.Touched).Take(Math.Max(1, capacity / 10)).Select(s => s.Key).ToArray())
             {
                 _streams.TryRemove(key, out _);
             }
