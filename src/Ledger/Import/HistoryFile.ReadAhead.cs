@@ -42,7 +42,8 @@ public sealed partial record HistoryFile
             var total = 0L;
             for (var k = 0; k < count; k++)
             {
-                var (at, length) = list.Place(start + order[k]);
+                var at = places[k];
+                var length = list.Place(start + order[k]).Length;
                 if (runStart >= 0 && at <= runEnd + Gap && Math.Max(runEnd, at + length) - runStart <= LongestRun)
                 {
                     runEnd = Math.Max(runEnd, at + length);
@@ -67,9 +68,9 @@ public sealed partial record HistoryFile
                 foreach (var (runAt, length) in runs)
                 {
                     _file.ReadText(runAt, _buffer.AsSpan(into, length));
-                    for (; k2 < count && list.Place(start + order[k2]).Start < runAt + length; k2++)
+                    for (; k2 < count && places[k2] < runAt + length; k2++)
                     {
-                        _at[order[k2]] = into + (int)(list.Place(start + order[k2]).Start - runAt);
+                        _at[order[k2]] = into + (int)(places[k2] - runAt);
                     }
                     into += length;
                 }

@@ -228,12 +228,14 @@ public sealed partial record HistoryFile
             get
             {
                 var at = entries[index];
-                var entry = text.Read(at, _prefixes[at.Process], processes[at.Process], organization);
-                // The order was taken from the dates read the first time: an entry read again with another date is not the
-                // entry that was checked and ordered.
-                return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
+                return SameDay(at, text.Read(at, _prefixes[at.Process], processes[at.Process], organization));
             }
         }
+
+        // The order was taken from the dates read the first time: an entry read again with another date is not the entry
+        // that was checked and ordered.
+        private HistoryEntry SameDay(EntryAt at, HistoryEntry entry) =>
+            entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
 
         /// <summary>
         /// Entries <paramref name="start"/> to <paramref name="end"/> (exclusive) read together, for a caller about to ask
@@ -255,8 +257,7 @@ public sealed partial record HistoryFile
         public HistoryEntry Read(int index, ReadOnlySpan<byte> bytes, EntryText.InFile file)
         {
             var at = entries[index];
-            var entry = file.Read(bytes, at, _prefixes[at.Process], processes[at.Process], organization);
-            return entry.Command.On.DayNumber == at.Day ? entry : throw text.Changed(_prefixes[at.Process], at, "its date is not the one read before");
+            return SameDay(at, file.Read(bytes, at, _prefixes[at.Process], processes[at.Process], organization));
         }
 
         /// <summary>Where entry <paramref name="index"/> is in the file's text.</summary>

@@ -78,7 +78,7 @@ internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recor
     /// <summary>The entries' range read ahead (see <see cref="IReadsAhead{T}"/>), stamped as these are.</summary>
     public ReadAhead<(AccessionCommand Command, Provenance? Provenance)>? ReadAhead(int start, int end) =>
         entries is IReadsAhead<HistoryEntry> reads && reads.ReadAhead(start, end) is { } window
-            ? new(new Stamped(window.Items, recordedBy, correlation) { _plain = _plain }, window.Release)
+            ? new(new Stamped(window.Items, recordedBy, correlation), window.Release)
             : null;
 
     public int Count => entries.Count;
@@ -97,7 +97,7 @@ internal sealed class Stamped(IReadOnlyList<HistoryEntry> entries, string? recor
         }
     }
 
-    private Provenance _plain = Provenance.None with { RecordedBy = recordedBy, CorrelationId = correlation };
+    private readonly Provenance _plain = Provenance.None with { RecordedBy = recordedBy, CorrelationId = correlation };
 
     public IEnumerator<(AccessionCommand Command, Provenance? Provenance)> GetEnumerator()
     {

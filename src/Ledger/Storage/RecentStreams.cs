@@ -36,18 +36,6 @@ internal sealed class RecentStreams<T>(int capacity) where T : class
         return false;
     }
 
-    /// <summary>What is kept of <paramref name="stream"/>, no longer kept (for a caller that changes it while it uses it).</summary>
-    public bool TryTake(string stream, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out T? value)
-    {
-        if (capacity > 0 && _streams.TryRemove(stream, out var slot))
-        {
-            value = slot.Value;
-            return true;
-        }
-        value = null;
-        return false;
-    }
-
     /// <summary>Keeps <paramref name="value"/> for <paramref name="stream"/>, making room if needed.</summary>
     public void Set(string stream, T value)
     {

@@ -7,7 +7,7 @@ public sealed class RecentStreamsTests
     [Fact]
     public void Many_threads_keeping_and_taking_streams_at_capacity_keep_at_most_the_capacity_and_fail_nowhere()
     {
-        // Making room while other threads keep, take and forget streams: the room is made from one snapshot of the map
+        // Making room while other threads keep, read and forget streams: the room is made from one snapshot of the map
         // (an ordering of the live map met streams removed while it was copied, and failed).
         const int capacity = 50;
         var streams = new RecentStreams<string>(capacity);
@@ -20,10 +20,10 @@ public sealed class RecentStreamsTests
                 switch (random.Next(3))
                 {
                     case 0:
-                        streams.TryTake(stream, out _);
+                        streams.Remove(stream);
                         break;
                     case 1:
-                        streams.Remove(stream);
+                        streams.TryGet(stream, out _);
                         break;
                     default:
                         streams.Set(stream, stream);
@@ -37,7 +37,7 @@ public sealed class RecentStreamsTests
     }
 
     [Fact]
-    public void The_least_recently_used_tenth_makes_room_and_a_stream_taken_is_no_longer_kept()
+    public void The_least_recently_used_tenth_makes_room_and_a_stream_forgotten_is_no_longer_kept()
     {
         var streams = new RecentStreams<string>(10);
         for (var i = 0; i < 10; i++)
@@ -51,8 +51,9 @@ public sealed class RecentStreamsTests
         streams.TryGet("p/1", out _).Should().BeFalse("p/1 was used least recently (p/0 was just read)");
         streams.TryGet("p/0", out var first).Should().BeTrue();
         first.Should().Be("v0");
-        streams.TryTake("p/10", out var taken).Should().BeTrue();
-        taken.Should().Be("v10");
+        streams.TryGet("p/10", out var kept).Should().BeTrue();
+        kept.Should().Be("v10");
+        streams.Remove("p/10");
         streams.TryGet("p/10", out _).Should().BeFalse();
         new RecentStreams<string>(0).Enabled.Should().BeFalse();
     }
