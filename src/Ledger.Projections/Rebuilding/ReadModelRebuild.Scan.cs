@@ -24,9 +24,13 @@ internal sealed partial class ReadModelRebuild
         var chunks = Channel.CreateBounded<Chunk>(new BoundedChannelOptions(2 * Environment.ProcessorCount) { SingleReader = true });
         // Row buffers go back to the workers once sent: as many as are in flight, never one per megabyte written.
         var buffers = new ConcurrentBag<CopyRows>();
-        var read = Stage(stop, () => ReadAsync(new Batches(streams.Writer), stop.Token));
+        // What the tables compared process by process held, loaded in the scan's own snapshot beside it.
+        var stored = _tables.Select(t => t.DigestQuery is { } query ? new StoredDigests(query) : null).ToArray();
+        var snapshot = new Snapshot();
+        var read = Stage(stop, () => ReadAsync(new Batches(streams.Writer), snapshot, stop.Token));
+        var loading = Stage(stop, () => LoadDigestsAsync(snapshot, stored, stop.Token));
         var workers = Enumerable.Range(0, Environment.ProcessorCount)
-            .Select(_ => Stage(stop, () => OnThread(() => Fold(streams.Reader, chunks.Writer, buffers, stop.Token)))).ToArray();
+            .Select(_ => Stage(stop, () => OnThread(() => Fold(streams.Reader, chunks.Writer, buffers, stored, stop.Token)))).ToArray();
         var folding = CompleteWhenDone(workers, chunks.Writer);
         var rows = Stage(stop, () => WriteAsync(connection, staging, chunks.Reader, buffers, stop.Token));
         // Once every stream is folded, the member records are merged and their rows written on another core while the
@@ -36,6 +40,7 @@ internal sealed partial class ReadModelRebuild
         {
             await folding.ConfigureAwait(false);
             var folded = new Dictionary<string, long>(StringComparer.Ordinal);
+            var staged = stored.Select(s => s is null ? null : new HashSet<string>(StringComparer.Ordinal)).ToArray();
             MemberRecordsBuilder? merged = null;
             foreach (var worker in workers)
             {
@@ -43,6 +48,10 @@ internal sealed partial class ReadModelRebuild
                 foreach (var (process, version) in result.Versions)
                 {
                     folded[process] = version;
+                }
+                for (var t = 0; t < staged.Length; t++)
+                {
+                    staged[t]?.UnionWith(result.Staged[t] ?? []);
                 }
                 if (result.Members is { } theirs)
                 {
@@ -61,8 +70,9 @@ internal sealed partial class ReadModelRebuild
                 members = new MemberRows(_members, merged ?? new MemberRecordsBuilder());
                 members.Start();
             }
-            await WhenAll(read, folding, rows).ConfigureAwait(false);
-            return new Scan(await read.ConfigureAwait(false), folded, members, await rows.ConfigureAwait(false));
+            await WhenAll(read, folding, rows, loading).ConfigureAwait(false);
+            var compared = stored.Select((s, t) => s?.Digests is { } digests ? new Compared(digests, staged[t]!) : null).ToArray();
+            return new Scan(await read.ConfigureAwait(false), folded, members, await rows.ConfigureAwait(false), compared);
         }
         catch
         {
@@ -71,13 +81,15 @@ internal sealed partial class ReadModelRebuild
                 await members.StopAsync().ConfigureAwait(false);
             }
             // The first failure that is not a consequence of stopping the others.
-            await WhenAll(read, folding, rows).ConfigureAwait(false);
+            await WhenAll(read, folding, rows, loading).ConfigureAwait(false);
             throw;
         }
     }
 
     // The log once, in key order, in one snapshot that also gives the mark (the last sequence number it holds).
-    private async Task<long> ReadAsync(Batches output, CancellationToken ct)
+    // The snapshot is shared with the digests' loader (exported: pg_export_snapshot), which says when it has taken it on:
+    // the snapshot can be taken on only while the reader's transaction lasts.
+    private async Task<long> ReadAsync(Batches output, Snapshot snapshot, CancellationToken ct)
     {
         try
         {
@@ -89,58 +101,171 @@ internal sealed partial class ReadModelRebuild
             {
                 mark = (long)(await max.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
             }
-            // Key order from the primary key (stream, version) rather than a sort of the whole log: the planner prefers
-            // a parallel sort, which took twice the index walk's time at 100,000 entries in the benchmark and spills to
-            // disk beyond work_mem; the walk also streams its first rows at once.
-            await using (var walk = new NpgsqlCommand("set local enable_sort = off", connection, transaction))
+            if (_reader.Usable && _tables.Any(t => t.DigestQuery is not null))
             {
-                await walk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                await using var export = new NpgsqlCommand("select pg_export_snapshot()", connection, transaction);
+                snapshot.Exported.TrySetResult((string)(await export.ExecuteScalarAsync(ct).ConfigureAwait(false))!);
             }
-            if (!_reader.Usable)
+            else
             {
-                // Upcast events are decoded by Marten alone: the same key order, through Marten's reader.
-                await ReadThroughMartenAsync(output, ct).ConfigureAwait(false);
-                await output.CompleteAsync(ct).ConfigureAwait(false);
-                return mark;
+                snapshot.Exported.TrySetResult(null);
             }
-            // Only what the stored views read: of the headers, the source and the unconfirmed flag, taken out by the
-            // server (the command id, the note, the correlation and causation ids are the audit trail's, which is not
-            // stored); half the bytes of every row, and no JSON to parse for them here. Read with binary COPY and
-            // taken apart here (EventRows): no object per column, no string per row for the stream, the type or the
-            // flag, the events' JSON kept in shared arrays until a worker decodes it.
-            await using (var copy = await connection.BeginRawBinaryCopyAsync(
-                $"copy (select stream_id, version, seq_id, type, data, timestamp, user_name, headers ->> '{LedgerRecorder.Headers.Source}', headers ->> '{LedgerRecorder.Headers.Unconfirmed}' "
-                + $"from {_events} order by stream_id, version) to stdout (format binary)", ct).ConfigureAwait(false))
+            try
             {
-                var rows = new EventRows(copy);
-                string? current = null;
-                List<RawEntry>? entries = null;
-                while (await rows.NextAsync(ct).ConfigureAwait(false))
-                {
-                    if (current is null || !rows.IsStream())
-                    {
-                        if (entries is { Count: > 0 })
-                        {
-                            await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
-                        }
-                        current = rows.Stream();
-                        // Organization streams are not processes: no read model is folded from them here.
-                        entries = ProcessId.TryParse(current, out _, out _) ? [] : null;
-                    }
-                    entries?.Add(rows.Entry());
-                }
-                if (entries is { Count: > 0 })
-                {
-                    await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
-                }
+                await ReadLogAsync(connection, transaction, output, ct).ConfigureAwait(false);
             }
-            await output.CompleteAsync(ct).ConfigureAwait(false);
+            finally
+            {
+                await snapshot.Taken.Task.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
             return mark;
         }
         catch (Exception e)
         {
+            snapshot.Exported.TrySetException(e);
             output.Fail(e);
             throw;
+        }
+    }
+
+    private async Task ReadLogAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Batches output, CancellationToken ct)
+    {
+        // Key order from the primary key (stream, version) rather than a sort of the whole log: the planner prefers
+        // a parallel sort, which took twice the index walk's time at 100,000 entries in the benchmark and spills to
+        // disk beyond work_mem; the walk also streams its first rows at once.
+        await using (var walk = new NpgsqlCommand("set local enable_sort = off", connection, transaction))
+        {
+            await walk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        if (!_reader.Usable)
+        {
+            // Upcast events are decoded by Marten alone: the same key order, through Marten's reader.
+            await ReadThroughMartenAsync(output, ct).ConfigureAwait(false);
+            await output.CompleteAsync(ct).ConfigureAwait(false);
+            return;
+        }
+        // Only what the stored views read: of the headers, the source and the unconfirmed flag, taken out by the
+        // server (the command id, the note, the correlation and causation ids are the audit trail's, which is not
+        // stored); half the bytes of every row, and no JSON to parse for them here. Read with binary COPY and
+        // taken apart here (EventRows): no object per column, no string per row for the stream, the type or the
+        // flag, the events' JSON kept in shared arrays until a worker decodes it.
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(
+            $"copy (select stream_id, version, seq_id, type, data, timestamp, user_name, headers ->> '{LedgerRecorder.Headers.Source}', headers ->> '{LedgerRecorder.Headers.Unconfirmed}' "
+            + $"from {_events} order by stream_id, version) to stdout (format binary)", ct).ConfigureAwait(false))
+        {
+            var rows = new EventRows(copy);
+            string? current = null;
+            List<RawEntry>? entries = null;
+            while (await rows.NextAsync(ct).ConfigureAwait(false))
+            {
+                if (current is null || !rows.IsStream())
+                {
+                    if (entries is { Count: > 0 })
+                    {
+                        await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
+                    }
+                    current = rows.Stream();
+                    // Organization streams are not processes: no read model is folded from them here.
+                    entries = ProcessId.TryParse(current, out _, out _) ? [] : null;
+                }
+                entries?.Add(rows.Entry());
+            }
+            if (entries is { Count: > 0 })
+            {
+                await output.AddAsync(new RawStream(current!, entries), entries.Count, ct).ConfigureAwait(false);
+            }
+        }
+        await output.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    // The reader's snapshot, exported for the digests' loader (null: not exported, nothing is compared), and the
+    // loader's word that it took it on (or will not).
+    private sealed class Snapshot
+    {
+        public TaskCompletionSource<string?> Exported { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // What a compared table held in the scan's snapshot: each process's digest (DigestQuery). The workers wait for them
+    // (the reader reads on meanwhile, as far as the channel holds): what a rebuild rewrites then depends on the data
+    // alone, not on which came first.
+    private sealed class StoredDigests(string query)
+    {
+        private readonly ManualResetEventSlim _loaded = new();
+        private Dictionary<string, byte[]>? _digests;
+
+        public string Query => query;
+
+        /// <summary>Every process's digest; null when they were not loaded (the log is read through Marten, or the load failed).</summary>
+        public Dictionary<string, byte[]>? Digests => _loaded.IsSet ? _digests : null;
+
+        /// <summary>Ends the wait: with every process's digest, or null (none are compared).</summary>
+        public void Loaded(Dictionary<string, byte[]>? digests)
+        {
+            if (!_loaded.IsSet)
+            {
+                _digests = digests;
+                _loaded.Set();
+            }
+        }
+
+        /// <summary>The process's digest once loaded (waiting for it): null when the table held no row of it or nothing is compared.</summary>
+        public byte[]? For(string process, CancellationToken ct)
+        {
+            _loaded.Wait(ct);
+            return _digests is { } digests && digests.TryGetValue(process, out var digest) ? digest : null;
+        }
+    }
+
+    // The compared tables' digests, read in the reader's snapshot on a connection of their own while the scan goes on.
+    private async Task<bool> LoadDigestsAsync(Snapshot snapshot, StoredDigests?[] stored, CancellationToken ct)
+    {
+        var loaded = false;
+        try
+        {
+            if (await snapshot.Exported.Task.WaitAsync(ct).ConfigureAwait(false) is not { } id)
+            {
+                return false;
+            }
+            await using var connection = _store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+            await using (var take = new NpgsqlCommand($"set transaction snapshot '{id.Replace("'", "''", StringComparison.Ordinal)}'", connection, transaction))
+            {
+                await take.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            snapshot.Taken.TrySetResult();
+            foreach (var table in stored)
+            {
+                if (table is null)
+                {
+                    continue;
+                }
+                var digests = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                await using var command = new NpgsqlCommand(table.Query, connection, transaction);
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    digests[reader.GetString(0)] = reader.GetFieldValue<byte[]>(1);
+                }
+                table.Loaded(digests);
+            }
+            loaded = true;
+            return true;
+        }
+        finally
+        {
+            snapshot.Taken.TrySetResult();
+            if (!loaded)
+            {
+                // Nothing compared: the workers write every row, the swap replaces the whole table. (On a failure the
+                // scan stops anyway.)
+                foreach (var table in stored)
+                {
+                    table?.Loaded(null);
+                }
+            }
         }
     }
 
@@ -187,9 +312,10 @@ internal sealed partial class ReadModelRebuild
     // One worker, on a thread of its own: decodes and folds whole streams, writes their rows, hands over a table's rows
     // when they pass FlushBytes. It blocks while it waits (for streams, or for the writer to take rows): a thread pool
     // thread would spin each time it went idle, on a core the server needs.
-    private Folded Fold(ChannelReader<List<RawStream>> input, ChannelWriter<Chunk> output, ConcurrentBag<CopyRows> buffers, CancellationToken ct)
+    private Folded Fold(ChannelReader<List<RawStream>> input, ChannelWriter<Chunk> output, ConcurrentBag<CopyRows> buffers, StoredDigests?[] stored, CancellationToken ct)
     {
         var rows = _tables.Select(_ => Buffer(buffers)).ToArray();
+        var staged = stored.Select(s => s is null ? null : new List<string>()).ToArray();
         var members = _members is null ? null : new MemberRecordsBuilder();
         var versions = new List<(string, long)>();
         while (Take(input, ct) is { } batch)
@@ -199,7 +325,10 @@ internal sealed partial class ReadModelRebuild
                 var stream = new RebuiltStream(raw.Process, Decode(raw));
                 for (var t = 0; t < _tables.Count; t++)
                 {
-                    _tables[t].WriteRows(stream, rows[t]);
+                    if (_tables[t].WriteRows(stream, rows[t], stored[t]?.For(stream.Process, ct)))
+                    {
+                        staged[t]?.Add(stream.Process);
+                    }
                     if (rows[t].Length >= FlushBytes)
                     {
                         Put(output, new Chunk(t, rows[t]), ct);
@@ -217,7 +346,7 @@ internal sealed partial class ReadModelRebuild
                 Put(output, new Chunk(t, rows[t]), ct);
             }
         }
-        return new Folded(versions, members);
+        return new Folded(versions, members, staged);
     }
 
     // The next item, waiting for it (blocking); null once the channel is complete (its failure is thrown).

@@ -150,7 +150,12 @@ internal sealed partial class ReadModelRebuild
         }
     }
 
-    private sealed record Scan(long Mark, Dictionary<string, long> Folded, MemberRows? Members, long Rows);
+    // Compared: per table, for a table compared process by process (IRebuildTable.DigestQuery) whose digests were
+    // loaded, what it held and which processes' rows were staged; otherwise null (every row is replaced).
+    private sealed record Scan(long Mark, Dictionary<string, long> Folded, MemberRows? Members, long Rows, Compared?[] Compared);
+
+    // A compared table: each process's digest as it held it in the scan's snapshot, and the processes whose rows were staged.
+    private sealed record Compared(Dictionary<string, byte[]> Stored, HashSet<string> Staged);
 
     // A whole stream as read: raw rows to decode, or entries Marten decoded.
     private sealed record RawStream(string Process, List<RawEntry>? Raw, List<RecordedEntry>? Decoded = null);
@@ -161,5 +166,5 @@ internal sealed partial class ReadModelRebuild
 
     private sealed record Chunk(int Table, CopyRows Rows);
 
-    private sealed record Folded(List<(string Process, long Version)> Versions, MemberRecordsBuilder? Members);
+    private sealed record Folded(List<(string Process, long Version)> Versions, MemberRecordsBuilder? Members, List<string>?[] Staged);
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Marten;
 using RatificationLedger.Recording;
 using RatificationLedger.Storage;
@@ -49,15 +50,20 @@ internal interface IRebuildTable
     string ProcessColumn { get; }
 
     /// <summary>
-    /// The columns that identify a row, for a table whose rows the swap replaces only where they changed: it deletes the
-    /// rows the rebuild did not make and inserts those the table lacks, and leaves a row equal in every column as it is
-    /// (with its index entries: a delete and insert of every row makes each unique index check the dead duplicate of
-    /// every key). Null: every row is replaced (a document, whose version stamp is new each time it is written).
+    /// For a table the rebuild replaces only where it changed, the query of every process's digest over its rows as the
+    /// table holds them: <c>(process, digest)</c>, the digest as <see cref="WriteRows"/> computes it over the rows it
+    /// makes. The rebuild runs it in the scan's snapshot, writes the rows of a process only when their digest differs,
+    /// and the swap replaces the rows of those processes alone, leaving the others' rows (and their index entries) as
+    /// they are. Null: every row is replaced (a document, whose version stamp is new each time it is written).
     /// </summary>
-    IReadOnlyList<string>? Key { get; }
+    string? DigestQuery { get; }
 
-    /// <summary>Adds the rows of <paramref name="stream"/> (none, one or many); called concurrently for different streams.</summary>
-    void WriteRows(RebuiltStream stream, CopyRows rows);
+    /// <summary>
+    /// Adds the rows of <paramref name="stream"/> (none, one or many); called concurrently for different streams. For a
+    /// table with a <see cref="DigestQuery"/>: unless <paramref name="stored"/> (the process's digest as the table held
+    /// it, null when it held no row or is not known) is the digest of exactly these rows; false when nothing was added.
+    /// </summary>
+    bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null);
 }
 
 /// <summary>A Marten document per process stream (status, register), written as Marten stores it: id, JSON, version, .NET type.</summary>
@@ -81,10 +87,13 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
 
     public string ProcessColumn => "id";
 
-    public IReadOnlyList<string>? Key => null;
+    public string? DigestQuery => null;
 
-    public void WriteRows(RebuiltStream stream, CopyRows rows) =>
+    public bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null)
+    {
         Write(rows, stream.Process, (_document ?? throw new InvalidOperationException($"{typeof(T).Name} is not a document per stream."))(stream));
+        return true;
+    }
 
     /// <summary>One document's row.</summary>
     public void Write(CopyRows rows, string id, T document)
@@ -101,6 +110,9 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
 /// <summary>
 /// The as-of index (<see cref="AsOfIndex"/>) as a rebuild writes it: per stream, the rows its live maintenance writes
 /// transaction after transaction (<see cref="ProcessViews.AsOfHistory"/>), with the entries' recorded-at instants.
+/// Replaced only for the processes whose rows changed. A rebuild usually finds the index as the live maintenance left
+/// it (659,496 rows at a million entries): staging every row and finding the few that differ with a join on the server
+/// took 1.6 s of COPY and 2.7 s of the swap, on its serial end, at that size.
 /// </summary>
 internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
 {
@@ -110,20 +122,49 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
 
     public string ProcessColumn => "process";
 
-    // Its primary key. A rebuild usually finds the index as the live maintenance left it: 67,851 rows at the quick
-    // benchmark size, whose delete and insert took 0.46 s of the swap.
-    public IReadOnlyList<string>? Key { get; } = ["process", "valid_from", "known_from"];
+    // A process's digest: SHA-256 over its rows in key order (valid_from, known_from), each row's columns but the
+    // process as binary COPY writes them (length, then the value: the date's days and the instants' microseconds since
+    // 2000-01-01, a missing end as the length -1), which the server's send functions give byte for byte.
+    public string? DigestQuery => $"select process, sha256(string_agg(int4send(4) || date_send(valid_from) || int4send(8) || timestamptz_send(known_from) "
+        + "|| coalesce(int4send(8) || timestamptz_send(known_to), int4send(-1)) || int4send(octet_length(status)) || status, ''::bytea order by valid_from, known_from)) "
+        + $"from {Table} group by process";
 
-    public void WriteRows(RebuiltStream stream, CopyRows rows)
+    [ThreadStatic]
+    private static CopyRows? t_scratch;
+
+    public bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null)
     {
-        foreach (var row in ProcessViews.AsOfHistory(stream.Process, stream.Entries))
+        var history = ProcessViews.AsOfHistory(stream.Process, stream.Entries);
+        history.Sort(static (a, b) => a.ValidFrom != b.ValidFrom ? a.ValidFrom.CompareTo(b.ValidFrom) : a.KnownFrom.CompareTo(b.KnownFrom));
+        if (stored is not null)
+        {
+            var scratch = t_scratch ??= new CopyRows(64 * 1024);
+            scratch.Clear();
+            foreach (var row in history)
+            {
+                WriteColumns(scratch, row);
+            }
+            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(scratch.Written.Span, digest);
+            if (digest.SequenceEqual(stored))
+            {
+                return false;
+            }
+        }
+        foreach (var row in history)
         {
             rows.StartRow(5);
             rows.Text(stream.Process);
-            rows.Date(row.ValidFrom);
-            rows.Timestamp(row.KnownFrom);
-            rows.Timestamp(row.KnownTo);
-            rows.Bytea(row.Status);
+            WriteColumns(rows, row);
         }
+        return true;
+    }
+
+    private static void WriteColumns(CopyRows rows, AsOfRow row)
+    {
+        rows.Date(row.ValidFrom);
+        rows.Timestamp(row.KnownFrom);
+        rows.Timestamp(row.KnownTo);
+        rows.Bytea(row.Status);
     }
 }

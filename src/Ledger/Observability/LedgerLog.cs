@@ -38,6 +38,9 @@ internal static partial class LedgerLog
     [LoggerMessage(1024, LogLevel.Debug, "Rebuild: {Streams} process streams written during the rebuild folded again")]
     public static partial void RebuildCaughtUp(this ILogger logger, int streams);
 
+    [LoggerMessage(1025, LogLevel.Debug, "Rebuild: {Table} compared process by process; the rows of {Replaced} of {Streams} processes replaced")]
+    public static partial void RebuildCompared(this ILogger logger, string table, int streams, int replaced);
+
     [LoggerMessage(1031, LogLevel.Debug, "The ledger's storage is in place in schema {Schema}")]
     public static partial void StorageReady(this ILogger logger, string schema);
 

@@ -132,6 +132,53 @@ public sealed class RebuildTests : IAsyncLifetime
         (await AsOfRowsAsync()).Should().Equal(rebuilt);
     }
 
+    [Fact]
+    public async Task A_rebuild_rewrites_the_as_of_index_rows_of_the_processes_whose_rows_changed_and_no_others()
+    {
+        // The index as the live maintenance wrote it, then as a rebuild writes it: every process's rows are left as they
+        // are (same transaction id), since their digests equal the stored ones.
+        var live = await AsOfRowVersionsAsync();
+        live.Select(r => r.Process).Distinct().Should().Contain(["nato/fin", "nato/swe", "eu/hrv"]);
+        await _host.Queries.RebuildAllAsync();
+        (await AsOfRowVersionsAsync()).Should().Equal(live, "no row of the index differs from the fold of the log, so none is rewritten");
+
+        // One row of Sweden's changed behind the rebuild's back: the next rebuild writes Sweden's rows again (a new
+        // transaction id on every one of them) and leaves every other process's rows as they were.
+        await using (var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            var table = $"{_schema}.ledger_asof";
+            await using var tamper = new NpgsqlCommand(
+                $"update {table} set known_to = known_from + interval '1 second' where ctid = (select ctid from {table} where process = 'nato/swe' and known_to is null order by valid_from desc limit 1)",
+                connection);
+            (await tamper.ExecuteNonQueryAsync()).Should().Be(1);
+        }
+        var tampered = await AsOfRowVersionsAsync();
+        await _host.Queries.RebuildAllAsync();
+        var rebuilt = await AsOfRowVersionsAsync();
+
+        rebuilt.Where(r => r.Process != "nato/swe").Should().Equal(live.Where(r => r.Process != "nato/swe"));
+        var swedenBefore = tampered.Where(r => r.Process == "nato/swe").Select(r => r.Version).ToHashSet();
+        rebuilt.Where(r => r.Process == "nato/swe").Should().NotBeEmpty().And.OnlyContain(r => !swedenBefore.Contains(r.Version));
+        (await AsOfRowsAsync()).Where(r => r.Process == "nato/swe").Should().OnlyContain(r => r.KnownTo == null || r.KnownTo != r.KnownFrom.AddSeconds(1));
+    }
+
+    // Every row of the as-of index with the transaction that wrote it (xmin), in key order.
+    private async Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, string Version)>> AsOfRowVersionsAsync()
+    {
+        var rows = new List<(string, DateOnly, DateTimeOffset, string)>();
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            $"select process, valid_from, known_from, xmin::text from {_schema}.ledger_asof order by process, valid_from, known_from", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3)));
+        }
+        return rows;
+    }
+
     // Every row of the as-of index: its key, its end and its snapshot's bytes (hex), in key order.
     private async Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, string Status)>> AsOfRowsAsync()
     {
@@ -218,12 +265,15 @@ public sealed class RebuildTests : IAsyncLifetime
         await rebuild;
 
         var caughtUp = await RowsAsync();
+        var caughtUpIndex = await AsOfRowsAsync();
         Json<AccessionStatus>("nato/fin")["vetoes"]!.AsArray().Should().Contain(v => (string?)v!["reason"] == "written during a rebuild" && (string?)v["member"] == "HRV");
         Json<MemberRecord>("HRV")["vetoes"]!.AsArray().Should().ContainSingle(v => (string?)v!["process"] == "nato/fin" && (string?)v["reason"] == "written during a rebuild");
         // The same documents as a rebuild that nothing interrupts.
         await _host.Queries.RebuildAllAsync();
         (await RowsAsync()).Select(r => (r.Table, r.Id, JsonNode.Parse(r.Json)!.ToJsonString())).Should()
             .Equal(caughtUp.Select(r => (r.Table, r.Id, JsonNode.Parse(r.Json)!.ToJsonString())));
+        caughtUpIndex.Should().Contain(r => r.Process == "nato/fin" && r.KnownTo == null && r.Status.Length > 0);
+        (await AsOfRowsAsync()).Should().Equal(caughtUpIndex, "the as-of index the catch-up wrote is the one an uninterrupted rebuild writes");
 
         JsonNode Json<T>(string id) => JsonNode.Parse(caughtUp.Single(r => r.Table == Table<T>() && r.Id == id).Json)!;
     }
