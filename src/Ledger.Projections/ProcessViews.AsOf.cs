@@ -216,7 +216,27 @@ public static partial class ProcessViews
     /// with the entries' recorded-at instants as the instants the answers became known and stopped being the ledger's.
     /// What an upgrade and a rebuild write.
     /// </summary>
-    internal static List<AsOfRow> AsOfHistory(string process, IReadOnlyList<RecordedEntry> entries)
+    internal static List<AsOfRow> AsOfHistory(string process, IReadOnlyList<RecordedEntry> entries) => HistoryFolds(process, entries, out _);
+
+    /// <summary>
+    /// <see cref="AsOfHistory(string, IReadOnlyList{RecordedEntry})"/> with the stored views (<see cref="BuildStored"/>),
+    /// from one fold where the two are the same (see <see cref="BuildStoredWithAnswers"/>): what a rebuild writes of one
+    /// process.
+    /// </summary>
+    internal static (List<AsOfRow> History, AccessionStatus Status, RatificationRegister Register) AsOfHistoryWithViews(string process, IReadOnlyList<RecordedEntry> entries)
+    {
+        var history = HistoryFolds(process, entries, out var last);
+        if (last is null || entries.Any(e => e.Event is EntryRetracted))
+        {
+            var (status, register) = BuildStored(process, entries);
+            return (history, status, register);
+        }
+        var folding = new Folding(last.State, last.Plain, last.ByEvent);
+        return (history, Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of));
+    }
+
+    // The last fold: of every entry, once the last transaction's are in (null for no entries).
+    private static List<AsOfRow> HistoryFolds(string process, IReadOnlyList<RecordedEntry> entries, out AnswerFold? last)
     {
         ArgumentNullException.ThrowIfNull(entries);
         var rows = new List<AsOfRow>();
@@ -251,6 +271,7 @@ public static partial class ProcessViews
                 rows.Add(new AsOfRow(answer.ValidFrom, at, null, answer.Status));
             }
         }
+        last = fold;
         return rows;
     }
 }

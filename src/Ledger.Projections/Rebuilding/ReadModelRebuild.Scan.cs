@@ -322,7 +322,7 @@ internal sealed partial class ReadModelRebuild
         {
             foreach (var raw in batch)
             {
-                var stream = new RebuiltStream(raw.Process, Decode(raw));
+                var stream = new RebuiltStream(raw.Process, Decode(raw), _withHistory);
                 for (var t = 0; t < _tables.Count; t++)
                 {
                     if (_tables[t].WriteRows(stream, rows[t], stored[t]?.For(stream.Process, ct)))

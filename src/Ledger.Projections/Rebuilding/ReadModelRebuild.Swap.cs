@@ -136,12 +136,12 @@ internal sealed partial class ReadModelRebuild
         }
         if (_reader.Usable)
         {
-            return [.. (await _reader.ReadAllAsync(streams, ct).ConfigureAwait(false)).Select(s => new RebuiltStream(s.Process, s.Entries))];
+            return [.. (await _reader.ReadAllAsync(streams, ct).ConfigureAwait(false)).Select(s => new RebuiltStream(s.Process, s.Entries, _withHistory))];
         }
         await using var session = _store.QuerySession();
         var events = await session.Events.QueryAllRawEvents().Where(e => streams.Contains(e.StreamKey!)).ToListAsync(ct).ConfigureAwait(false);
         return [.. events.GroupBy(e => e.StreamKey!, StringComparer.Ordinal)
-            .Select(g => new RebuiltStream(g.Key, [.. g.OrderBy(e => e.Version).Select(RecordedEntry.From)]))];
+            .Select(g => new RebuiltStream(g.Key, [.. g.OrderBy(e => e.Version).Select(RecordedEntry.From)], _withHistory))];
     }
 
     private async Task<Dictionary<string, long>> StreamVersionsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)

@@ -49,7 +49,11 @@ internal sealed partial class ReadModelRebuild
         _events = $"{_schema}.{StorageNames.Events}";
         _tables = tables;
         _members = members;
+        _withHistory = tables.Any(t => t is AsOfIndexTable);
     }
+
+    // Whether the as-of index is rebuilt: each stream is then folded once for it and the views together.
+    private readonly bool _withHistory;
 
     /// <summary>
     /// The rebuild of the process views (status and register) and/or the member records. A read model kept as rows per

@@ -10,9 +10,10 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// first use and shared by every table, the stored views folded from them with the write side's
 /// <see cref="RatificationLedger.Domain.AccessionState.Evolve(RatificationLedger.Domain.AccessionState, long, object)"/>.
 /// </summary>
-internal sealed class RebuiltStream(string process, IReadOnlyList<RecordedEntry> entries)
+internal sealed class RebuiltStream(string process, IReadOnlyList<RecordedEntry> entries, bool withHistory = false)
 {
     private (AccessionStatus Status, RatificationRegister Register)? _views;
+    private List<AsOfRow>? _history;
 
     /// <summary>The process (stream key).</summary>
     public string Process { get; } = process;
@@ -28,7 +29,49 @@ internal sealed class RebuiltStream(string process, IReadOnlyList<RecordedEntry>
     public long Version => Entries.Count > 0 ? Entries[^1].Number : 0;
 
     /// <summary>Status and register as the inline projection stores them.</summary>
-    public (AccessionStatus Status, RatificationRegister Register) Views => _views ??= ProcessViews.BuildStored(Process, Entries);
+    public (AccessionStatus Status, RatificationRegister Register) Views
+    {
+        get
+        {
+            if (_views is null)
+            {
+                Fold();
+            }
+            return _views!.Value;
+        }
+    }
+
+    /// <summary>The as-of index's rows of the process (<see cref="ProcessViews.AsOfHistory(string, IReadOnlyList{RecordedEntry})"/>).</summary>
+    public List<AsOfRow> AsOfHistory
+    {
+        get
+        {
+            if (_history is null)
+            {
+                Fold();
+            }
+            return _history!;
+        }
+    }
+
+    // A rebuild that writes the as-of index gets the views from the index's last fold (one fold of the stream instead
+    // of two); one without it folds for the views alone.
+    private void Fold()
+    {
+        if (_views is not null)
+        {
+            _history = ProcessViews.AsOfHistory(Process, Entries);
+        }
+        else if (withHistory)
+        {
+            var (history, status, register) = ProcessViews.AsOfHistoryWithViews(Process, Entries);
+            (_history, _views) = (history, (status, register));
+        }
+        else
+        {
+            _views = ProcessViews.BuildStored(Process, Entries);
+        }
+    }
 }
 
 /// <summary>
@@ -134,7 +177,7 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
 
     public bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null)
     {
-        var history = ProcessViews.AsOfHistory(stream.Process, stream.Entries);
+        var history = stream.AsOfHistory;
         history.Sort(static (a, b) => a.ValidFrom != b.ValidFrom ? a.ValidFrom.CompareTo(b.ValidFrom) : a.KnownFrom.CompareTo(b.KnownFrom));
         if (stored is not null)
         {

@@ -71,6 +71,27 @@ public sealed class StatusSnapshotTests
         }
     }
 
+    // A rebuild folds a process once for its index rows and its views (the last of the history's folds, when no entry is
+    // a retraction): the same rows as the history alone, the same views as their own fold, with retractions or without.
+    [Property(MaxTest = 300)]
+    public void The_history_and_the_views_from_one_fold_are_those_of_their_own_folds(int seed, bool withoutRetractions)
+    {
+        var entries = History(new Random(seed));
+        if (withoutRetractions)
+        {
+            entries = Renumbered(entries.Where(e => e.Event is not EntryRetracted).ToList());
+        }
+
+        var (history, status, register) = ProcessViews.AsOfHistoryWithViews("p/swe", entries);
+
+        var alone = ProcessViews.AsOfHistory("p/swe", entries);
+        history.Select(r => (r.ValidFrom, r.KnownFrom, r.KnownTo, Convert.ToHexString(r.Status)))
+            .Should().Equal(alone.Select(r => (r.ValidFrom, r.KnownFrom, r.KnownTo, Convert.ToHexString(r.Status))), $"seed {seed}");
+        var (foldStatus, foldRegister) = ProcessViews.BuildStored("p/swe", entries);
+        JsonSerializer.Serialize(status, LedgerJson.Options).Should().Be(JsonSerializer.Serialize(foldStatus, LedgerJson.Options), $"seed {seed}");
+        JsonSerializer.Serialize(register, LedgerJson.Options).Should().Be(JsonSerializer.Serialize(foldRegister, LedgerJson.Options), $"seed {seed}");
+    }
+
     private static List<RecordedEntry> Renumbered(List<RecordedEntry> entries) =>
         [.. entries.Select((e, i) => e with { Number = i + 1, Sequence = i + 1 })];
 
