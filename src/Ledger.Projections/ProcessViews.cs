@@ -199,7 +199,7 @@ public static partial class ProcessViews
                 RequiredSince = since,
                 Unconfirmed = (of(steps.Approval)?.Unconfirmed ?? false) || (of(steps.Deposit)?.Unconfirmed ?? false),
                 DaysFromSignature = steps.Approval is { } a && s.ProtocolSignedOn is { } signed ? a.On.DayNumber - signed.DayNumber : null,
-                Steps = [.. events.Select(e => Step(e, of(e))).OfType<RegisterStep>().OrderBy(x => x.On)],
+                Steps = Steps(events, of),
                 RecordedAt = principal?.RecordedAt,
                 RecordedBy = principal?.RecordedBy,
                 Source = principal?.Source,
@@ -213,6 +213,27 @@ public static partial class ProcessViews
             return byDate != 0 ? byDate : string.CompareOrdinal(a.Member, b.Member);
         });
         return new RatificationRegister { Id = process, ProtocolSignedOn = s.ProtocolSignedOn, Rows = rows };
+    }
+
+    // A member's steps by date, those of one day in recorded order (a stable sort: each step goes after those of its
+    // date or earlier; a member has a handful). Without LINQ's iterators and sort map: the register is built for every
+    // process a batch of an import or a rebuild touches.
+    private static List<RegisterStep> Steps(List<object> events, Func<object?, RecordedEntry?> of)
+    {
+        var steps = new List<RegisterStep>(events.Count);
+        foreach (var e in events)
+        {
+            if (Step(e, of(e)) is { } step)
+            {
+                var at = steps.Count;
+                while (at > 0 && steps[at - 1].On > step.On)
+                {
+                    at--;
+                }
+                steps.Insert(at, step);
+            }
+        }
+        return steps;
     }
 
     // An accession implies every required ratifier's deposit (a treaty enters into force only once every instrument is

@@ -150,11 +150,18 @@ public sealed record AccessionState
     /// A state that approved before it became a required ratifier (Finland approving Sweden's protocol while
     /// itself a candidate) counts from the later of the two dates.
     /// </remarks>
-    public IEnumerable<(string Member, DateOnly On)> Counted() =>
-        from r in RequiredRatifiers
-        let counts = Consequences.CountsFrom(this, r.Key)
-        where counts is not null
-        select (r.Key, counts.Value);
+    public IEnumerable<(string Member, DateOnly On)> Counted()
+    {
+        // (An iterator rather than a query with `let`, which made an object per ratifier: the views and the as-of
+        // index ask this of every state they render.)
+        foreach (var r in RequiredRatifiers)
+        {
+            if (Consequences.CountsFrom(this, r.Key) is { } on)
+            {
+                yield return (r.Key, on);
+            }
+        }
+    }
 
     /// <summary>Required ratifiers whose ratification does not count yet.</summary>
     public IEnumerable<string> Pending() =>

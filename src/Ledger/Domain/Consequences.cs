@@ -32,7 +32,7 @@ internal static class Consequences
     /// required ratifier or has not taken that step.
     /// </summary>
     public static DateOnly? CountsFrom(AccessionState state, string member) =>
-        state.RequiredRatifiers.TryGetValue(member, out var since) && state.StepsOf(member).CountsFrom(state.CountsAt) is { } on
+        state.RequiredRatifiers.TryGetValue(member, out var since) && state.Steps.TryGetValue(member, out var steps) && steps.CountsFrom(state.CountsAt) is { } on
             ? (on > since ? on : since)
             : null;
 

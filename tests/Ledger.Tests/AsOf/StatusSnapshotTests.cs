@@ -92,6 +92,31 @@ public sealed class StatusSnapshotTests
         JsonSerializer.Serialize(register, LedgerJson.Options).Should().Be(JsonSerializer.Serialize(foldRegister, LedgerJson.Options), $"seed {seed}");
     }
 
+    // A member's steps in the register: by date, the steps of one day in the order they were recorded, whatever the
+    // order of the dates recorded (expected order written out by hand).
+    [Fact]
+    public void A_members_register_steps_are_by_date_and_one_days_steps_in_recorded_order()
+    {
+        object[] events =
+        [
+            new InvitationExtended(D("2022-06-29"), "Madrid", ["TUR", "HUN"], "NATO", "SWE", RatificationCounts.AtDeposit),
+            new ParliamentVoted("TUR", D("2024-01-23"), "Grand National Assembly", 287, 55, 4, true),
+            new VetoDeclared("TUR", D("2022-05-18"), "objection", false),
+            new RatificationApproved("TUR", D("2024-01-23"), "President"),
+            new ParliamentVoted("TUR", D("2023-12-26"), "Foreign Affairs Committee", null, 0, 0, true),
+            new InstrumentDeposited("TUR", D("2024-01-26"), "USA"),
+            new VetoLifted("TUR", D("2024-01-23"), "approved"),
+        ];
+        var entries = events.Select((e, i) => new RecordedEntry("nato/swe", i + 1, i + 1, StoredEventNames.Of(e), e, Clock.AddMinutes(i), "tester", null, null, false, null, null, null)).ToList();
+
+        var (_, register) = ProcessViews.BuildStored("nato/swe", entries);
+
+        register.Rows.Single(r => r.Member == "TUR").Steps.Select(x => (x.Type, x.On.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture))).Should().Equal(
+            ("hold", "2022-05-18"), ("vote", "2023-12-26"), ("vote", "2024-01-23"), ("ratification", "2024-01-23"), ("veto-lifted", "2024-01-23"), ("deposit", "2024-01-26"));
+    }
+
+    private static DateOnly D(string s) => DateOnly.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+
     private static List<RecordedEntry> Renumbered(List<RecordedEntry> entries) =>
         [.. entries.Select((e, i) => e with { Number = i + 1, Sequence = i + 1 })];
 
