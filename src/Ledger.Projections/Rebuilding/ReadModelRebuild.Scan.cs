@@ -187,34 +187,83 @@ internal sealed partial class ReadModelRebuild
         public TaskCompletionSource Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    // What a compared table held in the scan's snapshot: each process's digest (DigestQuery). The workers wait for them
-    // (the reader reads on meanwhile, as far as the channel holds): what a rebuild rewrites then depends on the data
-    // alone, not on which came first.
+    // What a compared table held in the scan's snapshot: each process's digest (DigestQuery), read in the scan's order
+    // (by process) while the scan goes on. A worker waits for its process's digest, or for the end of the digests when
+    // the table held no row of it: what a rebuild rewrites depends on the data alone, not on which came first.
     private sealed class StoredDigests(string query)
     {
-        private readonly ManualResetEventSlim _loaded = new();
-        private Dictionary<string, byte[]>? _digests;
+        private const int Loading = 0, Complete = 1, NotCompared = 2, Failed = 3;
+
+        private readonly object _gate = new();
+        private readonly Dictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
+        private int _state;
 
         public string Query => query;
 
-        /// <summary>Every process's digest; null when they were not loaded (the log is read through Marten, or the load failed).</summary>
-        public Dictionary<string, byte[]>? Digests => _loaded.IsSet ? _digests : null;
-
-        /// <summary>Ends the wait: with every process's digest, or null (none are compared).</summary>
-        public void Loaded(Dictionary<string, byte[]>? digests)
+        /// <summary>Every process's digest, once all are read; null when nothing is compared (the log is read through Marten).</summary>
+        public Dictionary<string, byte[]>? Digests
         {
-            if (!_loaded.IsSet)
+            get
             {
-                _digests = digests;
-                _loaded.Set();
+                lock (_gate)
+                {
+                    return _state == Complete ? _digests : null;
+                }
             }
         }
 
-        /// <summary>The process's digest once loaded (waiting for it): null when the table held no row of it or nothing is compared.</summary>
+        public void Add(List<(string Process, byte[] Digest)> read)
+        {
+            lock (_gate)
+            {
+                foreach (var (process, digest) in read)
+                {
+                    _digests[process] = digest;
+                }
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Every digest is read (true), or none will be and nothing is compared (false: the workers write every row).</summary>
+        public void End(bool complete) => Set(complete ? Complete : NotCompared);
+
+        /// <summary>The reading failed after some digests were read: the workers stop (the scan fails with the reading's error).</summary>
+        public void Fail() => Set(Failed);
+
+        private void Set(int state)
+        {
+            lock (_gate)
+            {
+                if (_state == Loading)
+                {
+                    _state = _digests.Count > 0 && state == NotCompared ? Failed : state;
+                }
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>The process's digest (waiting for it): null when the table held no row of it or nothing is compared.</summary>
         public byte[]? For(string process, CancellationToken ct)
         {
-            _loaded.Wait(ct);
-            return _digests is { } digests && digests.TryGetValue(process, out var digest) ? digest : null;
+            lock (_gate)
+            {
+                while (true)
+                {
+                    if (_digests.TryGetValue(process, out var digest))
+                    {
+                        return digest;
+                    }
+                    switch (_state)
+                    {
+                        case Complete or NotCompared:
+                            return null;
+                        case Failed:
+                            throw new OperationCanceledException("The as-of index's digests could not be read.");
+                    }
+                    ct.ThrowIfCancellationRequested();
+                    Monitor.Wait(_gate, 100);
+                }
+            }
         }
     }
 
@@ -236,20 +285,31 @@ internal sealed partial class ReadModelRebuild
                 await take.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
             snapshot.Taken.TrySetResult();
+            // In the scan's order, as the primary key gives it (a sort would hold every digest back until its end).
+            await using (var walk = new NpgsqlCommand("set local enable_sort = off", connection, transaction))
+            {
+                await walk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
             foreach (var table in stored)
             {
                 if (table is null)
                 {
                     continue;
                 }
-                var digests = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+                var read = new List<(string, byte[])>(256);
                 await using var command = new NpgsqlCommand(table.Query, connection, transaction);
                 await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
                 {
-                    digests[reader.GetString(0)] = reader.GetFieldValue<byte[]>(1);
+                    read.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
+                    if (read.Count == read.Capacity)
+                    {
+                        table.Add(read);
+                        read.Clear();
+                    }
                 }
-                table.Loaded(digests);
+                table.Add(read);
+                table.End(complete: true);
             }
             loaded = true;
             return true;
@@ -259,11 +319,11 @@ internal sealed partial class ReadModelRebuild
             snapshot.Taken.TrySetResult();
             if (!loaded)
             {
-                // Nothing compared: the workers write every row, the swap replaces the whole table. (On a failure the
-                // scan stops anyway.)
+                // Not exported (nothing compared: the workers write every row, the swap replaces the whole table), or
+                // failed (the workers stop; the scan fails with this error).
                 foreach (var table in stored)
                 {
-                    table?.Loaded(null);
+                    table?.End(complete: false);
                 }
             }
         }

@@ -165,12 +165,12 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
 
     public string ProcessColumn => "process";
 
-    // A process's digest: SHA-256 over its rows in key order (valid_from, known_from), each row's columns but the
-    // process as binary COPY writes them (length, then the value: the date's days and the instants' microseconds since
+    // By process, the scan's order. A process's digest: SHA-256 over its rows in key order (valid_from, known_from),
+    // each row's columns but the process as binary COPY writes them (length, then the value: the date's days and the instants' microseconds since
     // 2000-01-01, a missing end as the length -1), which the server's send functions give byte for byte.
     public string? DigestQuery => $"select process, sha256(string_agg(int4send(4) || date_send(valid_from) || int4send(8) || timestamptz_send(known_from) "
         + "|| coalesce(int4send(8) || timestamptz_send(known_to), int4send(-1)) || int4send(octet_length(status)) || status, ''::bytea order by valid_from, known_from)) "
-        + $"from {Table} group by process";
+        + $"from {Table} group by process order by process";
 
     [ThreadStatic]
     private static CopyRows? t_scratch;
