@@ -28,7 +28,34 @@ internal sealed class EntryReader
         _store = store;
         _serializer = store.Options.Serializer();
         _table = $"{store.Options.Events.DatabaseSchemaName}.mt_events";
-        Usable = store is DocumentStore { Options.Events: JasperFx.Events.EventRegistry { Upcasters.HasAny: false } };
+        Usable = store is DocumentStore { Options.Events: Marten.Events.EventGraph events } && !MayUpcast(events);
+    }
+
+    // Whether the store may upcast stored events. JasperFx's own upcaster list is not where Marten 9 registers them:
+    // `Events.Upcast<TOld, TNew>(...)` adds a mapping from the old stored name, marked as an upcast's target, to Marten's
+    // private map of stored names (found here by reflection). When that map cannot be read (another Marten), the store
+    // is taken to upcast: the caller then reads through Marten, slower but right.
+    internal static bool MayUpcast(Marten.Events.EventGraph events)
+    {
+        if (events.Upcasters.HasAny)
+        {
+            return true;
+        }
+        const System.Reflection.BindingFlags Flags = System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Public;
+        var byName = typeof(Marten.Events.EventGraph).GetField("_byEventName", Flags)?.GetValue(events);
+        var target = typeof(Marten.Events.EventMapping).GetProperty("IsUpcastTarget", Flags);
+        if (byName is not System.Collections.IEnumerable mappings || target is null)
+        {
+            return true;
+        }
+        foreach (var mapping in mappings)
+        {
+            if (mapping is Marten.Events.EventMapping m && target.GetValue(m) is true)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public bool Usable { get; }

@@ -107,7 +107,10 @@ internal sealed partial class ReadModelRebuild
             }
             else
             {
-                await ExecuteAsync(connection, transaction, $"delete from {_tables[t].Table}; {insert}", ct).ConfigureAwait(false);
+                // Every row (a table compared by digest, when nothing was compared, keeps its rows that are no process's:
+                // the as-of index's marker row).
+                var rows = _tables[t].DigestQuery is null ? "" : $" where {_tables[t].ProcessColumn} <> ''";
+                await ExecuteAsync(connection, transaction, $"delete from {_tables[t].Table}{rows}; {insert}", ct).ConfigureAwait(false);
             }
         }
         if (_members is not null && members is not null)

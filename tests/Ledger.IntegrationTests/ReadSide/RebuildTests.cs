@@ -320,18 +320,30 @@ public sealed class RebuildTests : IAsyncLifetime
     [Fact]
     public async Task A_store_that_upcasts_events_is_rebuilt_through_martens_reader_to_the_same_documents()
     {
-        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), TestSchemas.Next("rebuildupcast"),
+        var schema = TestSchemas.Next("rebuildupcast");
+        await using var host = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), schema,
             marten: o => o.Events.Upcast<ApprovalWithoutAuthority, RatificationApproved>(old => new RatificationApproved(old.Member, old.On, null)));
         (await host.Sender.Send(new ImportHistoryRequest(HistoryFile.Load(SampleHistory.Path)))).Failure.Should().BeNull();
         await using var session = host.Store.QuerySession();
         var before = await session.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync();
         before.Should().NotBeEmpty();
 
+        // The ledger's own reader steps aside for a store that upcasts (Marten 9 keeps upcasts in its map of stored
+        // names, not in JasperFx's list of upcasters); a store that does not keeps it.
+        new EntryReader(host.Store).Usable.Should().BeFalse();
+        new EntryReader(_host.Store).Usable.Should().BeTrue();
+
         await host.Queries.RebuildAllAsync();
 
         await using var after = host.Store.QuerySession();
         (await after.Query<RatificationRegister>().OrderBy(r => r.Id).ToListAsync()).Should().BeEquivalentTo(before, o => o.WithStrictOrdering());
         (await after.Query<MemberRecord>().CountAsync()).Should().BeGreaterThan(0);
+        // Through Marten's reader nothing is compared and the as-of index is replaced whole, but for its marker row (the
+        // row that says the index is complete; without it the next start would fill the index again from the log).
+        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
+        await connection.OpenAsync();
+        await using var marker = new NpgsqlCommand($"select count(*) from {schema}.ledger_asof where process = ''", connection);
+        ((long)(await marker.ExecuteScalarAsync())!).Should().Be(1);
     }
 
     private static async Task<long> CountAsync(string connectionString, string sql)
