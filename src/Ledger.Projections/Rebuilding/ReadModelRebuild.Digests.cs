@@ -1,0 +1,163 @@
+using System.Data;
+using Npgsql;
+
+namespace RatificationLedger.Projections.Rebuilding;
+
+/// <summary>
+/// The digests of the tables compared process by process (<see cref="IRebuildTable.DigestQuery"/>): read in the
+/// reader's snapshot, exported for them, on a connection of their own beside the scan, and handed to the workers in
+/// process order as they come.
+/// </summary>
+internal sealed partial class ReadModelRebuild
+{
+    // The reader's snapshot, exported for the digests' loader (null: not exported, nothing is compared), and the
+    // loader's word that it took it on (or will not).
+    private sealed class Snapshot
+    {
+        public TaskCompletionSource<string?> Exported { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    // What a compared table held in the scan's snapshot: each process's digest (DigestQuery), read in the scan's order
+    // (by process) while the scan goes on. A worker waits for its process's digest, or for the end of the digests when
+    // the table held no row of it: what a rebuild rewrites depends on the data alone, not on which came first.
+    private sealed class StoredDigests(string query)
+    {
+        private const int Loading = 0, Complete = 1, NotCompared = 2, Failed = 3;
+
+        private readonly object _gate = new();
+        private readonly Dictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
+        private int _state;
+
+        public string Query => query;
+
+        /// <summary>Every process's digest, once all are read; null when nothing is compared (the log is read through Marten).</summary>
+        public Dictionary<string, byte[]>? Digests
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _state == Complete ? _digests : null;
+                }
+            }
+        }
+
+        public void Add(List<(string Process, byte[] Digest)> read)
+        {
+            lock (_gate)
+            {
+                foreach (var (process, digest) in read)
+                {
+                    _digests[process] = digest;
+                }
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>Every digest is read (true), or none will be and nothing is compared (false: the workers write every row).</summary>
+        public void End(bool complete) => Set(complete ? Complete : NotCompared);
+
+        /// <summary>The reading failed after some digests were read: the workers stop (the scan fails with the reading's error).</summary>
+        public void Fail() => Set(Failed);
+
+        private void Set(int state)
+        {
+            lock (_gate)
+            {
+                if (_state == Loading)
+                {
+                    _state = _digests.Count > 0 && state == NotCompared ? Failed : state;
+                }
+                Monitor.PulseAll(_gate);
+            }
+        }
+
+        /// <summary>The process's digest (waiting for it): null when the table held no row of it or nothing is compared.</summary>
+        public byte[]? For(string process, CancellationToken ct)
+        {
+            lock (_gate)
+            {
+                while (true)
+                {
+                    if (_digests.TryGetValue(process, out var digest))
+                    {
+                        return digest;
+                    }
+                    switch (_state)
+                    {
+                        case Complete or NotCompared:
+                            return null;
+                        case Failed:
+                            throw new OperationCanceledException("The as-of index's digests could not be read.");
+                    }
+                    ct.ThrowIfCancellationRequested();
+                    Monitor.Wait(_gate, 100);
+                }
+            }
+        }
+    }
+
+    // The compared tables' digests, read in the reader's snapshot on a connection of their own while the scan goes on.
+    private async Task<bool> LoadDigestsAsync(Snapshot snapshot, StoredDigests?[] stored, CancellationToken ct)
+    {
+        var loaded = false;
+        try
+        {
+            if (await snapshot.Exported.Task.WaitAsync(ct).ConfigureAwait(false) is not { } id)
+            {
+                return false;
+            }
+            await using var connection = _store.Storage.Database.CreateConnection();
+            await connection.OpenAsync(ct).ConfigureAwait(false);
+            await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct).ConfigureAwait(false);
+            await using (var take = new NpgsqlCommand($"set transaction snapshot '{id.Replace("'", "''", StringComparison.Ordinal)}'", connection, transaction))
+            {
+                await take.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            snapshot.Taken.TrySetResult();
+            // In the scan's order, as the primary key gives it (a sort would hold every digest back until its end).
+            await using (var walk = new NpgsqlCommand("set local enable_sort = off", connection, transaction))
+            {
+                await walk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            foreach (var table in stored)
+            {
+                if (table is null)
+                {
+                    continue;
+                }
+                var read = new List<(string, byte[])>(256);
+                await using var command = new NpgsqlCommand(table.Query, connection, transaction);
+                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                {
+                    read.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
+                    if (read.Count == read.Capacity)
+                    {
+                        table.Add(read);
+                        read.Clear();
+                    }
+                }
+                table.Add(read);
+                table.End(complete: true);
+            }
+            loaded = true;
+            return true;
+        }
+        finally
+        {
+            snapshot.Taken.TrySetResult();
+            if (!loaded)
+            {
+                // Not exported (nothing compared: the workers write every row, the swap replaces the whole table), or
+                // failed (the workers stop; the scan fails with this error).
+                foreach (var table in stored)
+                {
+                    table?.End(complete: false);
+                }
+            }
+        }
+    }
+}
