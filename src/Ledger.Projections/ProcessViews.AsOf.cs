@@ -54,8 +54,15 @@ public static partial class ProcessViews
             }
         }
         var fold = FoldAnswers(entries, from);
+        var (foldStatus, foldRegister) = ViewsOf(process, fold);
+        return (foldStatus, foldRegister, fold.Answers);
+    }
+
+    // The stored views from an answers' fold of every entry (none of them a retraction): its last state is the views'.
+    private static (AccessionStatus Status, RatificationRegister Register) ViewsOf(string process, AnswerFold fold)
+    {
         var folding = new Folding(fold.State, fold.Plain, fold.ByEvent);
-        return (Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of), fold.Answers);
+        return (Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of));
     }
 
     private static AnswerFold FoldAnswers(IReadOnlyList<RecordedEntry> entries, DateOnly from)
@@ -226,13 +233,8 @@ public static partial class ProcessViews
     internal static (List<AsOfRow> History, AccessionStatus Status, RatificationRegister Register) AsOfHistoryWithViews(string process, IReadOnlyList<RecordedEntry> entries)
     {
         var history = HistoryFolds(process, entries, out var last);
-        if (last is null || entries.Any(e => e.Event is EntryRetracted))
-        {
-            var (status, register) = BuildStored(process, entries);
-            return (history, status, register);
-        }
-        var folding = new Folding(last.State, last.Plain, last.ByEvent);
-        return (history, Status(process, folding.State, null, null, folding.Unconfirmed, folding.Folded.Count), Register(process, folding.State, folding.Of));
+        var (status, register) = last is null || entries.Any(e => e.Event is EntryRetracted) ? BuildStored(process, entries) : ViewsOf(process, last);
+        return (history, status, register);
     }
 
     // The last fold: of every entry, once the last transaction's are in (null for no entries).

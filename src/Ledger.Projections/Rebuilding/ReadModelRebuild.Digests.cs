@@ -56,19 +56,17 @@ internal sealed partial class ReadModelRebuild
             }
         }
 
-        /// <summary>Every digest is read (true), or none will be and nothing is compared (false: the workers write every row).</summary>
-        public void End(bool complete) => Set(complete ? Complete : NotCompared);
-
-        /// <summary>The reading failed after some digests were read: the workers stop (the scan fails with the reading's error).</summary>
-        public void Fail() => Set(Failed);
-
-        private void Set(int state)
+        /// <summary>
+        /// Every digest is read (true); or not (false): when none was, nothing is compared (the workers write every row),
+        /// and when some were, the reading failed (the workers stop; the scan fails with the reading's error).
+        /// </summary>
+        public void End(bool complete)
         {
             lock (_gate)
             {
                 if (_state == Loading)
                 {
-                    _state = _digests.Count > 0 && state == NotCompared ? Failed : state;
+                    _state = complete ? Complete : _digests.Count > 0 ? Failed : NotCompared;
                 }
                 Monitor.PulseAll(_gate);
             }
