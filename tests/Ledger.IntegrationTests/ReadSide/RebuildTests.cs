@@ -164,34 +164,26 @@ public sealed class RebuildTests : IAsyncLifetime
     }
 
     // Every row of the as-of index with the transaction that wrote it (xmin), in key order.
-    private async Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, string Version)>> AsOfRowVersionsAsync()
-    {
-        var rows = new List<(string, DateOnly, DateTimeOffset, string)>();
-        await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"select process, valid_from, known_from, xmin::text from {_schema}.ledger_asof order by process, valid_from, known_from", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetString(3)));
-        }
-        return rows;
-    }
+    private Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, string Version)>> AsOfRowVersionsAsync() =>
+        AsOfIndexAsync("process, valid_from, known_from, xmin::text",
+            r => (r.GetString(0), r.GetFieldValue<DateOnly>(1), r.GetFieldValue<DateTimeOffset>(2), r.GetString(3)));
 
     // Every row of the as-of index: its key, its end and its snapshot's bytes (hex), in key order.
-    private async Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, string Status)>> AsOfRowsAsync()
+    private Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, DateTimeOffset? KnownTo, string Status)>> AsOfRowsAsync() =>
+        AsOfIndexAsync("process, valid_from, known_from, known_to, encode(status, 'hex')",
+            r => (r.GetString(0), r.GetFieldValue<DateOnly>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(3), r.GetString(4)));
+
+    // The columns given of every row of the as-of index, in key order.
+    private async Task<List<T>> AsOfIndexAsync<T>(string columns, Func<NpgsqlDataReader, T> row)
     {
-        var rows = new List<(string, DateOnly, DateTimeOffset, DateTimeOffset?, string)>();
+        var rows = new List<T>();
         await using var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync());
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"select process, valid_from, known_from, known_to, encode(status, 'hex') from {_schema}.ledger_asof order by process, valid_from, known_from", connection);
+        await using var command = new NpgsqlCommand($"select {columns} from {_schema}.ledger_asof order by process, valid_from, known_from", connection);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
-            rows.Add((reader.GetString(0), reader.GetFieldValue<DateOnly>(1), reader.GetFieldValue<DateTimeOffset>(2),
-                reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3), reader.GetString(4)));
+            rows.Add(row(reader));
         }
         return rows;
     }
