@@ -158,6 +158,11 @@ internal sealed class EntryReader
         {
             string? source = null, note = null, commandId = null;
             var unconfirmed = false;
+            // An entry appended through Marten with no headers (by an app writing to the stream directly) stores JSON null.
+            if (headers.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return default;
+            }
             foreach (var header in headers.RootElement.EnumerateObject())
             {
                 switch (header.Name)

@@ -145,6 +145,72 @@ public sealed class AsOfIndexTests : IAsyncLifetime
 
     private static readonly string[] Candidates = ["SWE", "FIN", "UKR", "GEO", "BIH", "MDA"];
 
+    // One write that changes several processes (an accession, and the new member added to every other open process in
+    // the same transaction) is one call of the index's procedure: each process gets its own rows, and a process that
+    // left the index (an app appended to its stream without its number) gets none and is answered by the fold.
+    [Fact]
+    public async Task One_write_over_several_processes_indexes_each_as_the_log_says()
+    {
+        string[] processes = ["rule/swe", "rule/fin", "rule/ukr"];
+        var file = new JsonObject
+        {
+            ["organization"] = new JsonObject
+            {
+                ["code"] = "RULE", ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
+                ["newMembersRatifyOpenProcesses"] = true,
+                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
+            },
+            ["processes"] = new JsonArray([.. processes.Select((process, i) => (JsonNode)new JsonObject
+            {
+                ["id"] = process,
+                ["candidate"] = Candidates[i],
+                ["events"] = new JsonArray([
+                    new JsonObject { ["type"] = "application", ["on"] = Day(i) },
+                    new JsonObject { ["type"] = "invitation", ["on"] = Day(5) },
+                    new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8) },
+                    .. Members.Take(i == 0 ? Members.Length : 1).Select((m, k) => (JsonNode)new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(10 + k) }),
+                ]),
+            })]),
+        };
+        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
+        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
+        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+        (await RowCountAsync("rule/fin")).Should().BeGreaterThan(0);
+
+        await using (var session = _host.Store.LightweightSession())
+        {
+            session.Events.Append("rule/fin", new ParliamentVoted("DNK", Start.AddDays(12), "Folketing", 90, 5, 0, true));
+            await session.SaveChangesAsync();
+        }
+        (await RowCountAsync("rule/fin")).Should().Be(0, "an entry appended without its number takes the process out of the index");
+
+        await _host.SendAsync(new CompleteAccession("rule/swe", Start.AddDays(20)));
+
+        var swe = await _host.Queries.EntriesAsync("rule/swe");
+        var fin = await _host.Queries.EntriesAsync("rule/fin");
+        var ukr = await _host.Queries.EntriesAsync("rule/ukr");
+        swe[^1].Event.Should().BeOfType<AccessionCompleted>();
+        fin[^1].Event.Should().BeOfType<RatifierAdded>().Which.Member.Should().Be("SWE");
+        ukr[^1].Event.Should().BeOfType<RatifierAdded>().Which.Member.Should().Be("SWE");
+        new[] { swe[^1].RecordedAt, fin[^1].RecordedAt }.Should().AllBeEquivalentTo(ukr[^1].RecordedAt, "the rule writes in the accession's transaction");
+
+        await CheckRowsAsync("rule/swe", swe, "after the accession");
+        await CheckRowsAsync("rule/ukr", ukr, "after the accession");
+        (await RowCountAsync("rule/fin")).Should().Be(0, "a process out of the index gets no rows from part of its history");
+        await CheckAsync(_host.Queries, "rule/swe", swe, "after the accession");
+        await CheckAsync(_host.Queries, "rule/fin", fin, "after the accession (answered by the fold)");
+        await CheckAsync(_host.Queries, "rule/ukr", ukr, "after the accession");
+    }
+
+    private async Task<long> RowCountAsync(string process)
+    {
+        await using var connection = (Npgsql.NpgsqlConnection)_host.Store.Storage.Database.CreateConnection();
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand($"select count(*) from {_schema}.ledger_asof where process = $1", connection);
+        count.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = process });
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task A_ledger_recorded_before_the_index_existed_gets_it_built_on_first_use()
     {
