@@ -1,4 +1,7 @@
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Marten;
 using RatificationLedger.Domain;
 using RatificationLedger.Import;
 using RatificationLedger.IntegrationTests.Support;
@@ -153,5 +156,51 @@ public sealed class RealHistoryReadTests : IAsyncLifetime
 
         (await _host.Queries.ListAsync("NATO")).Select(s => (s.Id, s.Stage, s.AccededOn, Counted: s.Counted.Count)).Should().Equal(before);
         (await _host.Queries.RegisterAsync("nato/swe"))!.Rows.Select(r => (r.Member, r.RatifiedOn, r.DepositedOn, r.CountsFrom)).Should().Equal(register);
+    }
+
+    // The documents as stored leave out nulls, false flags and empty lists (StoredDocumentJson), and read back as the
+    // fold of the log builds them: compared in the untrimmed form, which has all three.
+    [Theory]
+    [InlineData("nato/fin")]
+    [InlineData("nato/swe")]
+    public async Task The_stored_documents_leave_out_what_reads_back_the_same_and_read_back_as_the_fold(string process)
+    {
+        var entries = await _host.Queries.EntriesAsync(process);
+        var (status, register) = ProcessViews.BuildStored(process, entries);
+        await using var session = _host.Store.QuerySession();
+        foreach (var (table, built, loaded) in new (string, object, object?)[]
+        {
+            ("mt_doc_accessionstatus", status, await session.LoadAsync<AccessionStatus>(process)),
+            ("mt_doc_ratificationregister", register, await session.LoadAsync<RatificationRegister>(process)),
+        })
+        {
+            var full = JsonSerializer.Serialize(built, built.GetType(), LedgerJson.Options);
+            full.Should().Contain("null").And.Contain("false", "the untrimmed form has nulls and false flags to leave out");
+            loaded.Should().NotBeNull();
+            JsonSerializer.Serialize(loaded, built.GetType(), LedgerJson.Options).Should().Be(full, $"{table} reads back as the fold");
+
+            var stored = await session.QueryAsync<string>($"select data::text from {_schema}.{table} where id = ?", process);
+            var left = Values(JsonNode.Parse(stored.Single())).Where(v => v.Node is null || v.Node.GetValueKind() == JsonValueKind.False
+                || v.Node is JsonArray { Count: 0 }).Select(v => v.Path).ToList();
+            left.Should().BeEmpty($"{table} leaves out nulls, false flags and empty lists");
+        }
+    }
+
+    private static IEnumerable<(string Path, JsonNode? Node)> Values(JsonNode? node, string path = "$")
+    {
+        yield return (path, node);
+        var children = node switch
+        {
+            JsonObject o => o.Select(p => ($"{path}.{p.Key}", p.Value)),
+            JsonArray a => a.Select((v, i) => ($"{path}[{i}]", v)),
+            _ => [],
+        };
+        foreach (var (childPath, child) in children)
+        {
+            foreach (var value in Values(child, childPath))
+            {
+                yield return value;
+            }
+        }
     }
 }
