@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace RatificationLedger.Projections;
 
 /// <summary>Where a process stands.</summary>
@@ -29,10 +31,10 @@ public enum Stage
 }
 
 /// <summary>A member and a date, with the unconfirmed flag of that date.</summary>
-public sealed record MemberDate(string Member, DateOnly On, bool Unconfirmed = false);
+public sealed record MemberDate(string Member, DateOnly On, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Unconfirmed = false);
 
 /// <summary>A treaty's entry into force: its rule (<c>on-completion</c>, <c>fixed-date</c>, <c>days-after-completion</c>), the computed date (null while it cannot be known) and one sentence why.</summary>
-public sealed record EntryIntoForceView(string Rule, DateOnly? Date, string Reason)
+public sealed record EntryIntoForceView(string Rule, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? Date, string Reason)
 {
     /// <summary>The view of a computed answer.</summary>
     public static EntryIntoForceView Of(RatificationLedger.Domain.EntryIntoForceAnswer answer)
@@ -43,10 +45,22 @@ public sealed record EntryIntoForceView(string Rule, DateOnly? Date, string Reas
 }
 
 /// <summary>A veto or de facto hold.</summary>
-public sealed record VetoView(string Member, DateOnly Since, string Reason, bool Formal, bool Unconfirmed, DateOnly? EndedOn, string? EndedBy);
+public sealed record VetoView(
+    string Member,
+    DateOnly Since,
+    string Reason,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Formal,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Unconfirmed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? EndedOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? EndedBy);
 
 /// <summary>A memorandum signed during the process.</summary>
-public sealed record MemorandumView(DateOnly On, string Title, IReadOnlyList<string> Parties, string? Summary, bool Unconfirmed);
+public sealed record MemorandumView(
+    DateOnly On,
+    string Title,
+    IReadOnlyList<string> Parties,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Summary,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Unconfirmed);
 
 /// <summary>
 /// The status of one process (document id = stream key). Kept inline for the present; the same shape answers
@@ -67,27 +81,35 @@ public sealed class AccessionStatus
     public Stage Stage { get; set; }
 
     /// <summary>The world date this status is for (null: as of the latest entry).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? AsOf { get; set; }
 
     /// <summary>The recording instant this status is for (null: everything recorded so far).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? KnownAt { get; set; }
 
     /// <summary>Application date.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? AppliedOn { get; set; }
 
     /// <summary>Invitation date.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? InvitedOn { get; set; }
 
     /// <summary>Where the invitation was extended.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? InvitationVenue { get; set; }
 
     /// <summary>Accession protocol signature date.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? ProtocolSignedOn { get; set; }
 
     /// <summary>Accession date.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? AccededOn { get; set; }
 
     /// <summary>Withdrawal date.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? WithdrawnOn { get; set; }
 
     /// <summary>Required ratifiers and the date each became one.</summary>
@@ -118,12 +140,14 @@ public sealed class AccessionStatus
     public List<MemberDate> DepositsImplied { get; set; } = [];
 
     /// <summary>The treaty's name as recorded with its signature, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Treaty { get; set; }
 
     /// <summary>The other states acceding by the same treaty.</summary>
     public List<string> CoCandidates { get; set; } = [];
 
     /// <summary>When the treaty enters into force, as far as the recorded steps tell, and why; null before the process opened.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public EntryIntoForceView? EntryIntoForce { get; set; }
 
     /// <summary>Vetoes and holds active at the as-of date.</summary>
@@ -148,7 +172,12 @@ public sealed class AccessionStatus
 /// <param name="Detail">Chamber and votes, authority, depositary, or reason.</param>
 /// <param name="Unconfirmed">True when no source states the exact date.</param>
 /// <param name="Source">Its source citation.</param>
-public sealed record RegisterStep(string Type, DateOnly On, string Detail, bool Unconfirmed, string? Source);
+public sealed record RegisterStep(
+    string Type,
+    DateOnly On,
+    string Detail,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Unconfirmed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Source);
 
 /// <summary>Who ratified when: one required ratifier of one process.</summary>
 public sealed class RegisterRow
@@ -157,39 +186,49 @@ public sealed class RegisterRow
     public string Member { get; set; } = "";
 
     /// <summary>National approval date, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? RatifiedOn { get; set; }
 
     /// <summary>Deposit date, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? DepositedOn { get; set; }
 
     /// <summary>A known unknown: no approval is recorded but the deposit implies it happened by this date (the deposit's), exact date unknown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? RatifiedBy { get; set; }
 
     /// <summary>A known unknown: no deposit is recorded but the accession implies it happened by this date (the accession's), exact date unknown.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? DepositedBy { get; set; }
 
     /// <summary>When the ratification counts from under the policy (later than the approval for a member that approved before it became a required ratifier).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? CountsFrom { get; set; }
 
     /// <summary>When the member became a required ratifier.</summary>
     public DateOnly RequiredSince { get; set; }
 
     /// <summary>True when the approval or deposit date is unconfirmed.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Unconfirmed { get; set; }
 
     /// <summary>Days from the protocol signature to the approval.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? DaysFromSignature { get; set; }
 
     /// <summary>Every national step, by date.</summary>
     public List<RegisterStep> Steps { get; set; } = [];
 
     /// <summary>When the approval (or, lacking one, the latest step) was recorded.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? RecordedAt { get; set; }
 
     /// <summary>Who recorded it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? RecordedBy { get; set; }
 
     /// <summary>Its source.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Source { get; set; }
 }
 
@@ -200,6 +239,7 @@ public sealed class RatificationRegister
     public string Id { get; set; } = "";
 
     /// <summary>Protocol signature date, from which days are counted.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateOnly? ProtocolSignedOn { get; set; }
 
     /// <summary>One row per required ratifier, in date order: by approval date (stated, else implied by a deposit or the accession), the members without one last, each day's by member code.</summary>
@@ -253,10 +293,22 @@ public sealed class AuditTrail
 }
 
 /// <summary>A member's ratification of one process.</summary>
-public sealed record MemberRatification(string Process, string Candidate, DateOnly? ApprovedOn, DateOnly? DepositedOn, int? DaysFromSignature, bool Unconfirmed);
+public sealed record MemberRatification(
+    string Process,
+    string Candidate,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? ApprovedOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? DepositedOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? DaysFromSignature,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Unconfirmed);
 
 /// <summary>A veto or hold a member cast in one process.</summary>
-public sealed record MemberVeto(string Process, string Candidate, DateOnly Since, DateOnly? EndedOn, bool Formal, string Reason);
+public sealed record MemberVeto(
+    string Process,
+    string Candidate,
+    DateOnly Since,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateOnly? EndedOn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Formal,
+    string Reason);
 
 /// <summary>One member state across processes (document id = member code); kept by an async projection.</summary>
 public sealed class MemberRecord
@@ -271,5 +323,6 @@ public sealed class MemberRecord
     public List<MemberVeto> Vetoes { get; set; } = [];
 
     /// <summary>Mean days from protocol signature to approval over its approvals, or null.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? MeanDaysFromSignature { get; set; }
 }
