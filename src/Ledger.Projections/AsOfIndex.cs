@@ -338,8 +338,9 @@ internal sealed class AsOfIndexFunction(string schema) : ISchemaObjectWithDepend
     {
         ArgumentNullException.ThrowIfNull(writer);
         var table = $"{schema}.{AsOfIndex.Table}";
-        // The procedure of one process a call (revision ledger-asof-2 and before) goes: its signature differs.
-        writer.WriteLine($"DROP PROCEDURE IF EXISTS {schema}.{Name}(varchar, date, boolean, date[], bytea[]);");
+        // The procedure of one process a call (revision ledger-asof-2 and before) has another signature: it is left as it
+        // is, for the apps of the previous version still writing during a rolling upgrade (a new body under its
+        // signature would have to be that version's, and dropping it would fail their writes).
         writer.WriteLine($"CREATE OR REPLACE PROCEDURE {schema}.{Name}(p_process varchar[], p_from date[], p_whole boolean[], p_owner integer[], p_valid date[], p_status bytea[]) LANGUAGE plpgsql SET enable_seqscan = off AS $asof$");
         writer.WriteLine("DECLARE");
         writer.WriteLine("  v_skip varchar[];");

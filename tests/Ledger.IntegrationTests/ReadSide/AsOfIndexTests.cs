@@ -202,6 +202,38 @@ public sealed class AsOfIndexTests : IAsyncLifetime
         await CheckAsync(_host.Queries, "rule/ukr", ukr, "after the accession");
     }
 
+    // A database of the previous version has the procedure of one process a call: the schema check adds the one of a
+    // write beside it (apps of the previous version may still be writing during a rolling upgrade), and writes use it.
+    [Fact]
+    public async Task A_database_with_the_previous_index_procedure_gets_the_new_one_beside_it()
+    {
+        await RecordAsync("PRV", "prv/swe", new History([(0, 20)], []));
+        await using (var connection = (Npgsql.NpgsqlConnection)_host.Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            await using var replace = new Npgsql.NpgsqlCommand(
+                $"drop procedure {_schema}.ledger_asof_apply(varchar[], date[], boolean[], integer[], date[], bytea[]); "
+                + $"create procedure {_schema}.ledger_asof_apply(p_process varchar, p_from date, p_whole boolean, p_valid date[], p_status bytea[]) "
+                + "language plpgsql as $$ begin raise exception 'the previous version''s procedure was called'; end $$", connection);
+            await replace.ExecuteNonQueryAsync();
+        }
+
+        await using var upgraded = LedgerHost.Start(await TestSchemas.ConnectionStringAsync(), _schema);
+        await upgraded.SendAsync(new ApproveRatification("prv/swe", "DNK", Start.AddDays(30), "Parliament"));
+
+        var entries = await upgraded.Queries.EntriesAsync("prv/swe");
+        entries[^1].Event.Should().BeOfType<RatificationApproved>();
+        await CheckRowsAsync("prv/swe", entries, "after the upgrade's first write");
+        await using (var connection = (Npgsql.NpgsqlConnection)_host.Store.Storage.Database.CreateConnection())
+        {
+            await connection.OpenAsync();
+            await using var overloads = new Npgsql.NpgsqlCommand(
+                "select count(*) from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = $1 and p.proname = 'ledger_asof_apply'", connection);
+            overloads.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = _schema });
+            ((long)(await overloads.ExecuteScalarAsync())!).Should().Be(2, "the previous version's procedure stays for its apps");
+        }
+    }
+
     private async Task<long> RowCountAsync(string process)
     {
         await using var connection = (Npgsql.NpgsqlConnection)_host.Store.Storage.Database.CreateConnection();
