@@ -104,7 +104,6 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
         // Through Marten (ApplyAsync): the documents stored in the session, written at its commit.
         public void Store(IDocumentOperations operations)
         {
-            List<(string, AsOfIndex.Change, List<AsOfAnswer>)>? index = null;
             for (var j = 0; j < streams.Count; j++)
             {
                 var (status, register, answers) = _built[j];
@@ -115,12 +114,8 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                 }
                 if (answers is not null)
                 {
-                    (index ??= new(streams.Count)).Add((streams[j].Process, changes[j]!.Value, answers));
+                    AsOfIndex.Queue(operations, streams[j].Process, changes[j]!.Value, answers);
                 }
-            }
-            if (index is not null)
-            {
-                AsOfIndex.Queue(operations, index);
             }
         }
 
