@@ -110,29 +110,11 @@ public sealed class AsOfIndexTests : IAsyncLifetime
     public async Task Processes_an_import_starts_in_its_batches_are_indexed_as_the_log_says()
     {
         var processes = Enumerable.Range(0, 6).Select(i => $"imp/{Candidates[i].ToLowerInvariant()}").ToArray();
-        var file = new JsonObject
-        {
-            ["organization"] = new JsonObject
-            {
-                ["code"] = "IMP", ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
-                ["newMembersRatifyOpenProcesses"] = false,
-                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
-            },
-            ["processes"] = new JsonArray([.. processes.Select((process, i) => (JsonNode)new JsonObject
-            {
-                ["id"] = process,
-                ["candidate"] = Candidates[i],
-                ["events"] = new JsonArray([
-                    new JsonObject { ["type"] = "application", ["on"] = Day(i) },
-                    new JsonObject { ["type"] = "invitation", ["on"] = Day(5 + i) },
-                    new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8 + i) },
-                    .. Members.Take(1 + i % Members.Length).Select((m, k) => (JsonNode)new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(9 + i + 3 * k + i % 2) }),
-                ]),
-            })]),
-        };
-        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
-        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
-        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+        await ImportAsync("IMP", newMembersRatify: false, [.. processes.Select((process, i) => Process(process, Candidates[i], [
+            new JsonObject { ["type"] = "application", ["on"] = Day(i) },
+            new JsonObject { ["type"] = "invitation", ["on"] = Day(5 + i) },
+            new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8 + i) },
+            .. Members.Take(1 + i % Members.Length).Select((m, k) => new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(9 + i + 3 * k + i % 2) })]))]);
 
         foreach (var process in processes)
         {
@@ -152,29 +134,11 @@ public sealed class AsOfIndexTests : IAsyncLifetime
     public async Task One_write_over_several_processes_indexes_each_as_the_log_says()
     {
         string[] processes = ["rule/swe", "rule/fin", "rule/ukr"];
-        var file = new JsonObject
-        {
-            ["organization"] = new JsonObject
-            {
-                ["code"] = "RULE", ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
-                ["newMembersRatifyOpenProcesses"] = true,
-                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
-            },
-            ["processes"] = new JsonArray([.. processes.Select((process, i) => (JsonNode)new JsonObject
-            {
-                ["id"] = process,
-                ["candidate"] = Candidates[i],
-                ["events"] = new JsonArray([
-                    new JsonObject { ["type"] = "application", ["on"] = Day(i) },
-                    new JsonObject { ["type"] = "invitation", ["on"] = Day(5) },
-                    new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8) },
-                    .. Members.Take(i == 0 ? Members.Length : 1).Select((m, k) => (JsonNode)new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(10 + k) }),
-                ]),
-            })]),
-        };
-        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
-        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
-        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+        await ImportAsync("RULE", newMembersRatify: true, [.. processes.Select((process, i) => Process(process, Candidates[i], [
+            new JsonObject { ["type"] = "application", ["on"] = Day(i) },
+            new JsonObject { ["type"] = "invitation", ["on"] = Day(5) },
+            new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8) },
+            .. Members.Take(i == 0 ? Members.Length : 1).Select((m, k) => new JsonObject { ["type"] = "ratification", ["member"] = m, ["on"] = Day(10 + k) })]))]);
         (await RowCountAsync("rule/fin")).Should().BeGreaterThan(0);
 
         await using (var session = _host.Store.LightweightSession())
@@ -237,29 +201,17 @@ public sealed class AsOfIndexTests : IAsyncLifetime
     // transaction), then each command on its own (refused ones record nothing).
     private async Task RecordAsync(string code, string process, History history)
     {
-        var events = new JsonArray
-        {
+        List<JsonObject> events =
+        [
             new JsonObject { ["type"] = "application", ["on"] = Day(0) },
             new JsonObject { ["type"] = "invitation", ["on"] = Day(5), ["venue"] = "Summit" },
             new JsonObject { ["type"] = "protocol-signed", ["on"] = Day(8) },
-        };
+        ];
         foreach (var (member, day) in history.Imported.DistinctBy(i => i.Member))
         {
             events.Add(new JsonObject { ["type"] = "ratification", ["member"] = Members[member], ["on"] = Day(day), ["authority"] = "Parliament" });
         }
-        var file = new JsonObject
-        {
-            ["organization"] = new JsonObject
-            {
-                ["code"] = code, ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
-                ["newMembersRatifyOpenProcesses"] = false,
-                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
-            },
-            ["processes"] = new JsonArray(new JsonObject { ["id"] = process, ["candidate"] = "SWE", ["events"] = events }),
-        };
-        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
-        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
-        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+        await ImportAsync(code, newMembersRatify: false, [Process(process, "SWE", [.. events])]);
 
         foreach (var op in history.Commands)
         {
@@ -278,6 +230,27 @@ public sealed class AsOfIndexTests : IAsyncLifetime
             await _host.SendAsync(command);
         }
     }
+
+    // One organization of the four members, its processes imported (through COPY, three entries a transaction).
+    private async Task ImportAsync(string code, bool newMembersRatify, JsonObject[] processes)
+    {
+        var file = new JsonObject
+        {
+            ["organization"] = new JsonObject
+            {
+                ["code"] = code, ["name"] = "Test organization", ["depositary"] = "USA", ["ratificationCounts"] = "approval",
+                ["newMembersRatifyOpenProcesses"] = newMembersRatify,
+                ["members"] = new JsonArray([.. Members.Select(m => (JsonNode)new JsonObject { ["state"] = m, ["since"] = "1949-08-24" })]),
+            },
+            ["processes"] = new JsonArray([.. processes]),
+        };
+        var parsed = HistoryFile.Parse(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(file.ToJsonString())));
+        var imported = await _host.Sender.Send(new ImportHistoryRequest(parsed, RecordedBy: "importer"));
+        imported.Succeeded.Should().BeTrue(imported.Failure?.Message);
+    }
+
+    private static JsonObject Process(string id, string candidate, JsonObject[] events) =>
+        new() { ["id"] = id, ["candidate"] = candidate, ["events"] = new JsonArray([.. events]) };
 
     private static string Day(int day) => Start.AddDays(day).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
