@@ -164,9 +164,10 @@ internal static class StatusSnapshot
 
         private void All(AccessionState s)
         {
-            var count = s.RequiredRatifiers.Count;
-            if (!ReferenceEquals(_required, s.RequiredRatifiers) || _order.Length != count)
+            // The same ratifiers (the parts started over past PartsKept) keep their order and positions.
+            if (!ReferenceEquals(_required, s.RequiredRatifiers))
             {
+                var count = s.RequiredRatifiers.Count;
                 if (_order.Length != count)
                 {
                     _order = new string[count];
