@@ -42,6 +42,7 @@ public static class ReadModelRegistration
                 store.Schema.For<RatificationRegister>();
                 store.Schema.For<MemberRecord>();
                 store.Storage.Add(new AsOfIndexSchema(store));
+                StoredDocumentJson.Apply(store);
             },
             needsAsyncDaemon: true,
             services =>

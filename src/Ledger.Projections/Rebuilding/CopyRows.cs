@@ -73,6 +73,14 @@ internal sealed class CopyRows : IBufferWriter<byte>
         BinaryPrimitives.WriteInt32BigEndian(_buffer.AsSpan(lengthAt, 4), _length - lengthAt - 4);
     }
 
+    /// <summary>A <c>jsonb</c> value given as UTF-8 JSON.</summary>
+    public void Jsonb(ReadOnlySpan<byte> json)
+    {
+        BinaryPrimitives.WriteInt32BigEndian(Take(4), json.Length + 1);
+        Take(1)[0] = 1; // jsonb's binary format version
+        json.CopyTo(Take(json.Length));
+    }
+
     public void Bytea(ReadOnlySpan<byte> value)
     {
         BinaryPrimitives.WriteInt32BigEndian(Take(4), value.Length);

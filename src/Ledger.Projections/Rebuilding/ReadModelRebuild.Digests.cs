@@ -88,7 +88,7 @@ internal sealed partial class ReadModelRebuild
                         case Complete or NotCompared:
                             return null;
                         case Failed:
-                            throw new OperationCanceledException("The as-of index's digests could not be read.");
+                            throw new OperationCanceledException("The read models' digests could not be read.");
                     }
                     ct.ThrowIfCancellationRequested();
                     Monitor.Wait(_gate, 100);
@@ -96,6 +96,9 @@ internal sealed partial class ReadModelRebuild
             }
         }
     }
+
+    // How many processes' digests of one table are fetched at a time.
+    private const int DigestsPerFetch = 500;
 
     // The compared tables' digests, read in the reader's snapshot on a connection of their own while the scan goes on.
     private async Task<bool> LoadDigestsAsync(Snapshot snapshot, StoredDigests?[] stored, CancellationToken ct)
@@ -120,26 +123,38 @@ internal sealed partial class ReadModelRebuild
             {
                 await walk.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             }
-            foreach (var table in stored)
+            // Every table's digests at once, in step (a few hundred processes of each in turn): a worker needs its
+            // process's digest of each table, so one table read to its end before the next would hold the workers
+            // back for the whole of the first.
+            var open = new List<(StoredDigests Table, string Cursor)>();
+            for (var t = 0; t < stored.Length; t++)
             {
-                if (table is null)
+                if (stored[t] is { } table)
                 {
-                    continue;
+                    var cursor = $"ledger_rebuild_digests_{t}";
+                    await using var declare = new NpgsqlCommand($"declare {cursor} no scroll cursor for {table.Query}", connection, transaction);
+                    await declare.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                    open.Add((table, cursor));
                 }
-                var read = new List<(string, byte[])>(256);
-                await using var command = new NpgsqlCommand(table.Query, connection, transaction);
-                await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-                while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            }
+            while (open.Count > 0)
+            {
+                foreach (var (table, cursor) in open.ToArray())
                 {
-                    read.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
-                    if (read.Count == read.Capacity)
+                    var read = new List<(string, byte[])>(DigestsPerFetch);
+                    await using var fetch = new NpgsqlCommand($"fetch forward {DigestsPerFetch} from {cursor}", connection, transaction);
+                    await using var reader = await fetch.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
                     {
-                        table.Add(read);
-                        read.Clear();
+                        read.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
+                    }
+                    table.Add(read);
+                    if (read.Count < DigestsPerFetch)
+                    {
+                        table.End(complete: true);
+                        open.Remove((table, cursor));
                     }
                 }
-                table.Add(read);
-                table.End(complete: true);
             }
             loaded = true;
             return true;

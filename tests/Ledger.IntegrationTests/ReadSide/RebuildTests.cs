@@ -72,7 +72,14 @@ public sealed class RebuildTests : IAsyncLifetime
         foreach (var (before, after) in inline.Zip(rebuilt))
         {
             JsonNode.DeepEquals(JsonNode.Parse(before.Json), JsonNode.Parse(after.Json)).Should().BeTrue($"{after.Table} {after.Id} rebuilt is {after.Json}, inline was {before.Json}");
-            after.Version.Should().NotBe(before.Version, "the rebuild wrote the row again");
+            if (after.Table == Table<MemberRecord>())
+            {
+                after.Version.Should().NotBe(before.Version, "the rebuild writes every member record again");
+            }
+            else
+            {
+                after.Version.Should().Be(before.Version, "status and register equal to the stored ones are left as they are");
+            }
         }
         // The retraction is in both: Spain's deposit is gone from Finland's register.
         var finland = JsonNode.Parse(rebuilt.Single(r => r.Table == Table<RatificationRegister>() && r.Id == "nato/fin").Json)!;
@@ -163,6 +170,35 @@ public sealed class RebuildTests : IAsyncLifetime
         (await AsOfRowsAsync()).Where(r => r.Process == "nato/swe").Should().OnlyContain(r => r.KnownTo == null || r.KnownTo != r.KnownFrom.AddSeconds(1));
     }
 
+    [Fact]
+    public async Task A_rebuild_puts_back_the_documents_changed_removed_or_added_behind_its_back_and_leaves_the_others()
+    {
+        var inline = await RowsAsync();
+        // Sweden's register edited (Türkiye's approval moved, as in the tampering of issue 20, but on the read model),
+        // Finland's status deleted, a status for a process the log does not have added.
+        await using (var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            await using var tamper = new NpgsqlCommand(
+                $"update {Table<RatificationRegister>()} set data = jsonb_set(data, '{{protocolSignedOn}}', '\"2022-07-01\"') where id = 'nato/swe'; "
+                + $"delete from {Table<AccessionStatus>()} where id = 'nato/fin'; "
+                + $"insert into {Table<AccessionStatus>()} (id, data, mt_version, mt_dotnet_type) select 'nato/xyz', jsonb_set(data, '{{id}}', '\"nato/xyz\"'), gen_random_uuid(), mt_dotnet_type "
+                + $"from {Table<AccessionStatus>()} where id = 'nato/swe'",
+                connection);
+            (await tamper.ExecuteNonQueryAsync()).Should().Be(3);
+        }
+        (await RowsAsync()).Should().NotBeEquivalentTo(inline);
+
+        await _host.Queries.RebuildAllAsync();
+
+        var rebuilt = await RowsAsync();
+        rebuilt.Select(r => (r.Table, r.Id, r.Json)).Should().Equal(inline.Select(r => (r.Table, r.Id, r.Json)));
+        var documents = new[] { Table<AccessionStatus>(), Table<RatificationRegister>() };
+        var written = rebuilt.Where(r => documents.Contains(r.Table)).Except(inline.Where(r => documents.Contains(r.Table))).Select(r => (r.Table, r.Id));
+        written.Should().BeEquivalentTo([(Table<RatificationRegister>(), "nato/swe"), (Table<AccessionStatus>(), "nato/fin")],
+            "only the documents that differed from the fold of the log are written again");
+    }
+
     // Every row of the as-of index with the transaction that wrote it (xmin), in key order.
     private Task<List<(string Process, DateOnly ValidFrom, DateTimeOffset KnownFrom, string Version)>> AsOfRowVersionsAsync() =>
         AsOfIndexAsync("process, valid_from, known_from, xmin::text",
@@ -220,7 +256,9 @@ public sealed class RebuildTests : IAsyncLifetime
         await _host.Queries.RebuildAllAsync();
         var after = await RowsAsync();
         after.Select(r => (r.Table, r.Id)).Should().Equal(before.Select(r => (r.Table, r.Id)));
-        after.Should().OnlyContain(r => before.All(b => b.Version != r.Version), "the next rebuild replaced every row");
+        after.Select(r => (r.Table, r.Id, r.Json)).Should().Equal(before.Select(r => (r.Table, r.Id, r.Json)));
+        after.Where(r => r.Table == Table<MemberRecord>()).Should().NotBeEmpty()
+            .And.OnlyContain(r => before.All(b => b.Version != r.Version), "the next rebuild went through: it replaced every member record");
     }
 
     [Fact]
