@@ -22,17 +22,23 @@ internal sealed partial class ReadModelRebuild
     // What a compared table held in the scan's snapshot: each process's digest (DigestQuery), read in the scan's order
     // (by process) while the scan goes on. A worker waits for its process's digest, or for the end of the digests when
     // the table held no row of it: what a rebuild rewrites depends on the data alone, not on which came first.
-    private sealed class StoredDigests(string query)
+    // The comparison is given up when the first processes compared all differ (after an upgrade that changes what
+    // the table holds, every process does): the digests would be computed for nothing on both sides, so the table is
+    // then replaced whole, as when nothing is compared. Once one process matched, it never is: its rows were not staged.
+    internal sealed class StoredDigests(string query)
     {
         private const int Loading = 0, Complete = 1, NotCompared = 2, Failed = 3;
 
         private readonly object _gate = new();
         private readonly Dictionary<string, byte[]> _digests = new(StringComparer.Ordinal);
         private int _state;
+        private bool _kept;
+        private bool _abandoned;
+        private int _differed;
 
         public string Query => query;
 
-        /// <summary>Every process's digest, once all are read; null when nothing is compared (the log is read through Marten).</summary>
+        /// <summary>Every process's digest, once all are read; null when nothing is compared (the log is read through Marten, or the comparison was given up).</summary>
         public Dictionary<string, byte[]>? Digests
         {
             get
@@ -40,6 +46,18 @@ internal sealed partial class ReadModelRebuild
                 lock (_gate)
                 {
                     return _state == Complete ? _digests : null;
+                }
+            }
+        }
+
+        /// <summary>Whether the comparison was given up (the first processes compared all differed).</summary>
+        public bool Abandoned
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _abandoned;
                 }
             }
         }
@@ -72,6 +90,33 @@ internal sealed partial class ReadModelRebuild
             }
         }
 
+        /// <summary>A process's rows matched the stored ones (not staged): the comparison is kept. False when it was given up meanwhile (the rows must be staged after all).</summary>
+        public bool Matched()
+        {
+            lock (_gate)
+            {
+                _kept = !_abandoned;
+                return _kept;
+            }
+        }
+
+        /// <summary>A process's rows differed from the stored ones: the comparison is given up when <paramref name="limit"/> did and none matched.</summary>
+        public void Differed(int limit)
+        {
+            lock (_gate)
+            {
+                if (!_kept && !_abandoned && ++_differed >= limit)
+                {
+                    _abandoned = true;
+                    if (_state is Loading or Complete)
+                    {
+                        _state = NotCompared;
+                    }
+                    Monitor.PulseAll(_gate);
+                }
+            }
+        }
+
         /// <summary>The process's digest (waiting for it): null when the table held no row of it or nothing is compared.</summary>
         public byte[]? For(string process, CancellationToken ct)
         {
@@ -79,6 +124,10 @@ internal sealed partial class ReadModelRebuild
             {
                 while (true)
                 {
+                    if (_abandoned)
+                    {
+                        return null;
+                    }
                     if (_digests.TryGetValue(process, out var digest))
                     {
                         return digest;
@@ -141,6 +190,13 @@ internal sealed partial class ReadModelRebuild
             {
                 foreach (var (table, cursor) in open.ToArray())
                 {
+                    if (table.Abandoned)
+                    {
+                        await using var close = new NpgsqlCommand($"close {cursor}", connection, transaction);
+                        await close.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+                        open.Remove((table, cursor));
+                        continue;
+                    }
                     var read = new List<(string, byte[])>(DigestsPerFetch);
                     await using var fetch = new NpgsqlCommand($"fetch forward {DigestsPerFetch} from {cursor}", connection, transaction);
                     await using var reader = await fetch.ExecuteReaderAsync(ct).ConfigureAwait(false);

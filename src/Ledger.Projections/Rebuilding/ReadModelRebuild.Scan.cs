@@ -234,7 +234,21 @@ internal sealed partial class ReadModelRebuild
                 var stream = new RebuiltStream(raw.Process, Decode(raw), _withHistory);
                 for (var t = 0; t < _tables.Count; t++)
                 {
-                    if (_tables[t].WriteRows(stream, rows[t], stored[t]?.For(stream.Process, ct)))
+                    var digest = stored[t]?.For(stream.Process, ct);
+                    var written = _tables[t].WriteRows(stream, rows[t], digest);
+                    if (digest is not null)
+                    {
+                        if (written)
+                        {
+                            stored[t]!.Differed(_abandonAfter);
+                        }
+                        else if (!stored[t]!.Matched())
+                        {
+                            // Given up by another worker meanwhile: the table is replaced whole, these rows too.
+                            written = _tables[t].WriteRows(stream, rows[t]);
+                        }
+                    }
+                    if (written)
                     {
                         staged[t]?.Add(stream.Process);
                     }

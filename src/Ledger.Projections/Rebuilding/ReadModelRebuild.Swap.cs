@@ -111,6 +111,10 @@ internal sealed partial class ReadModelRebuild
                 // the as-of index's marker row).
                 var rows = _tables[t].DigestQuery is null ? "" : $" where {_tables[t].ProcessColumn} <> ''";
                 await ExecuteAsync(connection, transaction, $"delete from {_tables[t].Table}{rows}; {insert}", ct).ConfigureAwait(false);
+                if (_tables[t].DigestQuery is not null)
+                {
+                    _logger.RebuildReplacedWhole(_tables[t].Table, scan.Folded.Count);
+                }
             }
         }
         if (_members is not null && members is not null)

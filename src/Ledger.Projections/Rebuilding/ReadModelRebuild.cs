@@ -40,8 +40,12 @@ internal sealed partial class ReadModelRebuild
     private readonly IReadOnlyList<IRebuildTable> _tables;
     private readonly DocumentTable<MemberRecord>? _members;
 
-    private ReadModelRebuild(IDocumentStore store, EntryReader reader, ILogger logger, IReadOnlyList<IRebuildTable> tables, DocumentTable<MemberRecord>? members)
+    // How many processes compared must differ, none matching, before a table's comparison is given up.
+    private readonly int _abandonAfter;
+
+    private ReadModelRebuild(IDocumentStore store, EntryReader reader, ILogger logger, IReadOnlyList<IRebuildTable> tables, DocumentTable<MemberRecord>? members, int abandonAfter)
     {
+        _abandonAfter = Math.Max(1, abandonAfter);
         _store = store;
         _reader = reader;
         _logger = logger;
@@ -57,9 +61,10 @@ internal sealed partial class ReadModelRebuild
 
     /// <summary>
     /// The rebuild of the process views (status and register) and/or the member records. A read model kept as rows per
-    /// process stream plugs in as one more <see cref="IRebuildTable"/> in this list.
+    /// process stream plugs in as one more <see cref="IRebuildTable"/> in this list. A table compared process by process
+    /// is replaced whole instead once <paramref name="abandonAfter"/> processes compared differed and none matched.
     /// </summary>
-    public static ReadModelRebuild For(IDocumentStore store, EntryReader reader, ILogger logger, bool views, bool members)
+    public static ReadModelRebuild For(IDocumentStore store, EntryReader reader, ILogger logger, bool views, bool members, int abandonAfter = 64)
     {
         var tables = new List<IRebuildTable>();
         if (views)
@@ -68,7 +73,7 @@ internal sealed partial class ReadModelRebuild
             tables.Add(new DocumentTable<RatificationRegister>(store, s => s.Views.Register, compared: true));
             tables.Add(new AsOfIndexTable(store));
         }
-        return new ReadModelRebuild(store, reader, logger, tables, members ? new DocumentTable<MemberRecord>(store, null) : null);
+        return new ReadModelRebuild(store, reader, logger, tables, members ? new DocumentTable<MemberRecord>(store, null) : null, abandonAfter);
     }
 
     /// <summary>Runs the rebuild; returns how many process streams it folded.</summary>

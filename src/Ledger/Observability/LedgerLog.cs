@@ -41,6 +41,9 @@ internal static partial class LedgerLog
     [LoggerMessage(1025, LogLevel.Debug, "Rebuild: {Table} compared process by process; the rows of {Replaced} of {Streams} processes replaced")]
     public static partial void RebuildCompared(this ILogger logger, string table, int streams, int replaced);
 
+    [LoggerMessage(1026, LogLevel.Debug, "Rebuild: {Table} replaced whole for {Streams} processes, not compared (read through Marten, or the first processes compared all differed)")]
+    public static partial void RebuildReplacedWhole(this ILogger logger, string table, int streams);
+
     [LoggerMessage(1031, LogLevel.Debug, "The ledger's storage is in place in schema {Schema}")]
     public static partial void StorageReady(this ILogger logger, string schema);
 

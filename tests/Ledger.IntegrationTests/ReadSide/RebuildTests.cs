@@ -4,7 +4,9 @@ using Npgsql;
 using RatificationLedger.Domain;
 using RatificationLedger.Import;
 using RatificationLedger.IntegrationTests.Support;
+using RatificationLedger.IntegrationTests.Observability;
 using RatificationLedger.Projections;
+using RatificationLedger.Projections.Rebuilding;
 using RatificationLedger.Recording;
 using static RatificationLedger.IntegrationTests.Support.TestOrganizations;
 
@@ -197,6 +199,44 @@ public sealed class RebuildTests : IAsyncLifetime
         var written = rebuilt.Where(r => documents.Contains(r.Table)).Except(inline.Where(r => documents.Contains(r.Table))).Select(r => (r.Table, r.Id));
         written.Should().BeEquivalentTo([(Table<RatificationRegister>(), "nato/swe"), (Table<AccessionStatus>(), "nato/fin")],
             "only the documents that differed from the fold of the log are written again");
+    }
+
+    [Fact]
+    public async Task Documents_that_all_differ_are_replaced_whole_without_comparing_the_rest_and_come_back_as_the_inline_ones()
+    {
+        // As after an upgrade that changes every status document: a key added to each. With the comparison given up
+        // after the first process that differs, the status table is replaced whole; the register, unchanged, is still
+        // compared and none of it written; with the default (64 processes, more than this database has) both are compared.
+        var inline = await RowsAsync();
+        await using (var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            await using var upgrade = new NpgsqlCommand($"update {Table<AccessionStatus>()} set data = data || '{{\"stale\": true}}'", connection);
+            (await upgrade.ExecuteNonQueryAsync()).Should().BeGreaterThan(2);
+        }
+        using var logs = new CapturedLogs();
+        var logger = logs.CreateLogger("rebuild");
+
+        await ReadModelRebuild.For(_host.Store, new EntryReader(_host.Store), logger, views: true, members: false, abandonAfter: 1).RunAsync(CancellationToken.None);
+
+        logs.Entries.Should().Contain(e => e.Message.Contains("replaced whole") && e.Message.Contains(Table<AccessionStatus>()));
+        logs.Entries.Should().Contain(e => e.Message.Contains("compared process by process") && e.Message.Contains(Table<RatificationRegister>())
+            && Equals(e.Fields["Replaced"], 0));
+        var rebuilt = await RowsAsync();
+        rebuilt.Select(r => (r.Table, r.Id, r.Json)).Should().Equal(inline.Select(r => (r.Table, r.Id, r.Json)));
+        rebuilt.Where(r => r.Table == Table<AccessionStatus>()).Should().OnlyContain(r => inline.All(i => i.Version != r.Version));
+
+        await using (var connection = new NpgsqlConnection(await TestSchemas.ConnectionStringAsync()))
+        {
+            await connection.OpenAsync();
+            await using var upgrade = new NpgsqlCommand($"update {Table<AccessionStatus>()} set data = data || '{{\"stale\": true}}'", connection);
+            await upgrade.ExecuteNonQueryAsync();
+        }
+        using var again = new CapturedLogs();
+        await ReadModelRebuild.For(_host.Store, new EntryReader(_host.Store), again.CreateLogger("rebuild"), views: true, members: false).RunAsync(CancellationToken.None);
+        again.Entries.Should().Contain(e => e.Message.Contains("compared process by process") && e.Message.Contains(Table<AccessionStatus>()));
+        again.Entries.Should().NotContain(e => e.Message.Contains("replaced whole"));
+        (await RowsAsync()).Select(r => (r.Table, r.Id, r.Json)).Should().Equal(inline.Select(r => (r.Table, r.Id, r.Json)));
     }
 
     // Every row of the as-of index with the transaction that wrote it (xmin), in key order.
