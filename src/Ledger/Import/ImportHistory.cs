@@ -153,7 +153,7 @@ public sealed class ImportInterruptedException : Exception
         + $" after {recorded} recorded and {alreadyThere} already there of {total} entries: "
         + LedgerUnavailableException.Cause(inner is LedgerUnavailableException { InnerException: { } cause } ? cause : inner) + ". "
         + (inner is LedgerUnavailableException { MayHaveBeenRecorded: false } ? "That entry was not recorded" : "Whether that entry was recorded is unknown")
-        + "; everything before it is recorded. Import the same file again when the database is back: nothing is recorded twice and the import continues from there.";
+        + $"; everything before it is recorded. Import the same file again {LedgerUnavailableException.WhenBack(inner)}: nothing is recorded twice and the import continues from there.";
 }
 
 /// <summary>

@@ -44,6 +44,19 @@ public sealed class LedgerUnavailableException : Exception
     /// </summary>
     internal static bool IsDatabaseFailure(Exception e) => Chain(e).OfType<NpgsqlException>().Any(n => n.IsTransient);
 
+    /// <summary>
+    /// True when <paramref name="e"/> is the app's connection pool exhausted (Npgsql waited <c>Timeout</c> for a free
+    /// connection): the database is up, the pool is too small for what runs at once (a ledger needs three at least:
+    /// docs/operations.md). Npgsql gives it no type of its own; its message is the one sign.
+    /// </summary>
+    internal static bool IsPoolExhausted(Exception e) =>
+        Chain(e).OfType<NpgsqlException>().Any(n => n.Message.StartsWith("The connection pool has been exhausted", StringComparison.Ordinal));
+
+    /// <summary>When to try again: once the database is back, or, for an exhausted pool, once a connection is free.</summary>
+    internal static string WhenBack(Exception e) => IsPoolExhausted(e)
+        ? "when a connection of the pool is free: the database is up, but every connection of the pool was in use (the ledger needs at least three at once for an import or a rebuild; raise Max Pool Size in the connection string, or run fewer things at once)"
+        : "when the database is back";
+
     /// <summary>The messages of an exception and its inner exceptions, outer to inner, each once, whitespace collapsed.</summary>
     internal static string Cause(Exception e)
     {
@@ -73,5 +86,5 @@ public sealed class LedgerUnavailableException : Exception
         $"{process}: the database failed while recording {command} (command id '{commandId}'): {Cause(inner)}. "
         + (mayHaveBeenRecorded
             ? "The failure hit the commit, so it may have been recorded. Send the same command with the same command id again: if it was recorded, the ledger answers as the first time and records nothing twice."
-            : "Nothing was recorded. Send the same command again when the database is back.");
+            : $"Nothing was recorded. Send the same command again {WhenBack(inner)}.");
 }
