@@ -144,10 +144,16 @@ internal sealed class JsonbText
         Put(utf8[..rune.EncodeToUtf8(utf8)]);
     }
 
+    // The four hex digits of a \u escape at json[at].
     private static bool Hex(ReadOnlySpan<byte> json, int at, out int code)
     {
+        if (at + 4 <= json.Length && Utf8Parser.TryParse(json.Slice(at, 4), out ushort value, out var used, 'X') && used == 4)
+        {
+            code = value;
+            return true;
+        }
         code = 0;
-        return at + 4 <= json.Length && Utf8Parser.TryParse(json.Slice(at, 4), out ushort value, out var used, 'X') && used == 4 && (code = value) >= 0;
+        return false;
     }
 
     private void Put(byte b)

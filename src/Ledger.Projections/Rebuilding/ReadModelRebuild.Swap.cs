@@ -109,9 +109,10 @@ internal sealed partial class ReadModelRebuild
             {
                 // Every row (a table compared by digest, when nothing was compared, keeps its rows that are no process's:
                 // the as-of index's marker row).
-                var rows = _tables[t].DigestQuery is null ? "" : $" where {_tables[t].ProcessColumn} <> ''";
+                var comparable = _tables[t].DigestQuery is not null;
+                var rows = comparable ? $" where {_tables[t].ProcessColumn} <> ''" : "";
                 await ExecuteAsync(connection, transaction, $"delete from {_tables[t].Table}{rows}; {insert}", ct).ConfigureAwait(false);
-                if (_tables[t].DigestQuery is not null)
+                if (comparable)
                 {
                     _logger.RebuildReplacedWhole(_tables[t].Table, scan.Folded.Count);
                 }

@@ -6,6 +6,18 @@ using RatificationLedger.Storage;
 
 namespace RatificationLedger.Projections.Rebuilding;
 
+/// <summary>The digest a compared table's rows are told apart by (<see cref="IRebuildTable.DigestQuery"/>): SHA-256.</summary>
+internal static class RebuildDigest
+{
+    /// <summary>Whether SHA-256 of <paramref name="bytes"/> is <paramref name="stored"/>, the server's digest of what the table holds.</summary>
+    public static bool Matches(ReadOnlySpan<byte> bytes, byte[] stored)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes, digest);
+        return digest.SequenceEqual(stored);
+    }
+}
+
 /// <summary>
 /// One process stream as a rebuild hands it to the read models: its entries in recorded order and, computed once on
 /// first use and shared by every table, the stored views folded from them with the write side's
@@ -166,9 +178,7 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
             Write(rows, stream.Process, json.WrittenSpan);
             return true;
         }
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(text.Written, digest);
-        if (digest.SequenceEqual(stored))
+        if (RebuildDigest.Matches(text.Written, stored))
         {
             return false;
         }
@@ -234,9 +244,7 @@ internal sealed class AsOfIndexTable(IDocumentStore store) : IRebuildTable
             {
                 WriteColumns(scratch, row);
             }
-            Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-            SHA256.HashData(scratch.Written.Span, digest);
-            if (digest.SequenceEqual(stored))
+            if (RebuildDigest.Matches(scratch.Written.Span, stored))
             {
                 return false;
             }
