@@ -104,8 +104,40 @@ public static partial class ProcessViews
         Func<Veto, bool>? vetoUnconfirmed = null)
     {
         ProcessId.TryParse(process, out var org, out var candidate);
-        var counted = s.Counted().ToDictionary(c => c.Member, c => c.On, StringComparer.Ordinal);
+        var counted = new List<MemberDate>(s.RequiredRatifiers.Count);
+        foreach (var (member, on) in s.Counted())
+        {
+            counted.Add(new MemberDate(member, on));
+        }
+        counted.Sort(ByDateThenMember);
         var vetoes = s.Vetoes.Select(v => View(v, vetoUnconfirmed?.Invoke(v) ?? VetoUnconfirmed(v, s, unconfirmed))).ToList();
+        // Each required ratifier's steps looked up once for the four lists that read them (a lookup per list and member
+        // before: the views are built for every process an import's batch or a rebuild touches).
+        List<MemberDate> ratified = [], deposited = [], approvalsImplied = [], depositsImplied = [];
+        foreach (var member in s.RequiredRatifiers.Keys)
+        {
+            var steps = s.StepsOf(member);
+            if (steps.Approval is { } approval)
+            {
+                ratified.Add(new MemberDate(member, approval.On, unconfirmed(approval)));
+            }
+            if (steps.Deposit is { } deposit)
+            {
+                deposited.Add(new MemberDate(member, deposit.On, unconfirmed(deposit)));
+            }
+            if (steps.ApprovalImpliedBy is { } impliedBy)
+            {
+                approvalsImplied.Add(new MemberDate(member, impliedBy, unconfirmed(steps.Deposit)));
+            }
+            if (DepositImpliedBy(s, steps) is { } depositBy)
+            {
+                depositsImplied.Add(new MemberDate(member, depositBy, unconfirmed(s.Accession)));
+            }
+        }
+        ratified.Sort(ByDateThenMember);
+        deposited.Sort(ByDateThenMember);
+        approvalsImplied.Sort(ByDateThenMember);
+        depositsImplied.Sort(static (a, b) => string.CompareOrdinal(a.Member, b.Member));
         return new AccessionStatus
         {
             Id = process,
@@ -121,16 +153,12 @@ public static partial class ProcessViews
             AccededOn = s.Accession?.On,
             WithdrawnOn = s.Withdrawal?.On,
             RequiredRatifiers = [.. s.RequiredRatifiers.Select(r => new MemberDate(r.Key, r.Value))],
-            Ratified = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.Approval is not null)
-                .Select(m => new MemberDate(m.Member, m.Approval!.On, unconfirmed(m.Approval))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
-            Deposited = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.Deposit is not null)
-                .Select(m => new MemberDate(m.Member, m.Deposit!.On, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
-            Counted = [.. counted.Select(c => new MemberDate(c.Key, c.Value)).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
+            Ratified = ratified,
+            Deposited = deposited,
+            Counted = counted,
             Pending = [.. s.Pending()],
-            ApprovalsImplied = [.. s.RequiredRatifiers.Keys.Select(s.StepsOf).Where(m => m.ApprovalImpliedBy is not null)
-                .Select(m => new MemberDate(m.Member, m.ApprovalImpliedBy!.Value, unconfirmed(m.Deposit))).OrderBy(m => m.On).ThenBy(m => m.Member, StringComparer.Ordinal)],
-            DepositsImplied = [.. s.RequiredRatifiers.Keys.Where(m => DepositImpliedBy(s, m) is not null)
-                .Select(m => new MemberDate(m, DepositImpliedBy(s, m)!.Value, unconfirmed(s.Accession))).OrderBy(m => m.Member, StringComparer.Ordinal)],
+            ApprovalsImplied = approvalsImplied,
+            DepositsImplied = depositsImplied,
             Treaty = s.Signature?.Treaty,
             CoCandidates = [.. s.Signature?.CoCandidates ?? []],
             EntryIntoForce = s.Phase == ProcessPhase.NotOpened ? null : EntryIntoForceView.Of(EntryIntoForceAnswer.Of(s)),
@@ -140,6 +168,12 @@ public static partial class ProcessViews
             Entries = folded,
             Version = s.Version,
         };
+    }
+
+    private static int ByDateThenMember(MemberDate a, MemberDate b)
+    {
+        var byDate = a.On.CompareTo(b.On);
+        return byDate != 0 ? byDate : string.CompareOrdinal(a.Member, b.Member);
     }
 
     private static VetoView View(Veto v, bool unconfirmed) => new(v.Member, v.Since, v.Reason, v.Formal, unconfirmed, v.EndedOn, v.EndedBy);
@@ -194,7 +228,7 @@ public static partial class ProcessViews
                 RatifiedOn = steps.Approval?.On,
                 DepositedOn = steps.Deposit?.On,
                 RatifiedBy = steps.ApprovalImpliedBy,
-                DepositedBy = DepositImpliedBy(s, member),
+                DepositedBy = DepositImpliedBy(s, steps),
                 CountsFrom = counted.TryGetValue(member, out var from) ? from : null,
                 RequiredSince = since,
                 Unconfirmed = (of(steps.Approval)?.Unconfirmed ?? false) || (of(steps.Deposit)?.Unconfirmed ?? false),
@@ -238,8 +272,8 @@ public static partial class ProcessViews
 
     // An accession implies every required ratifier's deposit (a treaty enters into force only once every instrument is
     // deposited): a deposit not recorded happened by the accession date, on a date the ledger does not know.
-    private static DateOnly? DepositImpliedBy(AccessionState s, string member) =>
-        s.Accession is { } accession && s.StepsOf(member).Deposit is null ? accession.On : null;
+    private static DateOnly? DepositImpliedBy(AccessionState s, MemberSteps steps) =>
+        s.Accession is { } accession && steps.Deposit is null ? accession.On : null;
 
     // A process's register is about its organization's members, not about admissions to the roster (another stream).
     private static string? MemberOf(object e) => e is MemberAdmitted ? null : Consequences.MemberOf(e);

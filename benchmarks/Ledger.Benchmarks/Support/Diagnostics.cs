@@ -18,8 +18,16 @@ internal static class Check
 /// <summary>Where the time went (pg_stat_statements) and whether the results are right.</summary>
 internal static class Diagnostics
 {
+    /// <summary>
+    /// The phase's statement time and its <paramref name="top"/> statements (<c>LEDGER_BENCH_TOP</c>, when set, says how
+    /// many for every phase: every statement a command sends shows with 25).
+    /// </summary>
     public static async Task PrintStatementsAsync(BenchServer server, TimeSpan wall, int top = 6)
     {
+        if (int.TryParse(Environment.GetEnvironmentVariable("LEDGER_BENCH_TOP"), CultureInfo.InvariantCulture, out var asked) && asked > 0)
+        {
+            top = asked;
+        }
         if (!server.HasStatements)
         {
             return;
