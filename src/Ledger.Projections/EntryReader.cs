@@ -131,10 +131,50 @@ internal sealed class EntryReader
         string? recordedBy, string? source, string? unconfirmed)
     {
         var clr = TypeOf(process, number, type);
-        using var json = new MemoryStream(data, offset, length, writable: false);
-        var @event = _serializer.FromJson(clr, json);
+        var @event = Read(clr, data, offset, length);
         return new RecordedEntry(process, number, sequence, type, @event, recordedAt, recordedBy, source, null,
             Headers.IsTrue(unconfirmed), null, null, null);
+    }
+
+    // How many events the direct reader (LedgerJson.TryReadFrequent) must have read exactly as the store's serializer
+    // does before its answer is taken alone.
+    internal const int CheckedEvents = 16;
+
+    private int _directChecked;
+    private volatile bool _directRefused;
+
+    /// <summary>Whether the frequent events are read directly (so far): false once one read differently from the store's serializer.</summary>
+    internal bool ReadsDirectly => !_directRefused;
+
+    // An event from its JSON: a chamber vote, an approval or a deposit read straight off the bytes once that gave the
+    // serializer's events for the first ones (a store whose serializer reads otherwise is read through it), every
+    // other event, and any the direct reader leaves, through the store's serializer.
+    private object Read(Type type, byte[] data, int offset, int length)
+    {
+        if (!_directRefused && LedgerJson.TryReadFrequent(type, data.AsSpan(offset, length)) is { } direct)
+        {
+            if (Volatile.Read(ref _directChecked) >= CheckedEvents)
+            {
+                return direct;
+            }
+            var serialized = Deserialize(type, data, offset, length);
+            if (direct.Equals(serialized))
+            {
+                Interlocked.Increment(ref _directChecked);
+            }
+            else
+            {
+                _directRefused = true;
+            }
+            return serialized;
+        }
+        return Deserialize(type, data, offset, length);
+    }
+
+    private object Deserialize(Type type, byte[] data, int offset, int length)
+    {
+        using var json = new MemoryStream(data, offset, length, writable: false);
+        return _serializer.FromJson(type, json);
     }
 
     private static Type TypeOf(string process, long number, string type) =>

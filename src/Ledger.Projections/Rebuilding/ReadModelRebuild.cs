@@ -69,8 +69,8 @@ internal sealed partial class ReadModelRebuild
         var tables = new List<IRebuildTable>();
         if (views)
         {
-            tables.Add(new DocumentTable<AccessionStatus>(store, s => s.Views.Status, compared: true));
-            tables.Add(new DocumentTable<RatificationRegister>(store, s => s.Views.Register, compared: true));
+            tables.Add(new DocumentTable<AccessionStatus>(store, s => s.Views.Status, compared: true, static (d, text) => text.TryWrite(d)));
+            tables.Add(new DocumentTable<RatificationRegister>(store, s => s.Views.Register, compared: true, static (d, text) => text.TryWrite(d)));
             tables.Add(new AsOfIndexTable(store));
         }
         return new ReadModelRebuild(store, reader, logger, tables, members ? new DocumentTable<MemberRecord>(store, null) : null, abandonAfter);

@@ -132,22 +132,39 @@ internal interface IRebuildTable
 /// </summary>
 internal sealed class DocumentTable<T> : IRebuildTable where T : class
 {
+    // How many documents' direct text (JsonbDocumentText) must equal the text of the serializer's JSON before the
+    // direct text alone is used.
+    internal const int CheckedDocuments = 16;
+
     private readonly ISerializer _serializer;
     private readonly Func<RebuiltStream, T>? _document;
+    private readonly Func<T, JsonbDocumentText, bool>? _direct;
     private readonly string _type = typeof(T).FullName!;
+    private int _directChecked;
+    private volatile bool _directRefused;
 
-    // The document's JSON and its text as jsonb prints it, per worker thread (a register is tens of kilobytes).
+    // The document's JSON, its text as jsonb prints it, and its text written directly, per worker thread (a register is
+    // tens of kilobytes).
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_json;
 
     [ThreadStatic]
     private static JsonbText? t_text;
 
-    /// <summary>The table of <typeparamref name="T"/>; <paramref name="document"/> makes a stream's document (null for a document that is not one per stream).</summary>
-    public DocumentTable(IDocumentStore store, Func<RebuiltStream, T>? document, bool compared = false)
+    [ThreadStatic]
+    private static JsonbDocumentText? t_direct;
+
+    /// <summary>
+    /// The table of <typeparamref name="T"/>; <paramref name="document"/> makes a stream's document (null for a document
+    /// that is not one per stream). <paramref name="direct"/>, for a compared table, writes a document's jsonb text
+    /// without the serializer (<see cref="JsonbDocumentText"/>): used once it gave the serializer's text for the first
+    /// <see cref="CheckedDocuments"/> documents, never again in this rebuild once it did not.
+    /// </summary>
+    public DocumentTable(IDocumentStore store, Func<RebuiltStream, T>? document, bool compared = false, Func<T, JsonbDocumentText, bool>? direct = null)
     {
         _serializer = store.Options.Serializer();
         _document = document;
+        _direct = compared ? direct : null;
         Table = store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
         // By id, the scan's order (the primary key's walk; the loader turns sorts off).
         DigestQuery = compared ? $"select id, sha256(convert_to(data::text, 'UTF8')) from {Table} order by id" : null;
@@ -161,6 +178,9 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
 
     public string? DigestQuery { get; }
 
+    /// <summary>Whether the documents' text is written directly (so far in this rebuild): false once it differed from the serializer's.</summary>
+    internal bool WritesDirectText => _direct is not null && !_directRefused;
+
     public bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null)
     {
         var document = (_document ?? throw new InvalidOperationException($"{typeof(T).Name} is not a document per stream."))(stream);
@@ -169,20 +189,60 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
             Write(rows, stream.Process, document);
             return true;
         }
-        var json = t_json ??= new ArrayBufferWriter<byte>(64 * 1024);
-        json.ResetWrittenCount();
-        _serializer.WriteTo(json, document);
-        var text = t_text ??= new JsonbText();
-        if (!text.TryWrite(json.WrittenSpan))
+        if (!TryText(document, out var text))
         {
-            Write(rows, stream.Process, json.WrittenSpan);
+            // Not JSON jsonb's text can be made of: written as the serializer wrote it.
+            Write(rows, stream.Process, text);
             return true;
         }
-        if (RebuildDigest.Matches(text.Written, stored))
+        if (RebuildDigest.Matches(text, stored))
         {
             return false;
         }
-        Write(rows, stream.Process, text.Written);
+        Write(rows, stream.Process, text);
+        return true;
+    }
+
+    // The document's text as jsonb prints it (true), or the serializer's JSON when that cannot be made (false).
+    private bool TryText(T document, out ReadOnlySpan<byte> text)
+    {
+        if (_direct is { } direct && !_directRefused)
+        {
+            var written = t_direct ??= new JsonbDocumentText();
+            if (direct(document, written))
+            {
+                if (Volatile.Read(ref _directChecked) >= CheckedDocuments)
+                {
+                    text = written.Written;
+                    return true;
+                }
+                if (SerializedText(document, out text) && text.SequenceEqual(written.Written))
+                {
+                    Interlocked.Increment(ref _directChecked);
+                    return true;
+                }
+                // Another shape than the one the direct text knows (the store configured otherwise, a property it
+                // does not write): the serializer's text from here on.
+                _directRefused = true;
+                return SerializedText(document, out text);
+            }
+        }
+        return SerializedText(document, out text);
+    }
+
+    // The serializer's JSON of the document made into jsonb's text (true), or that JSON as it is (false).
+    private bool SerializedText(T document, out ReadOnlySpan<byte> text)
+    {
+        var json = t_json ??= new ArrayBufferWriter<byte>(64 * 1024);
+        json.ResetWrittenCount();
+        _serializer.WriteTo(json, document);
+        var jsonb = t_text ??= new JsonbText();
+        if (!jsonb.TryWrite(json.WrittenSpan))
+        {
+            text = json.WrittenSpan;
+            return false;
+        }
+        text = jsonb.Written;
         return true;
     }
 

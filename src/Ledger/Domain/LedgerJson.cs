@@ -10,7 +10,7 @@ namespace RatificationLedger.Domain;
 /// uses these settings (<c>AddRatificationLedger</c> applies them to Marten's serializer) and the golden-file tests
 /// pin every event's JSON with them, so a change here shows up as a failing test, not as unreadable history.
 /// </summary>
-public static class LedgerJson
+public static partial class LedgerJson
 {
     /// <summary>The settings of stored events (read-only; copy with <c>new JsonSerializerOptions(LedgerJson.Options)</c> to extend).</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
@@ -37,6 +37,37 @@ public static class LedgerJson
         return options;
     }
 
+    // yyyy-MM-dd read digit by digit off an unescaped string token's bytes (a rebuild reads a million dates); false for
+    // anything else, escaped or not a valid date, which the general parser then reads or refuses.
+    private static bool TryReadIsoDate(ref Utf8JsonReader reader, out DateOnly date)
+    {
+        if (reader.TokenType == JsonTokenType.String && !reader.HasValueSequence && !reader.ValueIsEscaped
+            && reader.ValueSpan is { Length: 10 } bytes && bytes[4] == (byte)'-' && bytes[7] == (byte)'-'
+            && Number(bytes[..4]) is var year and >= 1 && Number(bytes.Slice(5, 2)) is var month and >= 1 and <= 12
+            && Number(bytes.Slice(8, 2)) is var day and >= 1 && day <= DateTime.DaysInMonth(year, month))
+        {
+            date = new DateOnly(year, month, day);
+            return true;
+        }
+        date = default;
+        return false;
+    }
+
+    // The number the ASCII digits spell, or -1.
+    private static int Number(ReadOnlySpan<byte> digits)
+    {
+        var value = 0;
+        foreach (var b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return -1;
+            }
+            value = (value * 10) + (b - '0');
+        }
+        return value;
+    }
+
     // Explicit rather than the serializer's default, so that no host setting can change how an effective date is stored.
     private sealed class IsoDateConverter : JsonConverter<DateOnly>
     {
@@ -46,16 +77,13 @@ public static class LedgerJson
         {
             // yyyy-MM-dd read digit by digit off the bytes (a rebuild reads a million dates); anything else, escaped or
             // not a valid date, takes the general parser and its error.
-            if (reader.TokenType == JsonTokenType.String && !reader.HasValueSequence && !reader.ValueIsEscaped
-                && reader.ValueSpan is { Length: 10 } bytes && bytes[4] == (byte)'-' && bytes[7] == (byte)'-'
-                && Number(bytes[..4]) is var year and >= 1 && Number(bytes.Slice(5, 2)) is var month and >= 1 and <= 12
-                && Number(bytes.Slice(8, 2)) is var day and >= 1 && day <= DateTime.DaysInMonth(year, month))
+            if (TryReadIsoDate(ref reader, out var date))
             {
-                return new DateOnly(year, month, day);
+                return date;
             }
             var text = reader.GetString();
-            return DateOnly.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-                ? date
+            return DateOnly.TryParseExact(text, Format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
+                ? parsed
                 : throw new JsonException($"'{text}' is not a date in the form {Format}.");
         }
 
@@ -70,21 +98,6 @@ public static class LedgerJson
             text[7] = (byte)'-';
             Digits(text.Slice(8, 2), value.Day);
             writer.WriteStringValue(text);
-        }
-
-        // The number the ASCII digits spell, or -1.
-        private static int Number(ReadOnlySpan<byte> digits)
-        {
-            var value = 0;
-            foreach (var b in digits)
-            {
-                if (b is < (byte)'0' or > (byte)'9')
-                {
-                    return -1;
-                }
-                value = (value * 10) + (b - '0');
-            }
-            return value;
         }
 
         private static void Digits(Span<byte> into, int value)
