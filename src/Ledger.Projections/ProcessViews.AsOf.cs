@@ -80,8 +80,24 @@ public static partial class ProcessViews
     private sealed class AnswerFold
     {
         // The fold's order: effective date, then entry number.
-        private static readonly Comparer<RecordedEntry> FoldOrder =
-            Comparer<RecordedEntry>.Create(static (a, b) => a.On != b.On ? a.On.CompareTo(b.On) : a.Number.CompareTo(b.Number));
+        private static readonly Comparer<RecordedEntry> FoldOrder = Comparer<RecordedEntry>.Create(static (a, b) =>
+        {
+            var (x, y) = (a.On, b.On);
+            return x != y ? x.CompareTo(y) : a.Number.CompareTo(b.Number);
+        });
+
+        // Sorts entries[start..] into the fold's order; most streams are recorded in it already (one pass says so).
+        private static void Sort(List<RecordedEntry> entries, int start)
+        {
+            for (var i = start + 1; i < entries.Count; i++)
+            {
+                if (FoldOrder.Compare(entries[i - 1], entries[i]) > 0)
+                {
+                    entries.Sort(start, entries.Count - start, FoldOrder);
+                    return;
+                }
+            }
+        }
 
         private readonly HashSet<long> _retracted = [];
         private readonly Dictionary<(string Member, DateOnly On), bool> _declared = [];
@@ -110,7 +126,7 @@ public static partial class ProcessViews
                 }
                 ByEvent.TryAdd(e.Event, e);
             }
-            Plain.Sort(FoldOrder);
+            Sort(Plain, 0);
             _unconfirmed = e => e is not null && ByEvent.TryGetValue(e, out var r) && r.Unconfirmed;
             // The declaration a veto's view reads: the last of the member on the veto's date in the fold's order,
             // retracted ones included (ProcessViews.VetoUnconfirmed over the state's entries).
@@ -151,7 +167,7 @@ public static partial class ProcessViews
                 Plain.Add(e);
                 ByEvent.TryAdd(e.Event, e);
             }
-            Plain.Sort(start, Plain.Count - start, FoldOrder);
+            Sort(Plain, start);
             FoldFrom(start, from);
             return true;
         }
