@@ -298,30 +298,10 @@ internal sealed class JsonbDocumentText
                 if (c >= 0x20 && c != '"' && c != '\\')
                 {
                     span[n++] = (byte)c;
-                    continue;
-                }
-                ReadOnlySpan<byte> escaped = c switch
-                {
-                    '\b' => "\\b"u8,
-                    '\f' => "\\f"u8,
-                    '\n' => "\\n"u8,
-                    '\r' => "\\r"u8,
-                    '\t' => "\\t"u8,
-                    '"' => "\\\""u8,
-                    '\\' => "\\\\"u8,
-                    _ => default,
-                };
-                if (!escaped.IsEmpty)
-                {
-                    escaped.CopyTo(span[n..]);
-                    n += escaped.Length;
                 }
                 else
                 {
-                    "\\u00"u8.CopyTo(span[n..]);
-                    span[n + 4] = (byte)"0123456789abcdef"[c >> 4];
-                    span[n + 5] = (byte)"0123456789abcdef"[c & 0xf];
-                    n += 6;
+                    n += JsonbText.Character(c, span[n..]);
                 }
                 continue;
             }
@@ -331,7 +311,7 @@ internal sealed class JsonbDocumentText
                 _failed = true;
                 return true;
             }
-            n += rune.EncodeToUtf8(span[n..]);
+            n += JsonbText.Character(rune.Value, span[n..]);
             i += used;
         }
         span[n++] = (byte)'"';

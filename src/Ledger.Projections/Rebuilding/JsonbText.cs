@@ -124,7 +124,7 @@ internal sealed class JsonbText
 
     // One character of a string as jsonb's output escapes it (escape_json in PostgreSQL's json.c), written at the start
     // of output; returns the bytes written.
-    private static int Character(int code, Span<byte> output)
+    internal static int Character(int code, Span<byte> output)
     {
         ReadOnlySpan<byte> escaped = code switch
         {
