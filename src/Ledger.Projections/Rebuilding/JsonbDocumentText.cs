@@ -16,8 +16,8 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// uses this text only for a table whose first documents gave exactly the text of the store's own JSON
 /// (<see cref="DocumentTable{T}"/>), so a store configured otherwise (or a property added to a document and not here)
 /// takes the serializer's path; and a wrong text can only make a current document look different (a write too many),
-/// never a stale one current, because the text is itself JSON of the document. <c>JsonbDocumentTextTests</c> compare
-/// it with the serializer's for documents with every property set and strings that need escapes.
+/// never a stale one current, because the text is itself JSON of the document. <c>JsonbTextTests</c> compare it with
+/// the server's text of the store's JSON for documents with every property set and strings that need escapes.
 /// </remarks>
 internal sealed class JsonbDocumentText
 {
