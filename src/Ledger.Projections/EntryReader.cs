@@ -140,32 +140,24 @@ internal sealed class EntryReader
     // does before its answer is taken alone.
     internal const int CheckedEvents = 16;
 
-    private int _directChecked;
-    private volatile bool _directRefused;
+    private readonly CheckedShortcut _direct = new(CheckedEvents);
 
     /// <summary>Whether the frequent events are read directly (so far): false once one read differently from the store's serializer.</summary>
-    internal bool ReadsDirectly => !_directRefused;
+    internal bool ReadsDirectly => _direct.Usable;
 
     // An event from its JSON: a chamber vote, an approval or a deposit read straight off the bytes once that gave the
     // serializer's events for the first ones (a store whose serializer reads otherwise is read through it), every
     // other event, and any the direct reader leaves, through the store's serializer.
     private object Read(Type type, byte[] data, int offset, int length)
     {
-        if (!_directRefused && LedgerJson.TryReadFrequent(type, data.AsSpan(offset, length)) is { } direct)
+        if (_direct.Usable && LedgerJson.TryReadFrequent(type, data.AsSpan(offset, length)) is { } direct)
         {
-            if (Volatile.Read(ref _directChecked) >= CheckedEvents)
+            if (_direct.Trusted)
             {
                 return direct;
             }
             var serialized = Deserialize(type, data, offset, length);
-            if (direct.Equals(serialized))
-            {
-                Interlocked.Increment(ref _directChecked);
-            }
-            else
-            {
-                _directRefused = true;
-            }
+            _direct.Checked(direct.Equals(serialized));
             return serialized;
         }
         return Deserialize(type, data, offset, length);

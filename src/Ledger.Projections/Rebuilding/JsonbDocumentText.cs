@@ -209,18 +209,7 @@ internal sealed class JsonbDocumentText
     }
 
     // An enum by its name (the store's JsonStringEnumConverter, no naming policy).
-    private bool Name(Stage stage) => String(stage switch
-    {
-        Projections.Stage.NotOpened => nameof(Projections.Stage.NotOpened),
-        Projections.Stage.Applied => nameof(Projections.Stage.Applied),
-        Projections.Stage.Invited => nameof(Projections.Stage.Invited),
-        Projections.Stage.Ratifying => nameof(Projections.Stage.Ratifying),
-        Projections.Stage.Blocked => nameof(Projections.Stage.Blocked),
-        Projections.Stage.ReadyToAccede => nameof(Projections.Stage.ReadyToAccede),
-        Projections.Stage.Member => nameof(Projections.Stage.Member),
-        Projections.Stage.Withdrawn => nameof(Projections.Stage.Withdrawn),
-        _ => stage.ToString(),
-    });
+    private bool Name(Stage stage) => String(stage.ToString());
 
     // A date left out when null (JsonIgnoreCondition.WhenWritingNull).
     private bool Date(DateOnly? date) => date is { } d && Date(d);

@@ -139,9 +139,8 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     private readonly ISerializer _serializer;
     private readonly Func<RebuiltStream, T>? _document;
     private readonly Func<T, JsonbDocumentText, bool>? _direct;
+    private readonly CheckedShortcut _directChecks = new(CheckedDocuments);
     private readonly string _type = typeof(T).FullName!;
-    private int _directChecked;
-    private volatile bool _directRefused;
 
     // The document's JSON, its text as jsonb prints it, and its text written directly, per worker thread (a register is
     // tens of kilobytes).
@@ -179,7 +178,7 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     public string? DigestQuery { get; }
 
     /// <summary>Whether the documents' text is written directly (so far in this rebuild): false once it differed from the serializer's.</summary>
-    internal bool WritesDirectText => _direct is not null && !_directRefused;
+    internal bool WritesDirectText => _direct is not null && _directChecks.Usable;
 
     public bool WriteRows(RebuiltStream stream, CopyRows rows, byte[]? stored = null)
     {
@@ -206,25 +205,22 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     // The document's text as jsonb prints it (true), or the serializer's JSON when that cannot be made (false).
     private bool TryText(T document, out ReadOnlySpan<byte> text)
     {
-        if (_direct is { } direct && !_directRefused)
+        if (_direct is { } direct && _directChecks.Usable)
         {
             var written = t_direct ??= new JsonbDocumentText();
             if (direct(document, written))
             {
-                if (Volatile.Read(ref _directChecked) >= CheckedDocuments)
+                if (_directChecks.Trusted)
                 {
                     text = written.Written;
                     return true;
                 }
-                if (SerializedText(document, out text) && text.SequenceEqual(written.Written))
-                {
-                    Interlocked.Increment(ref _directChecked);
-                    return true;
-                }
-                // Another shape than the one the direct text knows (the store configured otherwise, a property it
-                // does not write): the serializer's text from here on.
-                _directRefused = true;
-                return SerializedText(document, out text);
+                // Checked against the serializer's text, which is the answer until the direct text is trusted. Another
+                // shape than the one the direct text knows (the store configured otherwise, a property it does not
+                // write) refuses it: the serializer's text from here on.
+                var made = SerializedText(document, out text);
+                _directChecks.Checked(made && text.SequenceEqual(written.Written));
+                return made;
             }
         }
         return SerializedText(document, out text);
