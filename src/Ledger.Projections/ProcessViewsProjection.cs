@@ -95,8 +95,8 @@ public sealed class ProcessViewsProjection : IProjection, IStagedProjection
                 _registerJson = b.Documents.RegisterDocuments(streams.Count, b.Buffers);
                 foreach (var (status, register, _) in _built)
                 {
-                    _statusJson.Add(b.Documents.Serializer, status);
-                    _registerJson.Add(b.Documents.Serializer, register);
+                    b.Documents.Add(_statusJson, status);
+                    b.Documents.Add(_registerJson, register);
                 }
             }
         }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Globalization;
 using System.Text.Json;
 
 namespace RatificationLedger.Domain;
@@ -119,4 +121,151 @@ public static partial class LedgerJson
 
     // yyyy-MM-dd as the date converter reads it on its fast path; anything else is left to the converter.
     private static DateOnly Date(ref Utf8JsonReader reader) => TryReadIsoDate(ref reader, out var date) ? date : throw new FormatException();
+    /// <summary>
+    /// Which of the frequent events <paramref name="data"/> is (0 a chamber vote, 1 an approval, 2 a deposit), or -1.
+    /// </summary>
+    internal static int FrequentKind(object data) => data switch
+    {
+        ParliamentVoted => 0,
+        RatificationApproved => 1,
+        InstrumentDeposited => 2,
+        _ => -1,
+    };
+
+    /// <summary>
+    /// Writes the JSON of a chamber vote, an approval or a deposit into <paramref name="output"/> as System.Text.Json
+    /// writes it with <see cref="Options"/> (properties in declaration order, camelCase, nulls written, dates
+    /// <c>yyyy-MM-dd</c>) and returns true; writes nothing and returns false for any other event, and for a string with
+    /// a character that an encoder may escape (anything outside printable ASCII, and <c>" \ &amp; ' &lt; &gt; + `</c>),
+    /// so that what it writes is byte for byte the serializer's with either the default or the relaxed encoder. An
+    /// import writes a million events; through the serializer each cost a <c>Utf8JsonWriter</c> and its metadata walk.
+    /// The caller checks the first answers against its store's serializer (which may be configured otherwise).
+    /// </summary>
+    internal static bool TryWriteFrequent(object data, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        switch (data)
+        {
+            case ParliamentVoted v when Plain(v.Member) && Plain(v.Chamber):
+            {
+                var json = new JsonBytes(output.GetSpan(Budget(v.Member) + Budget(v.Chamber) + 160));
+                json.Raw("{\"member\":"u8);
+                json.String(v.Member);
+                json.Raw(",\"on\":"u8);
+                json.Date(v.On);
+                json.Raw(",\"chamber\":"u8);
+                json.String(v.Chamber);
+                json.Raw(",\"for\":"u8);
+                json.Number(v.For);
+                json.Raw(",\"against\":"u8);
+                json.Number(v.Against);
+                json.Raw(",\"abstained\":"u8);
+                json.Number(v.Abstained);
+                json.Raw(v.Passed ? ",\"passed\":true}"u8 : ",\"passed\":false}"u8);
+                output.Advance(json.Length);
+                return true;
+            }
+            case RatificationApproved a when Plain(a.Member) && Plain(a.Authority):
+            {
+                var json = new JsonBytes(output.GetSpan(Budget(a.Member) + Budget(a.Authority) + 64));
+                json.Raw("{\"member\":"u8);
+                json.String(a.Member);
+                json.Raw(",\"on\":"u8);
+                json.Date(a.On);
+                json.Raw(",\"authority\":"u8);
+                json.String(a.Authority);
+                json.Raw("}"u8);
+                output.Advance(json.Length);
+                return true;
+            }
+            case InstrumentDeposited d when Plain(d.Member) && Plain(d.Depositary):
+            {
+                var json = new JsonBytes(output.GetSpan(Budget(d.Member) + Budget(d.Depositary) + 64));
+                json.Raw("{\"member\":"u8);
+                json.String(d.Member);
+                json.Raw(",\"on\":"u8);
+                json.Date(d.On);
+                json.Raw(",\"depositary\":"u8);
+                json.String(d.Depositary);
+                json.Raw("}"u8);
+                output.Advance(json.Length);
+                return true;
+            }
+            default:
+                return false;
+        }
+    }
+
+    // The bytes a string takes at most: its characters (plain ones are one byte each), its quotes, or null.
+    private static int Budget(string? text) => (text?.Length ?? 0) + 4;
+
+    // Characters every encoder writes as themselves: printable ASCII but for those the default encoder escapes.
+    private static readonly SearchValues<char> PlainCharacters = SearchValues.Create(
+        " !#$%()*,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static bool Plain(string? text) => text is null || !text.AsSpan().ContainsAnyExcept(PlainCharacters);
+
+    // JSON written left to right into a span sized for it beforehand.
+    private ref struct JsonBytes(Span<byte> span)
+    {
+        private readonly Span<byte> _span = span;
+
+        public int Length { get; private set; }
+
+        public void Raw(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_span[Length..]);
+            Length += bytes.Length;
+        }
+
+        // A plain string (see Plain): one byte per character.
+        public void String(string? text)
+        {
+            if (text is null)
+            {
+                Raw("null"u8);
+                return;
+            }
+            _span[Length++] = (byte)'"';
+            foreach (var c in text)
+            {
+                _span[Length++] = (byte)c;
+            }
+            _span[Length++] = (byte)'"';
+        }
+
+        public void Number(int? value)
+        {
+            if (value is not { } n)
+            {
+                Raw("null"u8);
+                return;
+            }
+            n.TryFormat(_span[Length..], out var written, default, CultureInfo.InvariantCulture);
+            Length += written;
+        }
+
+        // As IsoDateConverter writes it.
+        public void Date(DateOnly date)
+        {
+            var text = _span.Slice(Length, 12);
+            text[0] = (byte)'"';
+            Digits(text.Slice(1, 4), date.Year);
+            text[5] = (byte)'-';
+            Digits(text.Slice(6, 2), date.Month);
+            text[8] = (byte)'-';
+            Digits(text.Slice(9, 2), date.Day);
+            text[11] = (byte)'"';
+            Length += 12;
+        }
+
+        private static void Digits(Span<byte> into, int value)
+        {
+            for (var i = into.Length - 1; i >= 0; i--)
+            {
+                into[i] = (byte)('0' + (value % 10));
+                value /= 10;
+            }
+        }
+    }
 }

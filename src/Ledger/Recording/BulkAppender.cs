@@ -25,6 +25,7 @@ internal sealed partial class BulkAppender
     private readonly string _schema;
     private readonly Weasel.Core.DbObjectName _receiptTable;
     private readonly ISerializer _serializer;
+    private readonly EventJson _eventJson;
     private readonly IReadOnlyList<InlineProjection> _inline;
     private readonly string _streamType;
 
@@ -64,6 +65,7 @@ internal sealed partial class BulkAppender
         _schema = options.Events.DatabaseSchemaName;
         _receiptTable = StorageNames.ReceiptTable(options);
         _serializer = options.Serializer();
+        _eventJson = new EventJson(_serializer);
         _inline = inline;
         // Marten's alias for the stream's aggregate type (StartStream<AccessionStream>), as it writes it to mt_streams.type.
         _streamType = LedgerRecorder.CommandName(new AccessionStream());
@@ -132,7 +134,7 @@ internal sealed partial class BulkAppender
     /// not given.
     /// </summary>
     public EventRows Encode(IReadOnlyList<StreamAppend> streams, string tenant, string recordedBy, string? correlationId, string? causationId) =>
-        EventRows.Encode(streams, _serializer, _buffers, tenant, recordedBy, correlationId, causationId);
+        EventRows.Encode(streams, _eventJson, _buffers, tenant, recordedBy, correlationId, causationId);
 
     /// <summary>
     /// Sizes the arrays an import's batches are encoded into for batches of up to <paramref name="rows"/> rows, so that

@@ -61,10 +61,11 @@ internal sealed class EventRows : IBufferWriter<byte>
 
     /// <summary>
     /// The rows of <paramref name="streams"/>' events, in order, each event stamped first as the write stamps it (stream,
-    /// version after the version read, tenant, recorded-by, correlation and causation); data and headers serialized with
-    /// <paramref name="serializer"/> (headers of plain strings and booleans written directly, as the same JSON value).
+    /// version after the version read, tenant, recorded-by, correlation and causation); data written by
+    /// <paramref name="json"/> and headers serialized with its serializer (headers of plain strings and booleans written
+    /// directly, as the same JSON value).
     /// </summary>
-    public static EventRows Encode(IReadOnlyList<BulkAppender.StreamAppend> streams, ISerializer serializer, ImportBuffers buffers, string tenant, string recordedBy, string? correlationId, string? causationId)
+    public static EventRows Encode(IReadOnlyList<BulkAppender.StreamAppend> streams, EventJson json, ImportBuffers buffers, string tenant, string recordedBy, string? correlationId, string? causationId)
     {
         var count = 0;
         foreach (var stream in streams)
@@ -77,7 +78,7 @@ internal sealed class EventRows : IBufferWriter<byte>
             rows.Put(Signature);
             rows.PutInt32(0); // flags
             rows.PutInt32(0); // header extension
-            using var json = new Utf8JsonWriter(rows, HeaderJson);
+            using var headers = new Utf8JsonWriter(rows, HeaderJson);
             foreach (var stream in streams)
             {
                 var version = stream.ReadVersion;
@@ -89,7 +90,7 @@ internal sealed class EventRows : IBufferWriter<byte>
                     e.UserName = recordedBy;
                     e.CorrelationId ??= correlationId;
                     e.CausationId ??= causationId;
-                    rows.Row(e, serializer, json);
+                    rows.Row(e, json, headers);
                 }
             }
             return rows;
@@ -101,7 +102,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         }
     }
 
-    private void Row(IEvent e, ISerializer serializer, Utf8JsonWriter json)
+    private void Row(IEvent e, EventJson eventJson, Utf8JsonWriter json)
     {
         PutInt16(Columns);
         PutInt32(8);
@@ -113,12 +114,12 @@ internal sealed class EventRows : IBufferWriter<byte>
         PutText(e.StreamKey);
         PutInt32(8);
         PutInt64(e.Version);
-        // Serialized straight into the row as UTF-8 (the serializer's own settings; the server stores jsonb, and the
+        // Written straight into the row as UTF-8 (the serializer's bytes, see EventJson; the server stores jsonb, and the
         // entry hash canonicalizes these bytes), not through a string per event.
         var dataValue = StartValue();
         Put([1]); // jsonb version
         var dataAt = _length;
-        serializer.WriteTo(this, e.Data);
+        eventJson.Write(this, e.Data);
         var dataLength = _length - dataAt;
         EndValue(dataValue);
         PutText(e.EventTypeName);
@@ -159,7 +160,7 @@ internal sealed class EventRows : IBufferWriter<byte>
         }
         else
         {
-            (headersAt, headersLength) = PutJson(serializer.ToJson(headers));
+            (headersAt, headersLength) = PutJson(eventJson.Serializer.ToJson(headers));
         }
         PutText(e.UserName);
         PutInt32(1);

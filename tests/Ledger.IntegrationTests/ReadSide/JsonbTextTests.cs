@@ -242,6 +242,52 @@ public sealed class JsonbTextTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_imports_documents_are_the_jsonb_of_the_stores_json_before_and_after_their_direct_text_is_trusted()
+    {
+        // Enums as numbers: the direct text ("stage": "ReadyToAccede") is not this store's; its documents keep the
+        // serializer's JSON.
+        var connection = await TestSchemas.ConnectionStringAsync();
+        using var other = DocumentStore.For(o =>
+        {
+            o.Connection(connection);
+            o.AddRatificationLedger();
+            o.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsInteger, Weasel.Core.Casing.CamelCase);
+        });
+        var variants = TextsAndInstants().Select(row => Full((string)row[0], (DateTimeOffset)row[1])).ToList();
+        // Past the checks, then every variant again.
+        var documents = Enumerable.Range(0, BulkDocuments.CheckedDocuments).Select(i => variants[i % variants.Count]).Concat(variants).ToList();
+        foreach (var (store, direct) in new (IDocumentStore, bool)[] { (_host.Store, true), (other, false) })
+        {
+            var bulk = new BulkDocuments(store);
+            var buffers = new RatificationLedger.Recording.ImportBuffers();
+            using var status = new Utf8Documents(documents.Count, buffers);
+            using var register = new Utf8Documents(documents.Count, buffers);
+
+            foreach (var (s, r) in documents)
+            {
+                bulk.Add(status, s);
+                bulk.Add(register, r);
+            }
+
+            bulk.WritesDirectText.Should().Be((direct, direct));
+            for (var i = 0; i < documents.Count; i++)
+            {
+                foreach (var (written, document) in new (Utf8Documents, object)[] { (status, documents[i].Status), (register, documents[i].Register) })
+                {
+                    var json = new System.Buffers.ArrayBufferWriter<byte>();
+                    store.Options.Serializer().WriteTo(json, document);
+                    var bytes = written.Bytes.Slice(written.At[i] - 1, written.Lengths[i]).ToArray();
+                    (await ServerAsync(bytes)).Text.Should().Be((await ServerAsync(json.WrittenSpan.ToArray())).Text, $"document {i} ({document.GetType().Name})");
+                    if (!direct || i < BulkDocuments.CheckedDocuments)
+                    {
+                        bytes.Should().Equal(json.WrittenSpan.ToArray(), "the serializer's JSON stands until the direct text is trusted, and for a store it is not");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task Keys_out_of_jsonbs_order_or_json_that_is_not_compact_give_another_text_never_a_false_match()
     {
         // The store writes keys in jsonb's order; JSON in another order or with spaces gives a text that differs from

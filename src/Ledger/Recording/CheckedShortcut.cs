@@ -1,8 +1,8 @@
-namespace RatificationLedger.Projections;
+namespace RatificationLedger.Recording;
 
 /// <summary>
 /// A faster way to an answer the store's serializer also gives (the rebuild's direct event reader and direct document
-/// text), trusted only once its first answers equalled the serializer's, and never again once one did not: a store
+/// text, the import's and the rebuild's direct event and document JSON), trusted only once its first answers equalled the serializer's, and never again once one did not: a store
 /// configured otherwise keeps the serializer's path. Shared by the threads that use it.
 /// </summary>
 internal sealed class CheckedShortcut(int checks)
