@@ -76,10 +76,22 @@ public static class LedgerHash
     internal static byte[] Prefixed(byte prefix, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         // One SHA-256 context per thread, reused: a new one per hash (or a one-shot hash) costs more than hashing a link.
+        // A link's input (65 bytes) handed over in one call, not three: each call into the platform's SHA-256 has a
+        // fixed cost.
         var sha = Sha256;
-        sha.AppendData([prefix]);
-        sha.AppendData(a);
-        sha.AppendData(b);
+        var length = 1 + a.Length + b.Length;
+        if (length > 256)
+        {
+            sha.AppendData([prefix]);
+            sha.AppendData(a);
+            sha.AppendData(b);
+            return sha.GetHashAndReset();
+        }
+        Span<byte> input = stackalloc byte[length];
+        input[0] = prefix;
+        a.CopyTo(input[1..]);
+        b.CopyTo(input[(1 + a.Length)..]);
+        sha.AppendData(input);
         return sha.GetHashAndReset();
     }
 

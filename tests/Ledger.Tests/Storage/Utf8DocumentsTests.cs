@@ -69,7 +69,7 @@ public sealed class Utf8DocumentsTests
         using var documents = new Utf8Documents(1, new ImportBuffers());
         documents.Add(serializer, new Doc("nato/fin", "x"));
 
-        var add = () => documents.Add(serializer, new Doc("nato/swe", "y"));
+        Action add = () => documents.Add(serializer, new Doc("nato/swe", "y"));
 
         add.Should().Throw<InvalidOperationException>().WithMessage("*1 documents expected*");
     }
