@@ -256,7 +256,7 @@ internal static class ProcessStreams
     /// </summary>
     public static async Task<List<(string Process, IReadOnlyList<RecordedEntry> Entries)>> LoadAsync(IQuerySession session, IReadOnlyList<IEvent> events, StreamEntriesCache cache, CancellationToken ct)
     {
-        var groups = events.Where(e => ProcessId.TryParse(e.StreamKey, out _, out _)).GroupBy(e => e.StreamKey!, StringComparer.Ordinal).ToList();
+        var groups = ByProcess(events);
         var result = new List<(string, IReadOnlyList<RecordedEntry>)>(groups.Count);
         if (groups.Count == 0)
         {
@@ -313,14 +313,71 @@ internal static class ProcessStreams
         {
             var known = stored[i]!;
             var last = known.Count > 0 ? known[^1].Number : 0;
-            var all = new List<RecordedEntry>(known.Count + groups[i].Count());
+            // The daemon hands over events that are already stored; inline projections, events being appended (in
+            // version order as a rule: sorted only when not).
+            var appended = groups[i].Events;
+            appended.RemoveAll(e => e.Version <= last);
+            if (!InOrder(appended))
+            {
+                appended.Sort(static (a, b) => a.Version.CompareTo(b.Version));
+            }
+            var all = new List<RecordedEntry>(known.Count + appended.Count);
             all.AddRange(known);
-            // The daemon hands over events that are already stored; inline projections, events being appended.
-            all.AddRange(groups[i].Where(e => e.Version > last).OrderBy(e => e.Version).Select(RecordedEntry.From));
-            var lastNew = groups[i].Where(e => e.Version > last).MaxBy(e => e.Version);
-            cache.Remember(groups[i].Key, all, lastNew?.Id ?? lastEventIds[i]);
+            foreach (var e in appended)
+            {
+                all.Add(RecordedEntry.From(e));
+            }
+            cache.Remember(groups[i].Key, all, appended.Count > 0 ? appended[^1].Id : lastEventIds[i]);
             result.Add((groups[i].Key, all));
         }
         return result;
+    }
+
+    // The events of each process stream, streams in the order of their first event (as GroupBy gives them), each
+    // stream's key checked once; events of other streams (the organization's) left out.
+    private static List<(string Key, List<IEvent> Events)> ByProcess(IReadOnlyList<IEvent> events)
+    {
+        var groups = new List<(string Key, List<IEvent> Events)>();
+        var at = new Dictionary<string, int>(StringComparer.Ordinal);
+        string? lastKey = null;
+        var lastAt = -1;
+        foreach (var e in events)
+        {
+            var key = e.StreamKey;
+            if (key is null)
+            {
+                continue;
+            }
+            if (!ReferenceEquals(key, lastKey))
+            {
+                if (!at.TryGetValue(key, out lastAt))
+                {
+                    lastAt = ProcessId.TryParse(key, out _, out _) ? groups.Count : -1;
+                    at[key] = lastAt;
+                    if (lastAt >= 0)
+                    {
+                        groups.Add((key, []));
+                    }
+                }
+                lastKey = key;
+            }
+            if (lastAt >= 0)
+            {
+                groups[lastAt].Events.Add(e);
+            }
+        }
+        return groups;
+    }
+
+    private static bool InOrder(List<IEvent> events)
+    {
+        for (var i = 1; i < events.Count; i++)
+        {
+            if (events[i].Version < events[i - 1].Version)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 }
