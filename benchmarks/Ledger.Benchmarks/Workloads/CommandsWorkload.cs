@@ -87,10 +87,13 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         }
         Report.Note($"warm-up: {passes.Count} passes of {warm.Sum(q => q.Length)} commands per side; JIT per pass: {string.Join(", ", passes)}");
 
-        // Two rounds, alternating which side goes first; each side's better round counts (the machine is shared, so
-        // the better round is the one less disturbed, for ours and the baseline alike).
+        // Four rounds, alternating which side goes first; each side's best round counts (the machine is shared, so
+        // the best round is the one least disturbed, for ours and the baseline alike). Two rounds were too few: the
+        // machine's speed drifted by up to a quarter between the rounds of one run, and each side's better of two
+        // often set a fast round of one against a slow round of the other (the two sides of one round gave 0.93 to
+        // 1.05 in the fourteenth session's runs). Each round's own ratio is printed.
         Measured? ours = null, raw = null;
-        for (var round = 1; round <= 2; round++)
+        for (var round = 1; round <= Rounds; round++)
         {
             Report.Note($"round {round}:");
             var a = round % 2 == 1
@@ -100,6 +103,7 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
                 ? await MeasureRawAsync(rawApp, history.Organization, queues, quiet: false)
                 : await MeasureOursAsync(oursApp, history.Organization, queues, quiet: false);
             var (o, r) = round % 2 == 1 ? (a, b) : (b, a);
+            Report.Note($"  round {round}: ours {o.Throughput:F1}, baseline {r.Throughput:F1} commands/s, ratio {o.Throughput / r.Throughput:F3}");
             ours = ours is null || o.Throughput > ours.Throughput ? o : ours;
             raw = raw is null || r.Throughput > raw.Throughput ? r : raw;
         }
@@ -109,6 +113,9 @@ internal sealed class CommandsWorkload(BenchServer server, BenchOptions options,
         report.Add(BenchResult.Cost("commands-p99", ours.Latencies.Percentile(99), "ms", "raw Marten appends p99", raw.Latencies.Percentile(99)));
         report.Add(BenchResult.Cost("commands-peak-memory", ours.Probe.PeakWorkingSet / 1048576.0, "MiB", "raw Marten appends peak working set", raw.Probe.PeakWorkingSet / 1048576.0));
     }
+
+    // Measured rounds per side (see RunAsync).
+    private const int Rounds = 4;
 
     private sealed record Measured(double Throughput, Latencies Latencies, ProbeResult Probe);
 
