@@ -149,10 +149,7 @@ public static partial class LedgerJson
             case ParliamentVoted v when Plain(v.Member) && Plain(v.Chamber):
             {
                 var json = new JsonBytes(output.GetSpan(Budget(v.Member) + Budget(v.Chamber) + 160));
-                json.Raw("{\"member\":"u8);
-                json.String(v.Member);
-                json.Raw(",\"on\":"u8);
-                json.Date(v.On);
+                json.MemberAndDate(v.Member, v.On);
                 json.Raw(",\"chamber\":"u8);
                 json.String(v.Chamber);
                 json.Raw(",\"for\":"u8);
@@ -166,34 +163,25 @@ public static partial class LedgerJson
                 return true;
             }
             case RatificationApproved a when Plain(a.Member) && Plain(a.Authority):
-            {
-                var json = new JsonBytes(output.GetSpan(Budget(a.Member) + Budget(a.Authority) + 64));
-                json.Raw("{\"member\":"u8);
-                json.String(a.Member);
-                json.Raw(",\"on\":"u8);
-                json.Date(a.On);
-                json.Raw(",\"authority\":"u8);
-                json.String(a.Authority);
-                json.Raw("}"u8);
-                output.Advance(json.Length);
+                MemberDateAndText(output, a.Member, a.On, ",\"authority\":"u8, a.Authority);
                 return true;
-            }
             case InstrumentDeposited d when Plain(d.Member) && Plain(d.Depositary):
-            {
-                var json = new JsonBytes(output.GetSpan(Budget(d.Member) + Budget(d.Depositary) + 64));
-                json.Raw("{\"member\":"u8);
-                json.String(d.Member);
-                json.Raw(",\"on\":"u8);
-                json.Date(d.On);
-                json.Raw(",\"depositary\":"u8);
-                json.String(d.Depositary);
-                json.Raw("}"u8);
-                output.Advance(json.Length);
+                MemberDateAndText(output, d.Member, d.On, ",\"depositary\":"u8, d.Depositary);
                 return true;
-            }
             default:
                 return false;
         }
+    }
+
+    // {"member":...,"on":"yyyy-MM-dd",KEY...}: an approval or a deposit.
+    private static void MemberDateAndText(IBufferWriter<byte> output, string? member, DateOnly on, ReadOnlySpan<byte> key, string? text)
+    {
+        var json = new JsonBytes(output.GetSpan(Budget(member) + Budget(text) + 64));
+        json.MemberAndDate(member, on);
+        json.Raw(key);
+        json.String(text);
+        json.Raw("}"u8);
+        output.Advance(json.Length);
     }
 
     // The bytes a string takes at most: its characters (plain ones are one byte each), its quotes, or null.
@@ -250,22 +238,18 @@ public static partial class LedgerJson
         {
             var text = _span.Slice(Length, 12);
             text[0] = (byte)'"';
-            Digits(text.Slice(1, 4), date.Year);
-            text[5] = (byte)'-';
-            Digits(text.Slice(6, 2), date.Month);
-            text[8] = (byte)'-';
-            Digits(text.Slice(9, 2), date.Day);
+            WriteIsoDate(text[1..], date);
             text[11] = (byte)'"';
             Length += 12;
         }
 
-        private static void Digits(Span<byte> into, int value)
+        // What every frequent event starts with: {"member":...,"on":"yyyy-MM-dd"
+        public void MemberAndDate(string? member, DateOnly on)
         {
-            for (var i = into.Length - 1; i >= 0; i--)
-            {
-                into[i] = (byte)('0' + (value % 10));
-                value /= 10;
-            }
+            Raw("{\"member\":"u8);
+            String(member);
+            Raw(",\"on\":"u8);
+            Date(on);
         }
     }
 }

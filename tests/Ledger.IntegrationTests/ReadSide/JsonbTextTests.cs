@@ -210,13 +210,7 @@ public sealed class JsonbTextTests : IAsyncLifetime
     {
         // Enums as numbers: the direct text ("stage": "ReadyToAccede") is not this store's, and the rebuild finds that
         // out on the first document.
-        var connection = await TestSchemas.ConnectionStringAsync();
-        using var other = DocumentStore.For(o =>
-        {
-            o.Connection(connection);
-            o.AddRatificationLedger();
-            o.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsInteger, Weasel.Core.Casing.CamelCase);
-        });
+        using var other = await EnumsAsNumbersAsync();
         foreach (var (store, direct) in new (IDocumentStore, bool)[] { (_host.Store, true), (other, false) })
         {
             var (status, _) = Full("Türkiye's \"hold\"", DateTimeOffset.UnixEpoch);
@@ -246,13 +240,7 @@ public sealed class JsonbTextTests : IAsyncLifetime
     {
         // Enums as numbers: the direct text ("stage": "ReadyToAccede") is not this store's; its documents keep the
         // serializer's JSON.
-        var connection = await TestSchemas.ConnectionStringAsync();
-        using var other = DocumentStore.For(o =>
-        {
-            o.Connection(connection);
-            o.AddRatificationLedger();
-            o.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsInteger, Weasel.Core.Casing.CamelCase);
-        });
+        using var other = await EnumsAsNumbersAsync();
         var variants = TextsAndInstants().Select(row => Full((string)row[0], (DateTimeOffset)row[1])).ToList();
         // Past the checks, then every variant again.
         var documents = Enumerable.Range(0, BulkDocuments.CheckedDocuments).Select(i => variants[i % variants.Count]).Concat(variants).ToList();
@@ -302,6 +290,18 @@ public sealed class JsonbTextTests : IAsyncLifetime
         jsonb.TryWrite("{\"id\":\"nato\\u\"}"u8).Should().BeFalse("a broken escape is not JSON");
         jsonb.TryWrite("{\"id\":\"\\uD83D\"}"u8).Should().BeFalse("a lone surrogate is not a character");
         jsonb.TryWrite("{\"id\":\"open"u8).Should().BeFalse("an unclosed string is not JSON");
+    }
+
+    // A ledger store whose serializer writes enums as numbers: documents another shape than the direct text's.
+    private static async Task<DocumentStore> EnumsAsNumbersAsync()
+    {
+        var connection = await TestSchemas.ConnectionStringAsync();
+        return DocumentStore.For(o =>
+        {
+            o.Connection(connection);
+            o.AddRatificationLedger();
+            o.UseSystemTextJsonForSerialization(Weasel.Core.EnumStorage.AsInteger, Weasel.Core.Casing.CamelCase);
+        });
     }
 
     // The server's text of the JSON stored as jsonb, and its SHA-256 as the rebuild's digest query computes it.
