@@ -66,16 +66,10 @@ internal static class EntryParts
     }
 
     /// <summary>The entry hash <c>SHA-256(0x00 || head || instant || middle || role || tail)</c> into <paramref name="hash"/>.</summary>
-    /// <remarks>
-    /// The input is put together in a buffer of the calling thread's and handed to the context in one call: each call
-    /// into the platform's SHA-256 has a fixed cost (OpenSSL clears its error queue on each) that, at seven calls per
-    /// entry, was more than hashing the entry's few hundred bytes.
-    /// </remarks>
+    /// <remarks>The input is put together first and handed to the context in one call (<see cref="LedgerHash.Joined"/>).</remarks>
     public static void Hash(IncrementalHash sha, ReadOnlySpan<byte> parts, int head, int middle, ReadOnlySpan<byte> instant, ReadOnlySpan<byte> role, Span<byte> hash)
     {
-        var length = 1 + parts.Length + instant.Length + role.Length;
-        var buffer = t_input is { } known && known.Length >= length ? known : (t_input = new byte[Math.Max(length, 1024)]);
-        var input = buffer.AsSpan(0, length);
+        var input = LedgerHash.Joined(1 + parts.Length + instant.Length + role.Length);
         input[0] = 0x00;
         var at = 1;
         parts[..head].CopyTo(input[at..]);
@@ -89,13 +83,5 @@ internal static class EntryParts
         parts[(head + middle)..].CopyTo(input[at..]);
         sha.AppendData(input);
         sha.GetHashAndReset(hash);
-        if (buffer.Length > 1 << 16)
-        {
-            // One huge entry must not pin its buffer to the thread.
-            t_input = null;
-        }
     }
-
-    [ThreadStatic]
-    private static byte[]? t_input;
 }

@@ -76,24 +76,35 @@ public static class LedgerHash
     internal static byte[] Prefixed(byte prefix, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         // One SHA-256 context per thread, reused: a new one per hash (or a one-shot hash) costs more than hashing a link.
-        // A link's input (65 bytes) handed over in one call, not three: each call into the platform's SHA-256 has a
-        // fixed cost.
+        // The input handed over in one call, not three (see Joined).
         var sha = Sha256;
-        var length = 1 + a.Length + b.Length;
-        if (length > 256)
-        {
-            sha.AppendData([prefix]);
-            sha.AppendData(a);
-            sha.AppendData(b);
-            return sha.GetHashAndReset();
-        }
-        Span<byte> input = stackalloc byte[length];
+        var input = Joined(1 + a.Length + b.Length);
         input[0] = prefix;
         a.CopyTo(input[1..]);
         b.CopyTo(input[(1 + a.Length)..]);
         sha.AppendData(input);
         return sha.GetHashAndReset();
     }
+
+    /// <summary>
+    /// <paramref name="length"/> bytes of the calling thread's, to put a hash's input together in: handed to the SHA-256
+    /// context in one call rather than a call per part, since each call into the platform's SHA-256 has a fixed cost
+    /// (OpenSSL clears its error queue on each) that is more than hashing an entry's few hundred bytes. Valid until the
+    /// thread's next call; an input over 64 KiB gets an array of its own, so that one huge entry does not stay pinned
+    /// to the thread.
+    /// </summary>
+    internal static Span<byte> Joined(int length)
+    {
+        if (length > 1 << 16)
+        {
+            return new byte[length];
+        }
+        var buffer = t_joined is { } known && known.Length >= length ? known : (t_joined = new byte[Math.Max(length, 1024)]);
+        return buffer.AsSpan(0, length);
+    }
+
+    [ThreadStatic]
+    private static byte[]? t_joined;
 
     /// <summary>This thread's SHA-256 context (reset: nothing appended).</summary>
     internal static IncrementalHash Sha256 => t_sha ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
