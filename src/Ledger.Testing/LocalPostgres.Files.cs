@@ -23,6 +23,34 @@ public sealed partial class LocalPostgres
         }
     }
 
+    // A persistent server's directory on first use, made whole before it appears: created and handed to the server's
+    // user under a name of its own, then renamed into place. Created in place, a second first use starting at the same
+    // moment could find it still root's with mode 0700 (before the chown) and refuse it as closed to the server.
+    private static async Task CreateServerRootAsync(string root, CancellationToken ct)
+    {
+        var staging = Path.Combine(Path.GetDirectoryName(root) ?? ".", $".{Path.GetFileName(root)}.{Guid.NewGuid():N}");
+        CreatePrivateDirectory(staging);
+        try
+        {
+            await GiveToServerUserAsync(staging, ct).ConfigureAwait(false);
+            try
+            {
+                Directory.Move(staging, root);
+            }
+            catch (IOException) when (Directory.Exists(root))
+            {
+                // Another first use put its own in place: that one is used.
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging);
+            }
+        }
+    }
+
     private static void CreatePrivateDirectory(string path)
     {
         if (OperatingSystem.IsWindows())

@@ -126,8 +126,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable
             }
             try
             {
-                CreatePrivateDirectory(root);
-                await GiveToServerUserAsync(root, ct).ConfigureAwait(false);
+                await CreateServerRootAsync(root, ct).ConfigureAwait(false);
             }
             catch (UnauthorizedAccessException e)
             {
