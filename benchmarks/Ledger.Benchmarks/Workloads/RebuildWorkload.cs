@@ -36,15 +36,38 @@ internal sealed class RebuildWorkload(BenchServer server, BenchOptions options, 
             $"baseline: read {events} events' JSON ({bytes / 1048576.0:0} MiB) in {baselineProbe.Wall.TotalSeconds:0.00} s = {baselineRate:0} events/s"));
         Report.Note("  " + baselineProbe.Describe());
 
+        // Ours alike: the best of three rebuilds (each finds every document current, as after the import, and writes
+        // none of status, register and the as-of index). The first is also the first in this process (its code is
+        // compiled while it runs): its time is printed beside the best. Statements: the first rebuild's.
         await server.ResetStatementsAsync();
         var (_, all) = await ProbedAsync(async () =>
         {
             await app.Queries.RebuildAllAsync();
             return 0L;
         });
-        Report.Note(string.Create(CultureInfo.InvariantCulture, $"ours: every projection (process views and member records, one pass) rebuilt in {all.Wall.TotalSeconds:0.00} s"));
+        var first = all;
+        var peak = all.PeakWorkingSet;
+        var growth = all.PeakWorkingSet - all.StartWorkingSet;
+        Report.Note(string.Create(CultureInfo.InvariantCulture, $"ours: every projection (process views and member records, one pass) rebuilt in {all.Wall.TotalSeconds:0.00} s (first rebuild in this process)"));
         Report.Note("  " + all.Describe());
         await Diagnostics.PrintStatementsAsync(server, all.Wall, top: 8);
+        for (var i = 2; i <= 3; i++)
+        {
+            var (_, again) = await ProbedAsync(async () =>
+            {
+                await app.Queries.RebuildAllAsync();
+                return 0L;
+            });
+            Report.Note(string.Create(CultureInfo.InvariantCulture, $"ours: rebuild {i} in {again.Wall.TotalSeconds:0.00} s"));
+            Report.Note("  " + again.Describe());
+            peak = Math.Max(peak, again.PeakWorkingSet);
+            growth = Math.Max(growth, again.PeakWorkingSet - again.StartWorkingSet);
+            if (again.Wall < all.Wall)
+            {
+                all = again;
+            }
+        }
+        Report.Note(string.Create(CultureInfo.InvariantCulture, $"ours: best of three rebuilds {all.Wall.TotalSeconds:0.00} s, the first {first.Wall.TotalSeconds:0.00} s"));
         const string KeyOrder = "SELECT stream_id, version, seq_id, type, data, timestamp, user_name, headers, correlation_id, causation_id FROM {0}.mt_events ORDER BY stream_id, version";
         foreach (var (name, setting) in new[] { ("planner's choice", "SET LOCAL enable_sort = on"), ("index order", "SET LOCAL enable_sort = off") })
         {
@@ -87,13 +110,14 @@ internal sealed class RebuildWorkload(BenchServer server, BenchOptions options, 
 
         var rate = events / all.Wall.TotalSeconds;
         report.Add(BenchResult.Throughput("rebuild", rate, "events/s", "one sequential read of the events' JSON", baselineRate));
+        report.Add(BenchResult.Throughput("rebuild-first", events / first.Wall.TotalSeconds, "events/s", "one sequential read of the events' JSON", baselineRate));
         report.Add(BenchResult.Throughput("rebuild-process-views", events / views.Wall.TotalSeconds, "events/s", "one sequential read of the events' JSON", baselineRate));
         report.Add(BenchResult.Throughput("rebuild-rewrite", events / rewrite.Wall.TotalSeconds, "events/s", "one sequential read of the events' JSON", baselineRate));
         report.Add(BenchResult.Throughput("rebuild-member-records", events / members.Wall.TotalSeconds, "events/s", "one sequential read of the events' JSON", baselineRate));
-        report.Add(BenchResult.Cost("rebuild-peak-memory", all.PeakWorkingSet / 1048576.0, "MiB", "peak working set during the sequential read", baselineProbe.PeakWorkingSet / 1048576.0));
-        // Both sides start from the same process (the harness's history, the import's leftovers): what each adds above
-        // its start is what it holds while it reads the log.
-        report.Add(BenchResult.Cost("rebuild-memory-growth", Math.Max(1 << 20, all.PeakWorkingSet - all.StartWorkingSet) / 1048576.0, "MiB",
+        report.Add(BenchResult.Cost("rebuild-peak-memory", peak / 1048576.0, "MiB", "peak working set during the sequential read", baselineProbe.PeakWorkingSet / 1048576.0));
+        // Memory: the most any of ours' three rebuilds held. Both sides start from the same process (the harness's
+        // history, the import's leftovers): what each adds above its start is what it holds while it reads the log.
+        report.Add(BenchResult.Cost("rebuild-memory-growth", Math.Max(1 << 20, growth) / 1048576.0, "MiB",
             "peak working set growth during the sequential read", Math.Max(1 << 20, baselineProbe.PeakWorkingSet - baselineProbe.StartWorkingSet) / 1048576.0));
     }
 
