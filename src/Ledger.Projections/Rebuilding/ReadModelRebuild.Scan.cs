@@ -13,7 +13,11 @@ using RatificationLedger.Storage;
 
 namespace RatificationLedger.Projections.Rebuilding;
 
-/// <summary>The scan: the log read once in key order, whole streams folded by one worker per core, rows sent with COPY into staging tables.</summary>
+/// <summary>
+/// The scan: the log read once in key order, whole streams folded by one worker per core, rows sent with COPY into
+/// staging tables. One file (over 400 lines) because it is one pipeline: the reader, the workers and the writer share
+/// its channel, its snapshot and its failure handling.
+/// </summary>
 internal sealed partial class ReadModelRebuild
 {
     // The reader, the workers and the writer, joined by bounded channels.
