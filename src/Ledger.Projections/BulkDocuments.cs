@@ -18,20 +18,17 @@ namespace RatificationLedger.Projections;
 /// </summary>
 /// <remarks>
 /// A document's JSON is the text <c>jsonb</c> prints for it, written straight from the document
-/// (<see cref="JsonbDocumentText"/>, as a rebuild compares them), once the first <see cref="CheckedDocuments"/> of
-/// the table were exactly the text of the serializer's JSON; until then, and for good once one was not (a store
-/// configured otherwise), the serializer's JSON. Either parses into the same <c>jsonb</c>. The serializer was a
+/// (<see cref="JsonbDocumentText"/>, as a rebuild compares them), once the first
+/// <see cref="JsonbDocumentText.CheckedDocuments"/> of the table were exactly the text of the serializer's JSON; until
+/// then, and for good once one was not (a store configured otherwise), the serializer's JSON. Either parses into the same <c>jsonb</c>. The serializer was a
 /// tenth of the import's worker threads in a sampled profile, and the direct text takes a third of its time.
 /// </remarks>
 internal sealed class BulkDocuments(IDocumentStore store)
 {
-    /// <summary>How many documents of a table must have given the serializer's text before the direct text stands alone.</summary>
-    public const int CheckedDocuments = 16;
-
     public ISerializer Serializer { get; } = store.Options.Serializer();
 
-    private readonly CheckedShortcut _statusText = new(CheckedDocuments);
-    private readonly CheckedShortcut _registerText = new(CheckedDocuments);
+    private readonly CheckedShortcut _statusText = new(JsonbDocumentText.CheckedDocuments);
+    private readonly CheckedShortcut _registerText = new(JsonbDocumentText.CheckedDocuments);
 
     // The direct text of a document, and the text of its serializer's JSON while checking, per thread.
     [ThreadStatic]

@@ -21,6 +21,13 @@ namespace RatificationLedger.Projections.Rebuilding;
 /// </remarks>
 internal sealed class JsonbDocumentText
 {
+    /// <summary>
+    /// How many documents of a table must have given exactly the text of the serializer's JSON before this text is used
+    /// alone: by a rebuild's compared tables (<see cref="DocumentTable{T}"/>) and by the import's documents
+    /// (<see cref="BulkDocuments"/>) alike.
+    /// </summary>
+    internal const int CheckedDocuments = 16;
+
     private byte[] _buffer = new byte[64 * 1024];
     private int _length;
     private bool _failed;

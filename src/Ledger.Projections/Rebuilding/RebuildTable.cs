@@ -132,14 +132,10 @@ internal interface IRebuildTable
 /// </summary>
 internal sealed class DocumentTable<T> : IRebuildTable where T : class
 {
-    // How many documents' direct text (JsonbDocumentText) must equal the text of the serializer's JSON before the
-    // direct text alone is used.
-    internal const int CheckedDocuments = 16;
-
     private readonly ISerializer _serializer;
     private readonly Func<RebuiltStream, T>? _document;
     private readonly Func<T, JsonbDocumentText, bool>? _direct;
-    private readonly CheckedShortcut _directChecks = new(CheckedDocuments);
+    private readonly CheckedShortcut _directChecks = new(JsonbDocumentText.CheckedDocuments);
     private readonly string _type = typeof(T).FullName!;
 
     // The document's JSON, its text as jsonb prints it, and its text written directly, per worker thread (a register is
@@ -157,7 +153,7 @@ internal sealed class DocumentTable<T> : IRebuildTable where T : class
     /// The table of <typeparamref name="T"/>; <paramref name="document"/> makes a stream's document (null for a document
     /// that is not one per stream). <paramref name="direct"/>, for a compared table, writes a document's jsonb text
     /// without the serializer (<see cref="JsonbDocumentText"/>): used once it gave the serializer's text for the first
-    /// <see cref="CheckedDocuments"/> documents, never again in this rebuild once it did not.
+    /// <see cref="JsonbDocumentText.CheckedDocuments"/> documents, never again in this rebuild once it did not.
     /// </summary>
     public DocumentTable(IDocumentStore store, Func<RebuiltStream, T>? document, bool compared = false, Func<T, JsonbDocumentText, bool>? direct = null)
     {

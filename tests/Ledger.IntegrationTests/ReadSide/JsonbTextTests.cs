@@ -223,7 +223,7 @@ public sealed class JsonbTextTests : IAsyncLifetime
             var changed = SHA256.HashData("{}"u8);
             var stream = new RebuiltStream("nato/swe", []);
 
-            for (var i = 0; i < DocumentTable<AccessionStatus>.CheckedDocuments + 4; i++)
+            for (var i = 0; i < JsonbDocumentText.CheckedDocuments + 4; i++)
             {
                 var rows = new CopyRows();
                 table.WriteRows(stream, rows, stored).Should().BeFalse("the stored document is this store's text of it");
@@ -243,7 +243,7 @@ public sealed class JsonbTextTests : IAsyncLifetime
         using var other = await EnumsAsNumbersAsync();
         var variants = TextsAndInstants().Select(row => Full((string)row[0], (DateTimeOffset)row[1])).ToList();
         // Past the checks, then every variant again.
-        var documents = Enumerable.Range(0, BulkDocuments.CheckedDocuments).Select(i => variants[i % variants.Count]).Concat(variants).ToList();
+        var documents = Enumerable.Range(0, JsonbDocumentText.CheckedDocuments).Select(i => variants[i % variants.Count]).Concat(variants).ToList();
         foreach (var (store, direct) in new (IDocumentStore, bool)[] { (_host.Store, true), (other, false) })
         {
             var bulk = new BulkDocuments(store);
@@ -266,7 +266,7 @@ public sealed class JsonbTextTests : IAsyncLifetime
                     store.Options.Serializer().WriteTo(json, document);
                     var bytes = written.Bytes.Slice(written.At[i] - 1, written.Lengths[i]).ToArray();
                     (await ServerAsync(bytes)).Text.Should().Be((await ServerAsync(json.WrittenSpan.ToArray())).Text, $"document {i} ({document.GetType().Name})");
-                    if (!direct || i < BulkDocuments.CheckedDocuments)
+                    if (!direct || i < JsonbDocumentText.CheckedDocuments)
                     {
                         bytes.Should().Equal(json.WrittenSpan.ToArray(), "the serializer's JSON stands until the direct text is trusted, and for a store it is not");
                     }
